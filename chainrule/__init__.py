@@ -1,0 +1,39 @@
+"""chainrule: backpropagation is the chain rule applied to a computational graph — see it, and
+train real models with it. A small PyTorch-compatible library on NumPy.
+
+>>> import chainrule as torch          # PyTorch code runs with only the import changed
+>>> x = torch.ones(2, 2, requires_grad=True)
+>>> out = (3 * (x + 2) ** 2).mean()
+>>> out.backward(); x.grad
+tensor([[4.5000, 4.5000],
+        [4.5000, 4.5000]])
+"""
+
+from . import autograd, backend
+from .autograd import Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import (DType as dtype, Generator, bool_ as bool, float16, float32, float64, int32,  # noqa: A001
+                      int64, uint8)
+from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_dlpack, from_numpy, full,
+                       full_like, get_rng_state, initial_seed, linspace, manual_seed, multinomial, normal,
+                       ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
+                       seed, set_rng_state, tensor, zeros, zeros_like)
+from .functions import *  # noqa: F401,F403  (the torch.* function namespace)
+from .tensor import Size, Tensor, device
+
+float = float32  # noqa: A001  (PyTorch's aliases)
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+default_generator = backend.default_generator
+
+__version__ = "0.1.0"
+
+
+def get_default_dtype():
+    return backend.default_float
+
+
+def set_printoptions(precision=None, **_):
+    """Accepted for compatibility; chainrule prints with PyTorch's default 4 digits."""
+

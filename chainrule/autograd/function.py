@@ -1,0 +1,335 @@
+"""Graph nodes and the ``Function`` contract shared by built-in ops and user-defined ones.
+
+A node is PyTorch's ``grad_fn``: it is also the ``ctx`` its ``forward`` and ``backward`` receive.
+It keeps only what backward needs: the edges to the nodes that produced its inputs, the arrays
+saved with ``ctx.save_for_backward`` and the output's shape and dtype. It never holds a Tensor,
+so a graph is freed by reference counting as soon as its last output goes.
+
+Built-in ops (``Op``) work on raw arrays so the first-order path wraps nothing. When the engine
+runs with ``create_graph=True`` it hands the same ``backward`` Tensors instead and sets
+``ctx.xp`` to a namespace of differentiable functions, so one formula serves both orders.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+
+from ..backend import array_math
+from .grad_mode import state
+
+_sequence = itertools.count()
+_FREED = object()
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward.")
+
+
+class _Hooks:
+    """Set by the tensor layer: the Tensor class and the differentiable namespace (no import cycle)."""
+
+    Tensor = None
+    tensor_math = None
+
+
+hooks = _Hooks()
+
+# Objects notified of every recorded op (``node_created(node, args, result)``) and every in-place
+# change (``inplace(tensor, op_name)``). Used by anomaly detection and the teaching lint; when the
+# list is empty the per-op cost is one flag test.
+forward_observers: list = []
+
+
+def add_forward_observer(observer) -> None:
+    forward_observers.append(observer)
+    state.observed = True
+
+
+def remove_forward_observer(observer) -> None:
+    if observer in forward_observers:
+        forward_observers.remove(observer)
+    state.observed = bool(forward_observers)
+
+
+def notify_inplace(tensor, op: str) -> None:
+    for obs in list(forward_observers):
+        obs.inplace(tensor, op)
+
+
+class Node:
+    """A node of the backward graph. Class-level defaults keep per-op construction cheap."""
+
+    xp = array_math          # the namespace backward formulas use; see module docstring
+    _saved = None            # arrays from save_for_backward, or _FREED after backward
+    _saved_slots = ()        # per saved array: input index, -1 for the output, None for a constant
+    _saved_versions = ()     # (version box, version at save time, slot) for each saved tensor
+    _edges = ()              # per forward argument: the node its gradient flows to, or None
+    _tensor_hooks = None     # hooks registered on the output tensor
+    _retained = None         # weakref to a non-leaf output that called retain_grad()
+    metadata = None          # free for observers (e.g. anomaly mode stores the forward stack here)
+    _seq = 0
+    _num_outputs = 1
+    _out_shape = ()
+    _out_dtype = None
+    backward_name = None
+
+    def name(self) -> str:
+        return self.backward_name or type(self).__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        """PyTorch's view of the edges: ``((node, 0), ...)`` with ``(None, 0)`` for inputs without grad."""
+        return tuple((e, 0) for e in self._edges if e is not _NOT_TENSOR)
+
+    def needs(self, i: int) -> bool:
+        """Whether forward argument ``i`` needs a gradient (a fast ``needs_input_grad[i]``)."""
+        e = self._edges[i]
+        return e is not None and e is not _NOT_TENSOR
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        return tuple(e is not None and e is not _NOT_TENSOR for e in self._edges)
+
+    def register_hook(self, hook):
+        raise NotImplementedError("hooks on grad_fn nodes are not supported; use Tensor.register_hook")
+
+    # --- saved tensors -----------------------------------------------------------------------
+    def save_for_backward(self, *items) -> None:
+        T = hooks.Tensor
+        self._saved = tuple(x._data if isinstance(x, T) else x for x in items)
+        if not self._raw:
+            self._saved_from = items  # identities, to tell inputs/outputs apart in _record_saved
+
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(FREED_MESSAGE)
+        if saved is None:
+            return ()
+        for box, version, slot in self._saved_versions:
+            if box[0] != version:
+                self._raise_modified(slot, box[0], version)
+        if self.xp is array_math and self._raw:
+            return saved
+        return tuple(self._unpack(a, s) for a, s in zip(saved, self._saved_slots))
+
+    def _unpack(self, array, slot):
+        """A saved array as a Tensor: graph-connected under create_graph, detached otherwise."""
+        T = hooks.Tensor
+        if self.xp is array_math or slot is None:
+            return T._make(array)
+        edge = self if slot == -1 else self._edges[slot]
+        if edge is None or edge is _NOT_TENSOR:
+            return T._make(array)
+        return T._make(array, edge)
+
+    def _raise_modified(self, slot, now, expected):
+        what = "the output" if slot == -1 else f"input {slot}"
+        raise RuntimeError(
+            f"{self.name()}: one of the variables needed for gradient computation has been modified by "
+            f"an inplace operation: {what} of {self.name()} is at version {now}; expected version "
+            f"{expected} instead. Hint: an in-place op (add_, mul_, +=, x[...] = ...) changed a tensor "
+            f"after it was saved for backward; use the out-of-place form (x = x * 2) or clone() first.")
+
+    def _release(self) -> None:
+        if self._saved is not None:
+            self._saved = _FREED
+            self._saved_versions = ()
+
+
+_NOT_TENSOR = object()  # edge marker for a forward argument that is not a tensor (e.g. dim=1)
+
+
+class AccumulateGrad(Node):
+    """The sink for a leaf tensor's gradient. Holds the leaf weakly: the leaf owns it, not vice versa."""
+
+    backward_name = "torch::autograd::AccumulateGrad"
+
+    def __init__(self, tensor):
+        self._var = weakref.ref(tensor)
+        self._seq = next(_sequence)
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+    @property
+    def variable(self):
+        return self._var()
+
+    @property
+    def _out_shape(self):
+        t = self._var()
+        return t._data.shape if t is not None else None
+
+    @property
+    def _out_dtype(self):
+        t = self._var()
+        return t._data.dtype if t is not None else None
+
+
+class Function(Node):
+    """Base for differentiable operations: ``forward(ctx, *args)`` and ``backward(ctx, *grads)``.
+
+    Subclass it for your own op and call ``MyOp.apply(x, ...)``; ``forward`` receives Tensors (run
+    without recording) and ``backward`` receives the gradient of each output and returns one
+    gradient per ``forward`` argument (None for non-tensors), as in PyTorch.
+
+    >>> import chainrule as cr
+    >>> class Cube(cr.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x ** 3
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         (x,) = ctx.saved_tensors
+    ...         return g * 3 * x ** 2
+    >>> x = cr.tensor(2.0, requires_grad=True)
+    >>> Cube.apply(x).backward(); x.grad
+    tensor(12.)
+    """
+
+    _raw = False              # built-in ops (Op) see raw arrays instead of Tensors
+    _non_differentiable = None
+
+    def mark_non_differentiable(self, *outputs) -> None:
+        self._non_differentiable = {id(o._data if isinstance(o, hooks.Tensor) else o) for o in outputs}
+
+    def mark_dirty(self, *tensors) -> None:
+        raise NotImplementedError("in-place custom Functions (mark_dirty) are not supported")
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self._materialize = bool(value)
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args):
+        T = hooks.Tensor
+        ctx = cls.__new__(cls)
+        needs_graph = False
+        if cls._raw:
+            values = []
+            for a in args:
+                if isinstance(a, T):
+                    values.append(a._data)
+                    if a.requires_grad:
+                        needs_graph = True
+                else:
+                    values.append(a)
+            out = cls.forward(ctx, *values)
+        else:
+            for a in args:
+                if isinstance(a, T) and a.requires_grad:
+                    needs_graph = True
+            prev = state.enabled
+            state.enabled = False
+            try:
+                out = cls.forward(ctx, *args)
+            finally:
+                state.enabled = prev
+            out = _to_arrays(out)
+        if not (needs_graph and state.enabled):
+            if type(out) is tuple:
+                return tuple(T._make(o) for o in out)
+            return T._make(out)
+        return _connect(ctx, args, out)
+
+
+def _to_arrays(out):
+    T = hooks.Tensor
+    if isinstance(out, tuple):
+        return tuple(o._data if isinstance(o, T) else o for o in out)
+    if isinstance(out, T):
+        return out._data
+    raise TypeError(f"Function.forward must return a Tensor or a tuple of Tensors, got {type(out).__name__}")
+
+
+def _connect(ctx, args, out):
+    """Record ``ctx`` in the graph: its edges, output metadata and saved-tensor versions."""
+    T = hooks.Tensor
+    edges = []
+    for a in args:
+        if isinstance(a, T):
+            if a.requires_grad:
+                fn = a.grad_fn
+                edges.append(fn if fn is not None else a._accumulator())
+            else:
+                edges.append(None)
+        else:
+            edges.append(_NOT_TENSOR)
+    ctx._edges = edges
+    ctx._seq = next(_sequence)
+    if type(out) is tuple:
+        results = _connect_outputs(ctx, out)
+        first = results[0]
+    else:
+        ctx._out_shape = out.shape
+        ctx._out_dtype = out.dtype
+        results = first = T._make(out, ctx)
+    if ctx._saved is not None:
+        _record_saved(ctx, args, first)
+    if state.observed:
+        for obs in list(forward_observers):
+            obs.node_created(ctx, args, results)
+    return results
+
+
+def _connect_outputs(ctx, outs):
+    T = hooks.Tensor
+    nondiff = ctx._non_differentiable or ()
+    ctx._num_outputs = len(outs)
+    ctx._out_shape = [o.shape for o in outs]
+    ctx._out_dtype = [o.dtype for o in outs]
+    results = []
+    for i, o in enumerate(outs):
+        if id(o) in nondiff or o.dtype.kind not in "fc":
+            results.append(T._make(o))
+        else:
+            results.append(T._make(o, ctx, i))
+    return tuple(results)
+
+
+def _record_saved(ctx, args, result):
+    """Map each saved array to the input or output it came from and remember its version."""
+    T = hooks.Tensor
+    sources = ctx._saved_from if not ctx._raw else ctx._saved
+    out_data = result._data
+    slots = []
+    versions = []
+    for item in sources:
+        slot = None
+        array = item._data if isinstance(item, T) else item
+        for i, a in enumerate(args):
+            if isinstance(a, T) and (a is item or a._data is array):
+                slot = i
+                versions.append((a._version_box, a._version_box[0], i))
+                break
+        else:
+            if array is out_data:
+                slot = -1
+                versions.append((result._version_box, result._version_box[0], -1))
+        slots.append(slot)
+    ctx._saved_slots = slots
+    ctx._saved_versions = versions
+    if not ctx._raw:
+        del ctx._saved_from
+
+
+class Op(Function):
+    """Base of chainrule's built-in ops: forward and backward see raw arrays (see module docstring)."""
+
+    _raw = True

@@ -1,0 +1,197 @@
+"""The array backend: the only module in chainrule that imports NumPy.
+
+Everything above this layer reaches the array library through ``xp`` and the helpers here, so a
+CuPy backend can later be swapped in without touching ops or the engine.
+
+It also owns chainrule's dtype objects and PyTorch's type-promotion rules, because NumPy's own
+rules differ (NumPy turns ``int64 + float32`` into float64; PyTorch keeps float32).
+"""
+
+from __future__ import annotations
+
+import numpy as xp
+
+__all__ = [
+    "xp", "ndarray", "DType", "float32", "float64", "int64", "int32", "bool_", "uint8", "float16",
+    "to_dtype", "from_np_dtype", "default_float", "promote_types", "result_dtype", "sum_to",
+    "Generator", "default_generator", "is_array", "to_array",
+]
+
+ndarray = xp.ndarray
+
+
+class DType:
+    """A tensor element type, printed the way PyTorch prints its dtypes (``chainrule.float32``)."""
+
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "category")
+
+    def __init__(self, name: str, np_dtype, category: int):
+        self.name = name
+        self.np = xp.dtype(np_dtype)
+        self.is_floating_point = self.np.kind == "f"
+        self.is_signed = self.np.kind in "fi"
+        self.itemsize = self.np.itemsize
+        # Promotion categories, as in PyTorch: bool < integer < floating.
+        self.category = category
+
+    def __repr__(self) -> str:
+        return f"chainrule.{self.name}"
+
+    def __reduce__(self):  # dtypes are singletons; copy/deepcopy keep them so
+        return (to_dtype, (self.name,))
+
+
+bool_ = DType("bool", xp.bool_, 0)
+uint8 = DType("uint8", xp.uint8, 1)
+int32 = DType("int32", xp.int32, 1)
+int64 = DType("int64", xp.int64, 1)
+float16 = DType("float16", xp.float16, 2)
+float32 = DType("float32", xp.float32, 2)
+float64 = DType("float64", xp.float64, 2)
+
+_ALL = (bool_, uint8, int32, int64, float16, float32, float64)
+_BY_NP = {d.np: d for d in _ALL}
+_BY_NAME = {d.name: d for d in _ALL}
+_BY_NAME.update({"float": float32, "double": float64, "long": int64, "int": int32, "half": float16})
+
+default_float = float32
+
+
+def from_np_dtype(np_dtype) -> DType:
+    """The chainrule dtype for a NumPy dtype; raises for types chainrule does not support."""
+    try:
+        return _BY_NP[np_dtype]
+    except KeyError:
+        d = xp.dtype(np_dtype)
+        if d in _BY_NP:
+            return _BY_NP[d]
+        raise TypeError(f"dtype {d} is not supported by chainrule; supported: "
+                        f"{', '.join(x.name for x in _ALL)}") from None
+
+
+def to_dtype(dtype) -> DType:
+    """Accept a chainrule dtype, a NumPy dtype, a Python type or a name, and return the DType."""
+    if isinstance(dtype, DType):
+        return dtype
+    if isinstance(dtype, str):
+        if dtype in _BY_NAME:
+            return _BY_NAME[dtype]
+        raise TypeError(f"unknown dtype name {dtype!r}")
+    if dtype is float:
+        return float32
+    if dtype is int:
+        return int64
+    if dtype is bool:
+        return bool_
+    return from_np_dtype(xp.dtype(dtype))
+
+
+def _category_of_scalar(value) -> int:
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return 1
+    return 2
+
+
+def promote_types(a: DType, b: DType) -> DType:
+    """PyTorch's ``promote_types`` for two tensor dtypes."""
+    if a is b:
+        return a
+    if a.category != b.category:
+        return a if a.category > b.category else b
+    if a.category == 1 and a.is_signed != b.is_signed:
+        return int64 if max(a.itemsize, b.itemsize) >= 8 else (int32 if max(a.itemsize, b.itemsize) >= 4 else int64)
+    return a if a.itemsize >= b.itemsize else b
+
+
+def result_dtype(a: DType, a_dim: int, b: DType | None, b_dim: int, scalar=None) -> DType:
+    """The dtype of a binary op's result under PyTorch's rules.
+
+    ``b`` is None when the other operand is a Python scalar (``scalar``). Zero-dim tensors and
+    Python scalars only change the result's category (e.g. int tensor * 2.5 -> float32), never its
+    width within a category (float32 tensor * float64 0-dim tensor -> float32).
+    """
+    if b is None:
+        c = _category_of_scalar(scalar)
+        if c <= a.category:
+            return a
+        return default_float if c == 2 else int64
+    if a is b:
+        return a
+    a_zero, b_zero = a_dim == 0, b_dim == 0
+    if a_zero == b_zero:
+        return promote_types(a, b)
+    dimmed, zero = (b, a) if a_zero else (a, b)
+    if zero.category > dimmed.category:
+        return default_float if zero.category == 2 else zero
+    return dimmed
+
+
+def sum_to(x, shape: tuple):
+    """Sum ``x`` down to ``shape``, undoing broadcasting; the engine's one place for it."""
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1)
+    y = x.sum(axis=axes, keepdims=True) if axes else x
+    if lead:
+        y = y.reshape(shape)
+    return y
+
+
+def to_array(data, dtype=None):
+    """Copy ``data`` into a new array with PyTorch's dtype inference (Python floats -> float32)."""
+    if dtype is not None:
+        return xp.array(data, dtype=to_dtype(dtype).np)
+    if isinstance(data, xp.ndarray):
+        from_np_dtype(data.dtype)
+        return data.copy()
+    a = xp.array(data)
+    if a.dtype == xp.float64 and not isinstance(data, xp.generic) and not _holds_numpy(data):
+        return a.astype(default_float.np)
+    if a.dtype.kind in "US" or a.dtype == object:
+        raise TypeError(f"tensor(): could not infer a numeric dtype from {type(data).__name__} data")
+    from_np_dtype(a.dtype)
+    return a
+
+
+def _holds_numpy(data) -> bool:
+    """True when a (nested) sequence carries NumPy float64 values, whose dtype PyTorch keeps."""
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return isinstance(data, (xp.ndarray, xp.generic)) and data.dtype == xp.float64
+
+
+def is_array(x) -> bool:
+    return isinstance(x, xp.ndarray)
+
+
+class Generator:
+    """A seeded random stream (PyTorch's ``torch.Generator``), backed by NumPy's PCG64."""
+
+    def __init__(self, seed: int | None = None):
+        self._seed = 67280421310721 if seed is None else int(seed)
+        self.rng = xp.random.default_rng(self._seed)
+
+    def manual_seed(self, seed: int) -> "Generator":
+        self._seed = int(seed)
+        self.rng = xp.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def seed(self) -> int:
+        s = int(xp.random.SeedSequence().entropy) % (2 ** 63)
+        self.manual_seed(s)
+        return s
+
+    def get_state(self) -> dict:
+        return self.rng.bit_generator.state
+
+    def set_state(self, state: dict) -> None:
+        self.rng.bit_generator.state = state
+
+
+default_generator = Generator()

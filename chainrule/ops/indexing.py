@@ -1,0 +1,195 @@
+"""Indexing ops: reading (``x[i]``, gather, index_select) routes the gradient back to the read
+positions, adding where a position was read more than once; writing (``x[i] = v``, scatter,
+masked_fill) stops the gradient of ``x`` at the overwritten positions and routes it to ``v``.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Op
+from ..backend import xp
+
+
+def is_basic(index: tuple) -> bool:
+    """Basic indexing (ints, slices, None, Ellipsis) never repeats a position."""
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in index)
+
+
+class Index(Op):
+    """z = x[index];  ∂L/∂x = zeros with g added at the indexed positions (repeats accumulate)"""
+
+    formula = "z = x[index]"
+    local = ("1 at the indexed positions",)
+
+    @staticmethod
+    def forward(ctx, x, index):
+        basic = is_basic(index)
+        if basic:
+            ints = sum(isinstance(i, int) for i in index)
+            ctx.backward_name = "SelectBackward0" if ints == len(index) and ints else "SliceBackward0"
+        else:
+            ctx.backward_name = "IndexBackward0"
+        ctx.shape, ctx.index = x.shape, index
+        try:
+            return x[index]
+        except IndexError as e:
+            raise IndexError(f"index: {e} (tensor of shape {x.shape}, index {_show(index)})") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.index_add(ctx.shape, ctx.index, g), None
+
+
+def _show(index) -> str:
+    return "[" + ", ".join(f"array{tuple(i.shape)}" if hasattr(i, "shape") else repr(i) for i in index) + "]"
+
+
+class IndexAdd(Op):
+    """z = zeros(shape) with x added at ``index``;  ∂L/∂x = g[index]  (the adjoint of Index)"""
+
+    backward_name = "IndexPutBackward0"
+    formula = "z = zeros().index_put_(index, x, accumulate=True)"
+    local = ("1 at the indexed positions",)
+
+    @staticmethod
+    def forward(ctx, x, shape, index):
+        ctx.index = index
+        out = xp.zeros(shape, x.dtype)
+        xp.add.at(out, index, x)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g[ctx.index], None, None
+
+
+class IndexPut(Op):
+    """z = x with z[index] = v;  ∂L/∂x = g with the written positions zeroed, ∂L/∂v = g[index]"""
+
+    backward_name = "IndexPutBackward0"
+    formula = "z = x; z[index] = v"
+    local = ("1 where not written", "1 at the written positions")
+
+    @staticmethod
+    def forward(ctx, x, index, v):
+        out = x.copy()
+        try:
+            out[index] = v
+        except (ValueError, IndexError) as e:
+            vs = getattr(v, "shape", ())
+            raise type(e)(f"setitem: cannot assign a value of shape {tuple(vs)} to index {_show(index)} "
+                          f"of a tensor of shape {x.shape}: {e}") from None
+        written = xp.zeros(x.shape, bool)
+        written[index] = True
+        ctx.save_for_backward(written)
+        ctx.index = index
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (written,) = ctx.saved_tensors
+        gx = ctx.xp.where(written, 0, g) if ctx.needs(0) else None
+        gv = g[ctx.index] if ctx.needs(2) else None
+        return gx, None, gv
+
+
+class Gather(Op):
+    """z[i][j] = x[i][index[i][j]] along ``axis``;  ∂L/∂x = g scattered (added) back to those positions"""
+
+    backward_name = "GatherBackward0"
+    formula = "z = gather(x, dim, index)"
+    local = ("1 at the gathered positions",)
+
+    @staticmethod
+    def forward(ctx, x, axis, index):
+        ctx.shape, ctx.axis = x.shape, axis
+        ctx.save_for_backward(index)
+        return xp.take_along_axis(x, index, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        (index,) = ctx.saved_tensors
+        return ctx.xp.scatter_add(ctx.shape, ctx.axis, index, g), None, None
+
+
+class ScatterAdd(Op):
+    """z = zeros(shape) with x added at ``index`` along ``axis``;  ∂L/∂x = gather(g, axis, index)"""
+
+    backward_name = "ScatterAddBackward0"
+    formula = "z = zeros().scatter_add_(dim, index, x)"
+    local = ("1 at the scattered positions",)
+
+    @staticmethod
+    def forward(ctx, x, shape, axis, index):
+        ctx.axis = axis
+        ctx.save_for_backward(index)
+        out = xp.zeros(shape, x.dtype)
+        idx = list(xp.indices(index.shape, sparse=True))
+        idx[axis] = index
+        xp.add.at(out, tuple(idx), x)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (index,) = ctx.saved_tensors
+        return ctx.xp.take_along_axis(g, index, axis=ctx.axis), None, None, None
+
+
+class Scatter(Op):
+    """z = x with z[..index..] = src along ``axis``;  ∂L/∂x = g zeroed where written, ∂L/∂src = gather(g)"""
+
+    backward_name = "ScatterBackward0"
+    formula = "z = x.scatter(dim, index, src)"
+    local = ("1 where not written", "1 at the written positions")
+
+    @staticmethod
+    def forward(ctx, x, axis, index, src):
+        out = x.copy()
+        values = src if hasattr(src, "shape") else xp.full(index.shape, src, x.dtype)
+        if hasattr(src, "shape"):
+            values = src[tuple(slice(0, n) for n in index.shape)]
+        xp.put_along_axis(out, index, values, axis=axis)
+        written = xp.zeros(x.shape, bool)
+        xp.put_along_axis(written, index, True, axis=axis)
+        ctx.save_for_backward(written, index)
+        ctx.axis = axis
+        ctx.src_shape = getattr(src, "shape", None)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        written, index = ctx.saved_tensors
+        gx = ctx.xp.where(written, 0, g) if ctx.needs(0) else None
+        gs = None
+        if ctx.needs(3):
+            gs = ctx.xp.take_along_axis(g, index, axis=ctx.axis)
+            if tuple(gs.shape) != tuple(ctx.src_shape):
+                pads = [(0, s - n) for n, s in zip(gs.shape, ctx.src_shape)]
+                gs = _pad_zeros(ctx.xp, gs, pads)
+        return gx, None, None, gs
+
+
+def _pad_zeros(xp_, g, pads):
+    out_shape = tuple(n + a for n, (_, a) in zip(g.shape, pads))
+    return xp_.index_add(out_shape, tuple(slice(0, n) for n in g.shape), g)
+
+
+class MaskedFill(Op):
+    """z = value where mask else x;  ∂L/∂x = g where not mask, 0 where filled"""
+
+    backward_name = "MaskedFillBackward0"
+    formula = "z = x.masked_fill(mask, value)"
+    local = ("1[¬mask]",)
+
+    @staticmethod
+    def forward(ctx, x, mask, value):
+        ctx.save_for_backward(mask)
+        try:
+            return xp.where(mask, xp.asarray(value, x.dtype), x)
+        except ValueError:
+            raise RuntimeError(f"masked_fill: mask of shape {mask.shape} cannot be broadcast to the "
+                               f"tensor's shape {x.shape}") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        (mask,) = ctx.saved_tensors
+        return ctx.xp.where(mask, 0, g), None, None

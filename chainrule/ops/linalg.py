@@ -1,0 +1,59 @@
+"""Matrix products. One op covers matmul/@/mm/bmm/mv/dot with NumPy's matmul rules:
+1-D operands are treated as a row (left) or column (right) vector, batch dims broadcast.
+
+For Z = X·W:  ∂L/∂X = G·Wᵀ and ∂L/∂W = Xᵀ·G — the gradient never builds the (huge, mostly zero)
+Jacobian ∂Z/∂W, it multiplies G by the other factor directly. Summing over broadcast batch dims
+is left to the engine.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Op
+from ..backend import xp
+
+
+class MatMul(Op):
+    """z = x @ y;  ∂L/∂x = g @ yᵀ, ∂L/∂y = xᵀ @ g"""
+
+    formula = "z = x @ y"
+    local = ("g·yᵀ", "xᵀ·g")
+
+    @staticmethod
+    def forward(ctx, x, y, name="MmBackward0", op="matmul"):
+        ctx.backward_name = name
+        if x.ndim == 0 or y.ndim == 0:
+            raise RuntimeError(f"{op}: both arguments need at least 1 dimension; got shapes "
+                               f"{x.shape} and {y.shape}")
+        try:
+            z = xp.matmul(x, y)
+        except ValueError:
+            k1 = x.shape[-1]
+            k2 = y.shape[0] if y.ndim == 1 else y.shape[-2]
+            if k1 != k2:
+                raise RuntimeError(f"{op}: cannot multiply {x.shape} by {y.shape}: inner dimensions "
+                                   f"{k1} and {k2} differ") from None
+            raise RuntimeError(f"{op}: batch dimensions of {x.shape} and {y.shape} cannot be "
+                               f"broadcast together") from None
+        ctx.save_for_backward(x, y)
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        xp_ = ctx.xp
+        gx = gy = None
+        if x.ndim == 1 and y.ndim == 1:                      # dot: scalar output
+            gx = g * y if ctx.needs(0) else None
+            gy = g * x if ctx.needs(1) else None
+        elif y.ndim == 1:                                     # (..., m, k) @ (k,) -> (..., m)
+            gcol = xp_.expand_dims(g, -1)
+            gx = gcol * y if ctx.needs(0) else None
+            gy = xp_.matmul(xp_.swapaxes(x, -1, -2), gcol)[..., 0] if ctx.needs(1) else None
+        elif x.ndim == 1:                                     # (k,) @ (..., k, n) -> (..., n)
+            grow = xp_.expand_dims(g, -1)
+            gx = xp_.matmul(y, grow)[..., 0] if ctx.needs(0) else None
+            gy = xp_.expand_dims(x, -1) * xp_.expand_dims(g, -2) if ctx.needs(1) else None
+        else:
+            gx = xp_.matmul(g, xp_.swapaxes(y, -1, -2)) if ctx.needs(0) else None
+            gy = xp_.matmul(xp_.swapaxes(x, -1, -2), g) if ctx.needs(1) else None
+        return gx, gy, None, None

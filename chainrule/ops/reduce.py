@@ -1,0 +1,338 @@
+"""Reductions and the normalisations built on them (softmax, log-softmax, log-sum-exp).
+
+``axis`` arrives normalised by the tensor layer: a tuple of non-negative ints, or None for all.
+Backward formulas first restore the reduced axes (``_keep``) so the gradient broadcasts back
+over the input's shape.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..autograd.function import Op
+from ..backend import array_math, xp
+
+
+def _keep(g, in_shape, axis, keepdim):
+    """Reshape a reduced gradient so it broadcasts against the input (re-insert reduced axes)."""
+    if keepdim or axis is None and g.ndim == len(in_shape):
+        return g
+    if axis is None:
+        return g.reshape((1,) * len(in_shape))
+    shape = list(in_shape)
+    for a in axis:
+        shape[a] = 1
+    return g.reshape(tuple(shape))
+
+
+def _count(shape, axis) -> int:
+    if axis is None:
+        return math.prod(shape)
+    return math.prod(shape[a] for a in axis)
+
+
+class Sum(Op):
+    """z = Σᵢ xᵢ over ``axis``;  ∂z/∂xᵢ = 1"""
+
+    formula = "z = sum(x)"
+    local = ("1",)
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim):
+        ctx.backward_name = "SumBackward0" if axis is None else "SumBackward1"
+        ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
+        return xp.sum(x, axis=axis, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.broadcast_to(_keep(g, ctx.shape, ctx.axis, ctx.keepdim), ctx.shape), None, None
+
+
+class Mean(Op):
+    """z = (1/n) Σᵢ xᵢ over ``axis``;  ∂z/∂xᵢ = 1/n"""
+
+    formula = "z = mean(x)"
+    local = ("1/n",)
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim):
+        ctx.backward_name = "MeanBackward0" if axis is None else "MeanBackward1"
+        ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
+        ctx.n = _count(x.shape, axis)
+        return xp.mean(x, axis=axis, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        g = _keep(g, ctx.shape, ctx.axis, ctx.keepdim) / ctx.n
+        return ctx.xp.broadcast_to(g, ctx.shape), None, None
+
+
+class Var(Op):
+    """z = Σᵢ (xᵢ - x̄)² / (n - c);  ∂z/∂xᵢ = 2(xᵢ - x̄)/(n - c)  (c = Bessel correction)"""
+
+    backward_name = "VarBackward0"
+    formula = "z = var(x)"
+    local = ("2(x - mean)/(n - c)",)
+
+    @staticmethod
+    def forward(ctx, x, axis, correction, keepdim):
+        ctx.save_for_backward(x)
+        ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
+        ctx.dof = _count(x.shape, axis) - correction
+        return xp.var(x, axis=axis, ddof=correction, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        centred = x - ctx.xp.sum(x, axis=ctx.axis, keepdims=True) / _count(ctx.shape, ctx.axis)
+        return _keep(g, ctx.shape, ctx.axis, ctx.keepdim) * 2 * centred / ctx.dof, None, None, None
+
+
+class Std(Op):
+    """z = √var(x);  ∂z/∂xᵢ = (xᵢ - x̄) / ((n - c)·z)"""
+
+    backward_name = "StdBackward0"
+    formula = "z = std(x)"
+    local = ("(x - mean)/((n - c)·std)",)
+
+    @staticmethod
+    def forward(ctx, x, axis, correction, keepdim):
+        z = xp.std(x, axis=axis, ddof=correction, keepdims=keepdim)
+        ctx.save_for_backward(x, z)
+        ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
+        ctx.dof = _count(x.shape, axis) - correction
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        x, z = ctx.saved_tensors
+        centred = x - ctx.xp.sum(x, axis=ctx.axis, keepdims=True) / _count(ctx.shape, ctx.axis)
+        z = _keep(z, ctx.shape, ctx.axis, ctx.keepdim)
+        return _keep(g, ctx.shape, ctx.axis, ctx.keepdim) * centred / (ctx.dof * z), None, None, None
+
+
+class Prod(Op):
+    """z = Πᵢ xᵢ;  ∂z/∂xᵢ = Π_{j≠i} xⱼ (computed without dividing, so zeros are handled)"""
+
+    formula = "z = prod(x)"
+    local = ("Π_{j≠i} x_j",)
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim):
+        ctx.backward_name = "ProdBackward0" if axis is None else "ProdBackward1"
+        z = xp.prod(x, axis=axis, keepdims=keepdim)
+        ctx.save_for_backward(x, z)
+        ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        x, z = ctx.saved_tensors
+        g = _keep(g, ctx.shape, ctx.axis, ctx.keepdim)
+        z = _keep(z, ctx.shape, ctx.axis, ctx.keepdim)
+        if ctx.xp is not array_math:
+            # Higher order: z/x is exact where x != 0; zeros need the product of the others.
+            if bool((x._data == 0).any()):
+                raise NotImplementedError("prod: double backward through a product containing zeros "
+                                          "is not supported")
+            return g * z / x, None, None
+        return g * _product_of_others(x, ctx.axis), None, None
+
+
+def _product_of_others(x, axis):
+    """Π_{j≠i} x_j along the reduced axes, via exclusive cumulative products from both ends."""
+    axes = tuple(range(x.ndim)) if axis is None else axis
+    rest = tuple(a for a in range(x.ndim) if a not in axes)
+    moved = xp.transpose(x, rest + axes)
+    flat = moved.reshape(moved.shape[:len(rest)] + (-1,))
+    ones = xp.ones(flat.shape[:-1] + (1,), x.dtype)
+    left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = xp.flip(xp.cumprod(xp.flip(xp.concatenate([flat[..., 1:], ones], axis=-1), -1), axis=-1), -1)
+    others = (left * right).reshape(moved.shape)
+    return xp.transpose(others, xp.argsort(rest + axes))
+
+
+class Amax(Op):
+    """z = max over ``axis``;  ∂z/∂xᵢ = 1[xᵢ = z] / (number of ties)  (PyTorch splits ties evenly)"""
+
+    formula = "z = max(x)"
+    local = ("1[x = max]/ties",)
+    _reduce = staticmethod(xp.max)
+
+    @classmethod
+    def forward(cls, ctx, x, axis, keepdim, name):
+        ctx.backward_name = name
+        if x.size == 0 and (axis is None or any(x.shape[a] == 0 for a in axis)):
+            raise IndexError(f"{name[:4].lower()}: cannot reduce an empty tensor of shape {x.shape} "
+                             f"over dimension {axis}")
+        z = cls._reduce(x, axis=axis, keepdims=keepdim)
+        ctx.save_for_backward(x, z)
+        ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        x, z = ctx.saved_tensors
+        z = _keep(z, ctx.shape, ctx.axis, ctx.keepdim)
+        hit = x == z
+        count = ctx.xp.sum(ctx.xp.where(hit, 1.0, 0.0), axis=ctx.axis, keepdims=True)
+        g = _keep(g, ctx.shape, ctx.axis, ctx.keepdim) / count
+        return ctx.xp.where(hit, g, 0), None, None, None
+
+
+class Amin(Amax):
+    """z = min over ``axis``;  ∂z/∂xᵢ = 1[xᵢ = z] / (number of ties)"""
+
+    formula = "z = min(x)"
+    _reduce = staticmethod(xp.min)
+
+
+class MaxDim(Op):
+    """(z, i) = max over one ``axis`` with its index;  ∂z/∂x is 1 at the chosen index, 0 elsewhere"""
+
+    formula = "z = max(x, dim)"
+    local = ("1[j = argmax]",)
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim, largest):
+        ctx.backward_name = "MaxBackward0" if largest else "MinBackward0"
+        if x.shape[axis] == 0:
+            raise IndexError(f"{'max' if largest else 'min'}: cannot reduce dimension {axis} of size 0 "
+                             f"(shape {x.shape})")
+        idx = (xp.argmax if largest else xp.argmin)(x, axis=axis, keepdims=True)
+        z = xp.take_along_axis(x, idx, axis=axis)
+        ctx.save_for_backward(idx)
+        ctx.shape, ctx.axis = x.shape, axis
+        ctx.indices = idx if keepdim else xp.squeeze(idx, axis)
+        return z if keepdim else xp.squeeze(z, axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        (idx,) = ctx.saved_tensors
+        g = ctx.xp.expand_dims(g, ctx.axis) if g.ndim < len(ctx.shape) else g
+        return ctx.xp.scatter_add(ctx.shape, ctx.axis, idx, g), None, None, None
+
+
+class LogSumExp(Op):
+    """z = log Σᵢ exp(xᵢ), computed as m + log Σ exp(xᵢ - m) so it never overflows;  ∂z/∂xᵢ = softmax(x)ᵢ"""
+
+    backward_name = "LogsumexpBackward0"
+    formula = "z = logsumexp(x)"
+    local = ("softmax(x)",)
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim):
+        m = xp.max(x, axis=axis, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, x.dtype)
+        m = xp.where(xp.isfinite(m), m, 0)
+        z = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+        ctx.save_for_backward(x, z)
+        ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
+        return z if keepdim else (z.reshape(()) if axis is None else xp.squeeze(z, axis))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, z = ctx.saved_tensors
+        z = _keep(z, ctx.shape, ctx.axis, True) if z.ndim < len(ctx.shape) else z
+        return _keep(g, ctx.shape, ctx.axis, ctx.keepdim) * ctx.xp.exp(x - z), None, None
+
+
+class Softmax(Op):
+    """zᵢ = exp(xᵢ - m) / Σⱼ exp(xⱼ - m);  ∂L/∂x = z ⊙ (g - Σⱼ gⱼzⱼ)"""
+
+    backward_name = "SoftmaxBackward0"
+    formula = "z = softmax(x)"
+    local = ("diag(z) - z zᵀ",)
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
+        z = e / xp.sum(e, axis=axis, keepdims=True)
+        ctx.save_for_backward(z)
+        ctx.axis = axis
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        (z,) = ctx.saved_tensors
+        return z * (g - ctx.xp.sum(g * z, axis=ctx.axis, keepdims=True)), None
+
+
+class LogSoftmax(Op):
+    """zᵢ = xᵢ - logsumexp(x);  ∂L/∂x = g - softmax(x)·Σⱼ gⱼ"""
+
+    backward_name = "LogSoftmaxBackward0"
+    formula = "z = log_softmax(x)"
+    local = ("I - 1·softmax(x)ᵀ",)
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        shifted = x - xp.max(x, axis=axis, keepdims=True)
+        z = shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+        ctx.save_for_backward(z)
+        ctx.axis = axis
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        (z,) = ctx.saved_tensors
+        xp_ = ctx.xp
+        return g - xp_.exp(z) * xp_.sum(g, axis=ctx.axis, keepdims=True), None
+
+
+class Norm(Op):
+    """z = (Σ|xᵢ|ᵖ)^(1/p);  ∂z/∂xᵢ = xᵢ|xᵢ|ᵖ⁻² / zᵖ⁻¹  (0 where z = 0, as PyTorch)"""
+
+    formula = "z = ‖x‖_p"
+    local = ("x·|x|^(p-2) / z^(p-1)",)
+
+    @staticmethod
+    def forward(ctx, x, p, axis, keepdim):
+        ctx.backward_name = "NormBackward0" if axis is None else "NormBackward1"
+        a = xp.abs(x)
+        if p == math.inf:
+            z = xp.max(a, axis=axis, keepdims=keepdim)
+        elif p == 2:
+            z = xp.sqrt(xp.sum(x * x, axis=axis, keepdims=keepdim))
+        elif p == 1:
+            z = xp.sum(a, axis=axis, keepdims=keepdim)
+        else:
+            z = xp.sum(a ** p, axis=axis, keepdims=keepdim) ** (1.0 / p)
+        ctx.save_for_backward(x, z)
+        ctx.p, ctx.shape, ctx.axis, ctx.keepdim = p, x.shape, axis, keepdim
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        x, z = ctx.saved_tensors
+        xp_, p = ctx.xp, ctx.p
+        g = _keep(g, ctx.shape, ctx.axis, ctx.keepdim)
+        z = _keep(z, ctx.shape, ctx.axis, ctx.keepdim)
+        if p == 1:
+            return g * xp_.sign(x), None, None, None
+        if p == math.inf:
+            a = xp_.abs(x)
+            hit = a == z
+            count = xp_.sum(xp_.where(hit, 1.0, 0.0), axis=ctx.axis, keepdims=True)
+            return xp_.where(hit, g * xp_.sign(x) / count, 0), None, None, None
+        safe = xp_.where(z == 0, 1, z)
+        if p == 2:
+            return xp_.where(z == 0, 0, g * x / safe), None, None, None
+        return xp_.where(z == 0, 0, g * x * xp_.abs(x) ** (p - 2) / safe ** (p - 1)), None, None, None
+
+
+class Cumsum(Op):
+    """zᵢ = Σ_{j≤i} xⱼ;  ∂L/∂xⱼ = Σ_{i≥j} gᵢ (a reversed cumulative sum)"""
+
+    backward_name = "CumsumBackward0"
+    formula = "z = cumsum(x)"
+    local = ("1[j ≤ i]",)
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        return xp.cumsum(x, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp_ = ctx.xp
+        return xp_.flip(xp_.cumsum(xp_.flip(g, ctx.axis), axis=ctx.axis), ctx.axis), None

@@ -1,0 +1,199 @@
+"""Shape ops: they move or copy elements without changing values, so each backward moves the
+gradient back (reshape back, inverse permutation, slice out the part, sum the copies).
+
+Arguments arrive normalised by the tensor layer (non-negative axes, full shapes).
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Op
+from ..backend import xp
+
+
+class Reshape(Op):
+    """z = x viewed with a new shape;  ∂L/∂x = g reshaped back"""
+
+    backward_name = "ViewBackward0"
+    formula = "z = x.reshape(shape)"
+    local = ("1 (reshaped)",)
+
+    @staticmethod
+    def forward(ctx, x, shape, name="ViewBackward0"):
+        if name != "ViewBackward0":
+            ctx.backward_name = name
+        ctx.shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise RuntimeError(f"{name[:-9].lower() or 'view'}: shape {tuple(shape)} is invalid for input of "
+                               f"shape {x.shape} ({x.size} elements)") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.reshape(g, ctx.shape), None, None
+
+
+class Permute(Op):
+    """z = x with its axes reordered by ``perm``;  ∂L/∂x = g with the inverse order"""
+
+    backward_name = "PermuteBackward0"
+    formula = "z = x.permute(perm)"
+    local = ("1 (permuted back)",)
+
+    @staticmethod
+    def forward(ctx, x, perm, name="PermuteBackward0"):
+        if name != "PermuteBackward0":
+            ctx.backward_name = name
+        ctx.inverse = tuple(sorted(range(len(perm)), key=perm.__getitem__))
+        return xp.transpose(x, perm)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.transpose(g, ctx.inverse), None, None
+
+
+class Expand(Op):
+    """z = x broadcast to ``shape`` (no copy);  ∂L/∂x = g summed over the copies (done by the engine)"""
+
+    backward_name = "ExpandBackward0"
+    formula = "z = x.expand(shape)"
+    local = ("1 (summed over copies)",)
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        try:
+            return xp.broadcast_to(x, shape)
+        except ValueError:
+            raise RuntimeError(f"expand: the expanded size {tuple(shape)} must match the existing size "
+                               f"{x.shape} at each non-singleton dimension") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+class Flip(Op):
+    """z = x reversed along ``axes``;  ∂L/∂x = g reversed along the same axes"""
+
+    backward_name = "FlipBackward0"
+    formula = "z = flip(x)"
+    local = ("1 (flipped)",)
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return xp.flip(x, axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.flip(g, ctx.axes), None
+
+
+class Cat(Op):
+    """z = [x₁, x₂, …] joined along ``axis``;  ∂L/∂xₖ = the k-th slice of g"""
+
+    backward_name = "CatBackward0"
+    formula = "z = cat(xs)"
+    local = ("1 (sliced)",)
+
+    @staticmethod
+    def forward(ctx, axis, *xs):
+        ctx.axis = axis
+        ctx.sizes = [x.shape[axis] for x in xs]
+        try:
+            return xp.concatenate(xs, axis=axis)
+        except ValueError:
+            shapes = ", ".join(str(tuple(x.shape)) for x in xs)
+            raise RuntimeError(f"cat: tensors must have the same shape except in dimension {axis}; "
+                               f"got {shapes}") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        grads = [None]
+        start = 0
+        lead = (slice(None),) * ctx.axis
+        for n in ctx.sizes:
+            grads.append(g[lead + (slice(start, start + n),)])
+            start += n
+        return tuple(grads)
+
+
+class Stack(Op):
+    """z = [x₁, x₂, …] stacked along a new ``axis``;  ∂L/∂xₖ = g[..., k, ...]"""
+
+    backward_name = "StackBackward0"
+    formula = "z = stack(xs)"
+    local = ("1 (selected)",)
+
+    @staticmethod
+    def forward(ctx, axis, *xs):
+        ctx.axis = axis
+        ctx.n = len(xs)
+        try:
+            return xp.stack(xs, axis=axis)
+        except ValueError:
+            shapes = ", ".join(str(tuple(x.shape)) for x in xs)
+            raise RuntimeError(f"stack: expects each tensor to be equal size, but got {shapes}") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        lead = (slice(None),) * ctx.axis
+        return (None,) + tuple(g[lead + (k,)] for k in range(ctx.n))
+
+
+class Repeat(Op):
+    """z = x tiled ``reps`` times per axis (``Tensor.repeat``);  ∂L/∂x = Σ over the tiles of g"""
+
+    backward_name = "RepeatBackward0"
+    formula = "z = x.repeat(reps)"
+    local = ("1 (summed over tiles)",)
+
+    @staticmethod
+    def forward(ctx, x, reps):
+        ctx.in_shape = (1,) * (len(reps) - x.ndim) + x.shape
+        ctx.reps = reps
+        return xp.tile(x.reshape(ctx.in_shape), reps)
+
+    @staticmethod
+    def backward(ctx, g):
+        split = []
+        for r, n in zip(ctx.reps, ctx.in_shape):
+            split += [r, n]
+        folded = ctx.xp.reshape(g, tuple(split))
+        return ctx.xp.sum(folded, axis=tuple(range(0, len(split), 2))), None
+
+
+class Pad(Op):
+    """z = x surrounded by a constant;  ∂L/∂x = the interior of g"""
+
+    backward_name = "ConstantPadNdBackward0"
+    formula = "z = pad(x)"
+    local = ("1 (interior)",)
+
+    @staticmethod
+    def forward(ctx, x, pads, value):
+        ctx.pads = pads
+        return xp.pad(x, pads, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.pad_back(g, ctx.pads), None, None
+
+
+class Tri(Op):
+    """z = the lower (tril) or upper (triu) triangle of x;  ∂L/∂x = the same triangle of g"""
+
+    formula = "z = tril(x) / triu(x)"
+    local = ("1 inside the triangle, 0 outside",)
+
+    @staticmethod
+    def forward(ctx, x, k, lower):
+        ctx.backward_name = "TrilBackward0" if lower else "TriuBackward0"
+        rows, cols = x.shape[-2:]
+        keep = xp.tri(rows, cols, k, dtype=bool)
+        ctx.keep = keep if lower else ~xp.tri(rows, cols, k - 1, dtype=bool)
+        return xp.where(ctx.keep, x, xp.zeros((), x.dtype))
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.where(ctx.keep, g, 0), None, None

@@ -1,0 +1,142 @@
+"""The differentiable twin of ``chainrule.backend.array_math``.
+
+Under ``create_graph=True`` the engine hands op backward formulas this namespace as ``ctx.xp``:
+the same names and NumPy signatures, but on Tensors, so the backward pass is itself recorded and
+can be differentiated again (grad of grad, Hessian-vector products).
+"""
+
+from __future__ import annotations
+
+from .autograd.function import hooks
+from .backend import xp
+from .ops import indexing as I
+from .tensor_ops import as_tensor_like, where  # noqa: F401  (part of the vocabulary)
+
+
+def _t(x):
+    return x if isinstance(x, hooks.Tensor) else as_tensor_like(x, None)
+
+
+def _axes(axis, ndim):
+    if axis is None:
+        return None
+    return (axis,) if isinstance(axis, int) else tuple(axis)
+
+
+def abs(x):  # noqa: A001
+    return _t(x).abs()
+
+
+def sign(x):
+    return _t(x).sign()
+
+
+def exp(x):
+    return _t(x).exp()
+
+
+def log(x):
+    return _t(x).log()
+
+
+def sin(x):
+    return _t(x).sin()
+
+
+def cos(x):
+    return _t(x).cos()
+
+
+def sqrt(x):
+    return _t(x).sqrt()
+
+
+def maximum(x, y):
+    return _t(x).maximum(y)
+
+
+def minimum(x, y):
+    return _t(x).minimum(y)
+
+
+def matmul(x, y):
+    return _t(x).matmul(y)
+
+
+def swapaxes(x, a, b):
+    return _t(x).transpose(a, b)
+
+
+def transpose(x, axes):
+    return _t(x).permute(*axes)
+
+
+def reshape(x, shape):
+    return _t(x).reshape(shape)
+
+
+def expand_dims(x, axis):
+    return _t(x).unsqueeze(axis)
+
+
+def broadcast_to(x, shape):
+    return _t(x).expand(tuple(shape))
+
+
+def flip(x, axis):
+    return _t(x).flip(*_axes(axis, None))
+
+
+def cumsum(x, axis):
+    return _t(x).cumsum(axis)
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001
+    return _t(x).sum(dim=_axes(axis, None), keepdim=keepdims)
+
+
+def zeros_like(x):
+    return hooks.Tensor._make(_t(x)._data * 0)
+
+
+def ones_like(x):
+    return hooks.Tensor._make(_t(x)._data * 0 + 1)
+
+
+def zeros(shape, dtype):
+    return hooks.Tensor._make(xp.zeros(shape, dtype))
+
+
+def sum_to(x, shape):
+    """Sum a Tensor down to ``shape`` (undo broadcasting), recording the graph."""
+    x = _t(x)
+    if tuple(x.shape) == tuple(shape):
+        return x
+    lead = x.ndim - len(shape)
+    dims = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1)
+    y = x.sum(dim=dims, keepdim=True) if dims else x
+    return y.reshape(tuple(shape)) if lead or tuple(y.shape) != tuple(shape) else y
+
+
+def take_along_axis(x, index, axis):
+    idx = index._data if isinstance(index, hooks.Tensor) else index
+    return I.Gather.apply(_t(x), axis % _t(x).ndim, idx)
+
+
+def index_add(shape, index, values):
+    return I.IndexAdd.apply(_t(values), tuple(shape), index)
+
+
+def scatter_add(shape, axis, index, values):
+    idx = index._data if isinstance(index, hooks.Tensor) else index
+    return I.ScatterAdd.apply(_t(values), tuple(shape), axis, idx)
+
+
+def pad_back(g, pads):
+    g = _t(g)
+    return g[tuple(slice(b, g.shape[i] - a) for i, (b, a) in enumerate(pads))]
+
+
+def astype(x, dtype):
+    return _t(x).to(dtype)
+
