@@ -8,12 +8,11 @@ PyTorch's rules) happens here so ops stay plain math.
 from __future__ import annotations
 
 import math
-import numbers
+import warnings
+import weakref
 
 from . import backend
-from .autograd import engine
 from .autograd.function import AccumulateGrad, hooks
-from .autograd.grad_mode import state
 from .backend import DType, xp
 from .ops import elementwise as E
 from .tensor_format import format_tensor
@@ -69,14 +68,23 @@ class Tensor(TensorOps):
     tensor([2., 4.])
     """
 
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_output_nr", "_version_box", "_acc",
-                 "_base", "__weakref__")
+    __slots__ = (
+        "__weakref__",
+        "_acc",
+        "_base",
+        "_data",
+        "_grad",
+        "_output_nr",
+        "_version_box",
+        "grad_fn",
+        "requires_grad",
+    )
     __array_priority__ = 1000  # make ndarray (op) Tensor defer to Tensor's reflected operators
 
     def __init__(self, data=(), dtype=None, requires_grad: bool = False):
         self._data = backend.to_array(data, dtype if dtype is not None else backend.float32)
         self.requires_grad = False
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._output_nr = 0
         self._version_box = [0]
@@ -86,20 +94,20 @@ class Tensor(TensorOps):
             self.requires_grad_(True)
 
     @staticmethod
-    def _make(data, grad_fn=None, output_nr: int = 0) -> "Tensor":
+    def _make(data, grad_fn=None, output_nr: int = 0) -> Tensor:
         """Wrap an array without copying (the fast internal constructor)."""
         t = _new(Tensor)
         t._data = data if type(data) is _ndarray else xp.asarray(data)
         t.grad_fn = grad_fn
         t.requires_grad = grad_fn is not None
-        t.grad = None
+        t._grad = None
         t._output_nr = output_nr
         t._version_box = [0]
         t._acc = None
         t._base = None
         return t
 
-    def _view_of(self, base: "Tensor") -> "Tensor":
+    def _view_of(self, base: Tensor) -> Tensor:
         """Mark self as a view of ``base``: they share memory, so they share a version counter."""
         root = base._base if base._base is not None else base
         self._base = root
@@ -114,7 +122,32 @@ class Tensor(TensorOps):
 
     # --- attributes ------------------------------------------------------------------------
     @property
-    def data(self) -> "Tensor":
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient (leaves, or non-leaves that called ``retain_grad()``)."""
+        if self.grad_fn is not None and self._grad is None and not self.retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+                "attribute won't be populated during autograd.backward(). If you indeed want the gradient "
+                "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the "
+                "non-leaf Tensor by mistake, make sure you access the leaf Tensor instead.",
+                UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: {tuple(value.shape)} "
+                                   f"vs the tensor's {tuple(self.shape)}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: {value.dtype} vs the "
+                                   f"tensor's {self.dtype}")
+        self._grad = value
+
+    @property
+    def data(self) -> Tensor:
         """A detached Tensor sharing this one's memory (PyTorch's ``.data``); changes to it are not tracked."""
         return Tensor._make(self._data)
 
@@ -164,7 +197,7 @@ class Tensor(TensorOps):
     def is_contiguous(self) -> bool:
         return bool(self._data.flags.c_contiguous)
 
-    def contiguous(self) -> "Tensor":
+    def contiguous(self) -> Tensor:
         return self if self._data.flags.c_contiguous else self.clone()
 
     @property
@@ -176,11 +209,11 @@ class Tensor(TensorOps):
         return self._version_box[0]
 
     @property
-    def T(self) -> "Tensor":
+    def T(self) -> Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
     @property
-    def mT(self) -> "Tensor":
+    def mT(self) -> Tensor:
         return self.transpose(-2, -1)
 
     # --- conversion ------------------------------------------------------------------------
@@ -264,8 +297,8 @@ class Tensor(TensorOps):
     def __deepcopy__(self, memo):
         t = Tensor._make(self._data.copy())
         t.requires_grad = self.requires_grad
-        if self.grad is not None:
-            t.grad = Tensor._make(self.grad._data.copy())
+        if self._grad is not None:
+            t._grad = Tensor._make(self._grad._data.copy())
         memo[id(self)] = t
         return t
 
@@ -275,15 +308,15 @@ class Tensor(TensorOps):
         from .autograd import backward
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         return Tensor._make(self._data)._view_of(self)
 
-    def detach_(self) -> "Tensor":
+    def detach_(self) -> Tensor:
         self.grad_fn = None
         self.requires_grad = False
         return self
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if self.grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError("requires_grad_: you can only change requires_grad flags of leaf "
@@ -300,7 +333,8 @@ class Tensor(TensorOps):
             if not self.requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
-        import weakref
+        if self.grad_fn._num_outputs > 1:
+            raise NotImplementedError("retain_grad on an output of a multi-output Function is not supported")
         self.grad_fn._retained = weakref.ref(self)
 
     @property
@@ -313,13 +347,15 @@ class Tensor(TensorOps):
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         node = self.grad_fn if self.grad_fn is not None else self._accumulator()
+        if node._num_outputs > 1:
+            raise NotImplementedError("register_hook on an output of a multi-output Function is not supported")
         if node._tensor_hooks is None:
             node._tensor_hooks = []
         node._tensor_hooks.append(hook)
         return _HookHandle(node._tensor_hooks, hook)
 
     # --- dtype conversion --------------------------------------------------------------------
-    def to(self, *args, **kwargs) -> "Tensor":
+    def to(self, *args, **kwargs) -> Tensor:
         dtype = kwargs.get("dtype")
         for a in args:
             if isinstance(a, Tensor):
@@ -342,31 +378,31 @@ class Tensor(TensorOps):
             return f"chainrule.{self.dtype.name.capitalize()}Tensor"
         return self.to(dtype)
 
-    def type_as(self, other: "Tensor") -> "Tensor":
+    def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
-    def float(self) -> "Tensor":
+    def float(self) -> Tensor:
         return self.to(backend.float32)
 
-    def double(self) -> "Tensor":
+    def double(self) -> Tensor:
         return self.to(backend.float64)
 
-    def half(self) -> "Tensor":
+    def half(self) -> Tensor:
         return self.to(backend.float16)
 
-    def long(self) -> "Tensor":
+    def long(self) -> Tensor:
         return self.to(backend.int64)
 
-    def int(self) -> "Tensor":
+    def int(self) -> Tensor:
         return self.to(backend.int32)
 
-    def bool(self) -> "Tensor":
+    def bool(self) -> Tensor:
         return self.to(backend.bool_)
 
-    def cpu(self) -> "Tensor":
+    def cpu(self) -> Tensor:
         return self
 
-    def clone(self, memory_format=None) -> "Tensor":
+    def clone(self, memory_format=None) -> Tensor:
         return E.Clone.apply(self)
 
 
@@ -387,6 +423,6 @@ class _HookHandle:
 
 hooks.Tensor = Tensor
 
-from . import tensor_math  # noqa: E402  (imports Tensor's own ops, so it comes after the class)
+from . import tensor_math
 
 hooks.tensor_math = tensor_math

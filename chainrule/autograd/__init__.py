@@ -9,11 +9,26 @@ from __future__ import annotations
 from ..backend import xp
 from . import engine
 from .function import AccumulateGrad, Function, Node, hooks
-from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,  # noqa: F401
-                        no_grad, set_grad_enabled)
+from .grad_mode import (  # noqa: F401
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 
-__all__ = ["backward", "grad", "Function", "Node", "no_grad", "enable_grad", "set_grad_enabled",
-           "inference_mode", "is_grad_enabled"]
+__all__ = [
+    "Function",
+    "Node",
+    "backward",
+    "enable_grad",
+    "grad",
+    "inference_mode",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
+]
 
 
 def _as_tuple(x) -> tuple:
@@ -27,7 +42,9 @@ def _as_tuple(x) -> tuple:
 def _root_edge(t, i: int):
     if not t.requires_grad:
         raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
-    return t.grad_fn if t.grad_fn is not None else t._accumulator()
+    if t.grad_fn is None:
+        return t._accumulator(), 0
+    return t.grad_fn, t._output_nr
 
 
 def _root_grad(t, g, i: int, create_graph: bool):
@@ -55,7 +72,7 @@ def _capture(inputs) -> dict:
         if not t.requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors (input {slot}) does not require grad")
         node = t.grad_fn if t.grad_fn is not None else t._accumulator()
-        capture.setdefault(node, []).append(slot)
+        capture.setdefault(node, []).append((slot, t._output_nr))
     return capture
 
 
@@ -80,7 +97,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
         if g is None:
             continue
         g = g if isinstance(g, T) else T._make(g.copy())
-        t.grad = g if t.grad is None else t.grad + g
+        t._grad = g if t._grad is None else t._grad + g
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,

@@ -18,7 +18,7 @@ import heapq
 import sys
 
 from ..backend import array_math
-from .function import AccumulateGrad, _NOT_TENSOR, hooks
+from .function import _NOT_TENSOR, AccumulateGrad, hooks
 from .grad_mode import state
 
 observers: list = []  # objects with node_done(node, grad_output, grad_inputs) / leaf_done(tensor, grad)
@@ -68,25 +68,34 @@ def _owned(array) -> bool:
     return array.base is None and sys.getrefcount(array) <= 4
 
 
-def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=None, accumulate=True):
-    """Backpropagate ``grads`` from ``roots`` (lists of nodes and their gradients).
+def _add_to_buffer(buffers, node, nr, g) -> None:
+    """Sum gradient ``g`` into the slot for output ``nr`` of ``node`` (routes add up here)."""
+    n = node._num_outputs
+    if n == 1:
+        old = buffers.get(node)
+        buffers[node] = g if old is None else old + g
+        return
+    slots = buffers.get(node)
+    if slots is None:
+        slots = buffers[node] = [None] * n
+    slots[nr] = g if slots[nr] is None else slots[nr] + g
 
-    ``capture`` maps nodes to slots: their total incoming gradient is returned in those slots
-    (``autograd.grad``). With ``accumulate`` leaves' ``.grad`` are updated (``Tensor.backward``).
+
+def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=None, accumulate=True):
+    """Backpropagate ``grads`` from ``roots`` (a list of (node, output number) and their gradients).
+
+    ``capture`` maps nodes to [(slot, output number)]: the total gradient flowing into those nodes
+    is returned in those slots (``autograd.grad``). With ``accumulate`` leaves' ``.grad`` are
+    updated (``Tensor.backward``).
     """
     T = hooks.Tensor
-    deps = _count_dependencies(roots)
-    needed = None
-    if capture is not None:
-        needed = _nodes_leading_to(capture, deps)
-    results = [None] * len(capture) if capture is not None else None
+    deps = _count_dependencies([node for node, _ in roots])
+    needed = _nodes_leading_to(capture, deps) if capture is not None else None
+    results = [None] * sum(len(v) for v in capture.values()) if capture is not None else None
 
     buffers = {}
-    for node, g in zip(roots, grads):
-        if node in buffers:
-            buffers[node] = buffers[node] + g
-        else:
-            buffers[node] = g
+    for (node, nr), g in zip(roots, grads):
+        _add_to_buffer(buffers, node, nr, g)
     ready = [(-n._seq, n) for n in buffers if deps[n] == 0]
     heapq.heapify(ready)
     namespace = hooks.tensor_math if create_graph else array_math
@@ -103,10 +112,10 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
             if node._retained is not None:
                 t = node._retained()
                 if t is not None:
-                    t.grad = g if create_graph else T._make(g.copy())
+                    t._grad = g if create_graph else T._make(g.copy())
             if capture is not None and node in capture:
-                for slot in capture[node]:
-                    results[slot] = g
+                for slot, nr in capture[node]:
+                    results[slot] = g[nr] if node._num_outputs > 1 else g
             if needed is not None and node not in needed:
                 continue
             if type(node) is AccumulateGrad:
@@ -121,30 +130,28 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
             if not retain_graph:
                 node._release()
 
+            nrs = node._edge_outputs
             for i, nxt in enumerate(node._edges):
                 if nxt is None or nxt is _NOT_TENSOR:
                     continue
                 gi = grad_inputs[i] if i < len(grad_inputs) else None
-                if gi is None:
-                    deps[nxt] -= 1
-                    if deps[nxt] == 0 and nxt in buffers:
-                        heapq.heappush(ready, (-nxt._seq, nxt))
-                    continue
-                shape = nxt._out_shape
-                if gi.shape != shape and shape is not None:
-                    gi = namespace.sum_to(gi, shape)
-                dtype = nxt._out_dtype
-                if create_graph:
-                    if gi._data.dtype != dtype and dtype is not None:
-                        gi = gi.to(dtype)
-                elif gi.dtype != dtype and dtype is not None:
-                    gi = gi.astype(dtype)
-                if nxt in buffers:
-                    buffers[nxt] = buffers[nxt] + gi
-                else:
-                    buffers[nxt] = gi
+                if gi is not None:
+                    nr = 0
+                    if nxt._num_outputs == 1:
+                        shape, dtype = nxt._out_shape, nxt._out_dtype
+                    else:
+                        nr = nrs[i]
+                        shape, dtype = nxt._out_shape[nr], nxt._out_dtype[nr]
+                    if gi.shape != shape and shape is not None:
+                        gi = namespace.sum_to(gi, shape)
+                    if create_graph:
+                        if gi._data.dtype != dtype and dtype is not None:
+                            gi = gi.to(dtype)
+                    elif gi.dtype != dtype and dtype is not None:
+                        gi = gi.astype(dtype)
+                    _add_to_buffer(buffers, nxt, nr, gi)
                 deps[nxt] -= 1
-                if deps[nxt] == 0:
+                if deps[nxt] == 0 and nxt in buffers:
                     heapq.heappush(ready, (-nxt._seq, nxt))
             grad_inputs = gi = g = None  # let .grad steal fresh arrays (see _owned)
     finally:
@@ -155,35 +162,35 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
 def _call_backward(node, g, namespace):
     """Run one node's backward and return a tuple with one entry per forward argument."""
     T = hooks.Tensor
+    first_order = namespace is array_math
     if node._num_outputs > 1:
-        g = g if isinstance(g, list) else [g]
-    if node._raw:
-        node.xp = namespace
-        try:
-            out = node.backward(node, *g) if node._num_outputs > 1 else node.backward(node, g)
-        finally:
-            if namespace is not array_math:
-                del node.xp
+        g = [x if x is not None else _zeros(node, k, first_order) for k, x in enumerate(g)]
     else:
-        wrap = (lambda a: a) if namespace is not array_math else T._make
-        gs = [wrap(x) if x is not None else None for x in g] if node._num_outputs > 1 else [wrap(g)]
-        if namespace is not array_math:
-            node.xp = namespace
-        try:
-            out = node.backward(node, *gs)
-        finally:
-            if namespace is not array_math:
-                del node.xp
-        if namespace is array_math:
-            out = tuple(o._data if isinstance(o, T) else o for o in out) if isinstance(out, tuple) else \
-                (out._data if isinstance(out, T) else out)
+        g = [g]
+    if not node._raw and first_order:
+        g = [T._make(x) for x in g]
+    if not first_order:
+        node.xp = namespace
+    try:
+        out = node.backward(node, *g)
+    finally:
+        if not first_order:
+            del node.xp
     if type(out) is not tuple:
         out = (out,)
+    if not node._raw and first_order:
+        out = tuple(o._data if isinstance(o, T) else o for o in out)
     n_edges = len(node._edges)
     if len(out) != n_edges and not (len(out) > n_edges and all(o is None for o in out[n_edges:])):
         raise RuntimeError(f"{node.name()}: backward returned {len(out)} gradients but forward took "
                            f"{n_edges} arguments; return one gradient (or None) per forward argument")
     return out
+
+
+def _zeros(node, k: int, first_order: bool):
+    """PyTorch materialises the gradient of an unused output of a multi-output op as zeros."""
+    z = array_math.zeros(node._out_shape[k], node._out_dtype[k])
+    return z if first_order else hooks.Tensor._make(z)
 
 
 def _run_tensor_hooks(node, g, create_graph):
@@ -205,15 +212,15 @@ def _accumulate(node, g, create_graph, watching):
         for obs in watching:
             obs.leaf_done(t, g)
     if create_graph:
-        t.grad = g if t.grad is None else t.grad + g
+        t._grad = g if t._grad is None else t._grad + g
         return
     if isinstance(g, T):
         g = g._data
-    old = t.grad
+    old = t._grad
     if old is None:
-        t.grad = T._make(g if _owned(g) else g.copy())
+        t._grad = T._make(g if _owned(g) else g.copy())
     elif old.requires_grad or old._data.shape != g.shape or not old._data.flags.writeable:
-        t.grad = T._make(old._data + g)
+        t._grad = T._make(old._data + g)
     else:
         old._data += g
         old._version_box[0] += 1

@@ -55,7 +55,7 @@ def remove_forward_observer(observer) -> None:
 
 
 def notify_inplace(tensor, op: str) -> None:
-    for obs in list(forward_observers):
+    for obs in forward_observers:
         obs.inplace(tensor, op)
 
 
@@ -67,6 +67,7 @@ class Node:
     _saved_slots = ()        # per saved array: input index, -1 for the output, None for a constant
     _saved_versions = ()     # (version box, version at save time, slot) for each saved tensor
     _edges = ()              # per forward argument: the node its gradient flows to, or None
+    _edge_outputs = None     # {argument index: output number} for edges into multi-output nodes
     _tensor_hooks = None     # hooks registered on the output tensor
     _retained = None         # weakref to a non-leaf output that called retain_grad()
     metadata = None          # free for observers (e.g. anomaly mode stores the forward stack here)
@@ -85,7 +86,8 @@ class Node:
     @property
     def next_functions(self) -> tuple:
         """PyTorch's view of the edges: ``((node, 0), ...)`` with ``(None, 0)`` for inputs without grad."""
-        return tuple((e, 0) for e in self._edges if e is not _NOT_TENSOR)
+        nrs = self._edge_outputs or {}
+        return tuple((e, nrs.get(i, 0)) for i, e in enumerate(self._edges) if e is not _NOT_TENSOR)
 
     def needs(self, i: int) -> bool:
         """Whether forward argument ``i`` needs a gradient (a fast ``needs_input_grad[i]``)."""
@@ -266,7 +268,13 @@ def _connect(ctx, args, out):
         if isinstance(a, T):
             if a.requires_grad:
                 fn = a.grad_fn
-                edges.append(fn if fn is not None else a._accumulator())
+                if fn is None:
+                    fn = a._accumulator()
+                elif fn._num_outputs > 1:  # remember which output of a multi-output node this is
+                    if ctx._edge_outputs is None:
+                        ctx._edge_outputs = {}
+                    ctx._edge_outputs[len(edges)] = a._output_nr
+                edges.append(fn)
             else:
                 edges.append(None)
         else:
@@ -283,7 +291,7 @@ def _connect(ctx, args, out):
     if ctx._saved is not None:
         _record_saved(ctx, args, first)
     if state.observed:
-        for obs in list(forward_observers):
+        for obs in forward_observers:
             obs.node_created(ctx, args, results)
     return results
 

@@ -12,9 +12,26 @@ from __future__ import annotations
 import numpy as xp
 
 __all__ = [
-    "xp", "ndarray", "DType", "float32", "float64", "int64", "int32", "bool_", "uint8", "float16",
-    "to_dtype", "from_np_dtype", "default_float", "promote_types", "result_dtype", "sum_to",
-    "Generator", "default_generator", "is_array", "to_array",
+    "DType",
+    "Generator",
+    "bool_",
+    "default_float",
+    "default_generator",
+    "float16",
+    "float32",
+    "float64",
+    "from_np_dtype",
+    "int32",
+    "int64",
+    "is_array",
+    "ndarray",
+    "promote_types",
+    "result_dtype",
+    "sum_to",
+    "to_array",
+    "to_dtype",
+    "uint8",
+    "xp",
 ]
 
 ndarray = xp.ndarray
@@ -23,7 +40,7 @@ ndarray = xp.ndarray
 class DType:
     """A tensor element type, printed the way PyTorch prints its dtypes (``chainrule.float32``)."""
 
-    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "category")
+    __slots__ = ("category", "is_floating_point", "is_signed", "itemsize", "name", "np")
 
     def __init__(self, name: str, np_dtype, category: int):
         self.name = name
@@ -174,7 +191,7 @@ class Generator:
         self._seed = 67280421310721 if seed is None else int(seed)
         self.rng = xp.random.default_rng(self._seed)
 
-    def manual_seed(self, seed: int) -> "Generator":
+    def manual_seed(self, seed: int) -> Generator:
         self._seed = int(seed)
         self.rng = xp.random.default_rng(self._seed)
         return self
