@@ -1,0 +1,492 @@
+"""Convolution and pooling as im2col + one matrix product, with adjoint ops for every backward.
+
+A convolution reads, for every output pixel, a window of the (padded) input. Copying all windows
+into one matrix ``cols`` (N, groups, Cg·kh·kw, OH·OW) — "im2col", done by one strided copy, no
+Python loop over pixels — turns the whole layer into ``w (groups, Og, K) @ cols``, whose result is
+already in (N, O, OH, OW) order. Conv is bilinear in (x, w), so its gradients are convolutions too:
+
+    ∂L/∂x = conv_transpose(g, w)   (ConvInputGrad: wᵀ @ g, then add the columns back: col2im)
+    ∂L/∂w = correlate(x, g)        (ConvWeightGrad: g @ colsᵀ, summed over the batch)
+
+Each of the three is an Op whose backward calls the other two, so any order of derivative works.
+Pooling follows the same pattern: a loop over the kh·kw kernel offsets (never over pixels) reads
+one strided slice per offset; max-pool remembers which offset won, its backward scatters there.
+
+Speed comes from memory, not arithmetic: the big work arrays are taken from a small pool and
+reused once nothing else holds them (fresh multi-MB arrays cost page faults on every step), and
+the forward's ``cols`` is kept for the weight gradient instead of being built a second time.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import NamedTuple
+
+from ..autograd.function import Op
+from ..backend import array_math, xp
+
+_strided = xp.lib.stride_tricks.as_strided
+KEEP_COLS_BYTES = 64 * 2 ** 20  # keep forward's im2col matrix for backward up to this size
+
+
+class Geometry(NamedTuple):
+    """Where windows sit: stride, padding (top, bottom, left, right), dilation, groups."""
+
+    stride: tuple
+    padding: tuple
+    dilation: tuple
+    groups: int = 1
+
+
+# --- the work-array pool ---------------------------------------------------------------------
+_pool: dict = {}
+
+
+def _refs_when_free() -> int:
+    """References a pooled array has when only the pool holds it (measured, not assumed)."""
+    probe = {0: [xp.empty(1)]}
+    return _free_count(probe[0])
+
+
+def _free_count(arrays):
+    for a in arrays:
+        return sys.getrefcount(a)
+
+
+def scratch(tag: str, shape: tuple, dtype, fill: float | None = None):
+    """A work array of ``shape`` that nothing outside this module can see.
+
+    An array is handed out again only when its reference count shows that the pool is its sole
+    owner (no tensor, saved ctx or view holds it), so reuse can never alias live data. A *new*
+    array starts filled with ``fill`` (if given); a reused one keeps what its last user left.
+    """
+    key = (tag, shape, xp.dtype(dtype).str)
+    arrays = _pool.get(key)
+    if arrays is None:
+        if len(_pool) > 32:           # forget the oldest shapes when a model changes sizes
+            _pool.pop(next(iter(_pool)))
+        arrays = _pool[key] = []
+    for a in arrays:
+        if sys.getrefcount(a) == _FREE_REFS:
+            return a
+    a = xp.empty(shape, dtype) if fill is None else xp.full(shape, fill, dtype)
+    if len(arrays) < 4:
+        arrays.append(a)
+    return a
+
+
+_FREE_REFS = _refs_when_free()
+
+
+def _call(op, xp_, *args):
+    """Run ``op`` raw on the first-order path, as a recorded Op under create_graph."""
+    if xp_ is array_math:
+        return op.kernel(*args)
+    return op.apply(*args)
+
+
+# --- geometry helpers --------------------------------------------------------------------------
+def _as4d(a):
+    return a[:, :, None, :] if a.ndim == 3 else a
+
+
+def _shape4d(shape: tuple) -> tuple:
+    return (shape[0], shape[1], 1, shape[2]) if len(shape) == 3 else tuple(shape)
+
+
+def out_size(n: int, k: int, s: int, p0: int, p1: int, d: int, ceil_mode: bool = False) -> int:
+    """Number of window positions along one axis (PyTorch's formula, incl. ceil_mode's rule)."""
+    span = n + p0 + p1 - d * (k - 1) - 1
+    if not ceil_mode:
+        return span // s + 1
+    o = -(-span // s) + 1
+    if (o - 1) * s >= n + p0:         # the last window must start inside the input or left padding
+        o -= 1
+    return o
+
+
+def _pad(x, pads: tuple, fill: float, tag: str):
+    """x (N, C, H, W) with (top, bottom, left, right) borders of ``fill``, in a pooled buffer."""
+    t, b, left, r = pads
+    if not any(pads):
+        return x
+    n, c, h, w = x.shape
+    shape = (n, c, h + t + b, w + left + r)
+    # The key holds pads and fill, and only the interior is ever written: the borders stay ``fill``.
+    buf = scratch(f"{tag}{pads}{fill}", shape, x.dtype, fill)
+    buf[:, :, t:t + h, left:left + w] = x
+    return buf
+
+
+def _offset(a, i: int, j: int, oh: int, ow: int, geom: Geometry):
+    """The strided slice of ``a`` read by kernel offset (i, j) for all (oh, ow) window positions."""
+    (sh, sw), (dh, dw) = geom.stride, geom.dilation
+    return a[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
+
+
+# --- convolution kernels (raw arrays, 4-D) ---------------------------------------------------
+def im2col(x, kh: int, kw: int, geom: Geometry, oh: int, ow: int):
+    """cols (N, G, Cg·kh·kw, OH·OW): row (c, i, j) holds input channel c at kernel offset (i, j)."""
+    n, c, _, _ = x.shape
+    g = geom.groups
+    (sh, sw), (dh, dw) = geom.stride, geom.dilation
+    if kh == kw == 1 and sh == sw == 1 and not any(geom.padding):
+        return x.reshape(n, g, c // g, oh * ow)       # a 1×1 conv reads the input as it is
+    xpad = _pad(x, geom.padding, 0.0, "conv")
+    s = xpad.strides
+    windows = _strided(xpad, (n, g, c // g, kh, kw, oh, ow),
+                       (s[0], s[1] * (c // g), s[1], s[2] * dh, s[3] * dw, s[2] * sh, s[3] * sw),
+                       writeable=False)
+    cols = scratch("cols", (n, g, c // g * kh * kw, oh * ow), x.dtype)
+    xp.copyto(cols.reshape(windows.shape), windows)
+    return cols
+
+
+def conv_forward(x, w, geom: Geometry):
+    """(out, cols) for x (N, C, H, W) and w (O, C/groups, kh, kw); out is (N, O, OH, OW)."""
+    n, _, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    t, b, left, r = geom.padding
+    oh = out_size(h, kh, geom.stride[0], t, b, geom.dilation[0])
+    ow = out_size(wd, kw, geom.stride[1], left, r, geom.dilation[1])
+    cols = im2col(x, kh, kw, geom, oh, ow)
+    g = geom.groups
+    out = xp.matmul(w.reshape(g, o // g, cg * kh * kw), cols)
+    return out.reshape(n, o, oh, ow), cols
+
+
+def conv_input_grad(gout, w, geom: Geometry, x_shape: tuple):
+    """conv_transpose: gx = col2im(wᵀ @ g), adding each kernel offset's columns back in place."""
+    n, o, oh, ow = gout.shape
+    _, cg, kh, kw = w.shape
+    g = geom.groups
+    c = cg * g
+    wt = w.reshape(g, o // g, cg * kh * kw).transpose(0, 2, 1)
+    gcols = scratch("gcols", (n, g, cg * kh * kw, oh * ow), gout.dtype)
+    xp.matmul(wt, gout.reshape(n, g, o // g, oh * ow), out=gcols)
+    gcols = gcols.reshape(n, c, kh, kw, oh, ow)
+    t, b, left, r = geom.padding
+    h, wd = x_shape[2], x_shape[3]
+    if any(geom.padding):
+        gx = scratch("gxpad", (n, c, h + t + b, wd + left + r), gout.dtype)
+        gx.fill(0)
+    else:
+        gx = xp.zeros((n, c, h, wd), gout.dtype)
+    for i in range(kh):                # kh·kw strided adds: windows overlap, so they accumulate
+        for j in range(kw):
+            view = _offset(gx, i, j, oh, ow, geom)
+            view += gcols[:, :, i, j]
+    if any(geom.padding):
+        gx = xp.ascontiguousarray(gx[:, :, t:t + h, left:left + wd])
+    return gx
+
+
+def conv_weight_grad_cols(cols, gout, w_shape: tuple, groups: int):
+    """gw[o, k] = Σ_n,l g[n, o, l] · cols[n, k, l]: one batched product, summed over the batch."""
+    n, o = gout.shape[:2]
+    gw = xp.matmul(gout.reshape(n, groups, o // groups, -1), cols.transpose(0, 1, 3, 2))
+    return gw.sum(axis=0).reshape(w_shape)
+
+
+def conv_weight_grad(x, gout, geom: Geometry, w_shape: tuple):
+    _, _, kh, kw = w_shape
+    cols = im2col(x, kh, kw, geom, gout.shape[2], gout.shape[3])
+    return conv_weight_grad_cols(cols, gout, w_shape, geom.groups)
+
+
+class Conv(Op):
+    """z = conv(x, w) + b, 1-D (N, C, L) or 2-D (N, C, H, W); a 1-D conv is a 2-D one of height 1."""
+
+    backward_name = "ConvolutionBackward0"
+    formula = "z[n,o,h,w] = Σ_c,i,j w[o,c,i,j]·x[n,c, s·h+d·i-p, s·w+d·j-p] + b[o]"
+    local = ("∂L/∂x = conv_transpose(g, w)", "∂L/∂w = correlate(x, g)", "∂L/∂b = Σ_n,h,w g")
+
+    @staticmethod
+    def kernel(x, w, b, geom):
+        return Conv._run(None, x, w, b, geom)
+
+    @staticmethod
+    def _run(ctx, x, w, b, geom):
+        out, cols = conv_forward(_as4d(x), _as4d(w), geom)
+        if b is not None:
+            out += b.reshape(1, -1, 1, 1)
+        if ctx is not None and cols.nbytes <= KEEP_COLS_BYTES and cols.base is None:
+            ctx.cols = cols
+        return out[:, :, 0] if x.ndim == 3 else out
+
+    @staticmethod
+    def forward(ctx, x, w, b, geom):
+        ctx.save_for_backward(x, w)
+        ctx.geom = geom
+        return Conv._run(ctx, x, w, b, geom)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        xp_, geom = ctx.xp, ctx.geom
+        cols, ctx.cols = getattr(ctx, "cols", None), None   # used once; a retained graph recomputes
+        gx = _call(ConvInputGrad, xp_, g, w, geom, tuple(x.shape)) if ctx.needs(0) else None
+        gw = None
+        if ctx.needs(1):
+            if cols is not None and xp_ is array_math:
+                gw = conv_weight_grad_cols(cols, _as4d(g), _shape4d(w.shape), geom.groups).reshape(w.shape)
+            else:
+                gw = _call(ConvWeightGrad, xp_, x, g, geom, tuple(w.shape))
+        gb = xp_.sum(g, axis=(0, 2, 3) if g.ndim == 4 else (0, 2)) if ctx.needs(2) else None
+        return gx, gw, gb, None
+
+
+class ConvInputGrad(Op):
+    """z = conv_transpose(g, w) (the input gradient of conv); linear in g and in w."""
+
+    backward_name = "ConvolutionBackward0"
+    formula = "z = conv_transpose(g, w)"
+    local = ("∂L/∂g = conv(gg, w)", "∂L/∂w = correlate(gg, g)")
+
+    @staticmethod
+    def kernel(g, w, geom, x_shape):
+        gx = conv_input_grad(_as4d(g), _as4d(w), geom, _shape4d(x_shape))
+        return gx[:, :, 0] if len(x_shape) == 3 else gx
+
+    @staticmethod
+    def forward(ctx, g, w, geom, x_shape):
+        ctx.save_for_backward(g, w)
+        ctx.geom = geom
+        return ConvInputGrad.kernel(g, w, geom, x_shape)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, w = ctx.saved_tensors
+        dg = _call(Conv, ctx.xp, gg, w, None, ctx.geom) if ctx.needs(0) else None
+        dw = _call(ConvWeightGrad, ctx.xp, gg, g, ctx.geom, tuple(w.shape)) if ctx.needs(1) else None
+        return dg, dw, None, None
+
+
+class ConvWeightGrad(Op):
+    """z = correlate(x, g) (the weight gradient of conv); linear in x and in g."""
+
+    backward_name = "ConvolutionBackward0"
+    formula = "z[o,c,i,j] = Σ_n,h,w g[n,o,h,w]·x[n,c, s·h+d·i-p, s·w+d·j-p]"
+    local = ("∂L/∂x = conv_transpose(g, gg)", "∂L/∂g = conv(x, gg)")
+
+    @staticmethod
+    def kernel(x, g, geom, w_shape):
+        return conv_weight_grad(_as4d(x), _as4d(g), geom, _shape4d(w_shape)).reshape(w_shape)
+
+    @staticmethod
+    def forward(ctx, x, g, geom, w_shape):
+        ctx.save_for_backward(x, g)
+        ctx.geom = geom
+        return ConvWeightGrad.kernel(x, g, geom, w_shape)
+
+    @staticmethod
+    def backward(ctx, gg):
+        x, g = ctx.saved_tensors
+        dx = _call(ConvInputGrad, ctx.xp, g, gg, ctx.geom, tuple(x.shape)) if ctx.needs(0) else None
+        dg = _call(Conv, ctx.xp, x, gg, None, ctx.geom) if ctx.needs(1) else None
+        return dx, dg, None, None
+
+
+# --- pooling -----------------------------------------------------------------------------------
+def _offsets(k: tuple):
+    return [(i, j) for i in range(k[0]) for j in range(k[1])]
+
+
+def _max_select(xpad, k, geom, oh, ow, nan_aware: bool):
+    """Window maxima and which kernel offset won (the first one on ties, as PyTorch)."""
+    out = arg = better = None
+    for idx, (i, j) in enumerate(_offsets(k)):
+        v = _offset(xpad, i, j, oh, ow, geom)
+        if out is None:
+            out = xp.ascontiguousarray(v)
+            arg = xp.zeros(out.shape, xp.uint8 if k[0] * k[1] < 256 else xp.int32)
+            better = xp.empty(out.shape, bool)
+            continue
+        xp.greater(v, out, out=better)     # strictly greater: an earlier equal max keeps its place
+        if nan_aware:                      # PyTorch lets a NaN win (it propagates)
+            better |= xp.isnan(v)
+        xp.copyto(out, v, where=better)
+        xp.copyto(arg, idx, where=better)
+    return out, arg
+
+
+def max_pool(x, k, geom, oh, ow):
+    """(window maxima, index of the winning kernel offset) for x (N, C, H, W)."""
+    xpad = _pad(x, geom.padding, -xp.inf, "maxpool")
+    out, arg = _max_select(xpad, k, geom, oh, ow, nan_aware=False)
+    if xp.isnan(out).any():          # rare: redo with the slower NaN-propagating comparison
+        out, arg = _max_select(xpad, k, geom, oh, ow, nan_aware=True)
+    return out, arg
+
+
+def pool_scatter(g, arg, k, geom, x_shape):
+    """gx: each window's gradient added at the input position its offset ``arg`` points to."""
+    n, c, h, w = x_shape
+    t, b, left, r = geom.padding
+    gx = scratch("poolgx", (n, c, h + t + b, w + left + r), g.dtype)
+    gx.fill(0)
+    for idx, (i, j) in enumerate(_offsets(k)):
+        view = _offset(gx, i, j, g.shape[2], g.shape[3], geom)
+        xp.add(view, g, out=view, where=arg == idx)
+    return xp.ascontiguousarray(gx[:, :, t:t + h, left:left + w])
+
+
+def pool_gather(x, arg, k, geom):
+    """out[n,c,h,w] = x at the window position offset ``arg`` points to (the adjoint of scatter)."""
+    xpad = _pad(x, geom.padding, 0.0, "gather")
+    out = xp.zeros(arg.shape, x.dtype)
+    for idx, (i, j) in enumerate(_offsets(k)):
+        xp.copyto(out, _offset(xpad, i, j, arg.shape[2], arg.shape[3], geom), where=arg == idx)
+    return out
+
+
+class MaxPool2d(Op):
+    """z = max over each window;  ∂L/∂x = g routed to the position of each window's max"""
+
+    backward_name = "MaxPool2DWithIndicesBackward0"
+    formula = "z[n,c,h,w] = max_i,j x[n,c, s·h+d·i-p, s·w+d·j-p]"
+    local = ("1 at the window's (first) max, 0 elsewhere",)
+
+    @staticmethod
+    def forward(ctx, x, k, geom, oh, ow):
+        out, arg = max_pool(x, k, geom, oh, ow)
+        ctx.arg, ctx.k, ctx.geom, ctx.x_shape = arg, k, geom, x.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return _call(PoolScatter, ctx.xp, g, ctx.arg, ctx.k, ctx.geom, ctx.x_shape), None, None, None, None
+
+
+class PoolScatter(Op):
+    """z = zeros(x_shape) with g added at the chosen window positions (max-pool's input gradient)."""
+
+    backward_name = "MaxPool2DWithIndicesBackwardBackward0"
+    formula = "z = scatter_add(g at argmax)"
+    local = ("1 at the chosen positions",)
+
+    @staticmethod
+    def kernel(g, arg, k, geom, x_shape):
+        return pool_scatter(g, arg, k, geom, x_shape)
+
+    @staticmethod
+    def forward(ctx, g, arg, k, geom, x_shape):
+        ctx.arg, ctx.k, ctx.geom = arg, k, geom
+        return pool_scatter(g, arg, k, geom, x_shape)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _call(PoolGather, ctx.xp, gg, ctx.arg, ctx.k, ctx.geom), None, None, None, None
+
+
+class PoolGather(Op):
+    """z = x read at the chosen window positions (the adjoint of PoolScatter)."""
+
+    backward_name = "MaxPool2DWithIndicesBackward0"
+    formula = "z = gather(x at argmax)"
+    local = ("1 at the chosen positions",)
+
+    @staticmethod
+    def kernel(x, arg, k, geom):
+        return pool_gather(x, arg, k, geom)
+
+    @staticmethod
+    def forward(ctx, x, arg, k, geom):
+        ctx.arg, ctx.k, ctx.geom, ctx.x_shape = arg, k, geom, x.shape
+        return pool_gather(x, arg, k, geom)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _call(PoolScatter, ctx.xp, g, ctx.arg, ctx.k, ctx.geom, ctx.x_shape), None, None, None
+
+
+class AvgPool2d(Op):
+    """z = Σ window / divisor;  ∂L/∂x = g / divisor added back over every window (AvgPoolGrad)"""
+
+    backward_name = "AvgPool2DBackward0"
+    formula = "z[n,c,h,w] = Σ_i,j x[n,c, s·h+i-p, s·w+j-p] / divisor[h,w]"
+    local = ("1/divisor for each window containing the position",)
+
+    @staticmethod
+    def kernel(x, k, geom, divisor):
+        xpad = _pad(x, geom.padding, 0.0, "avgpool")
+        oh, ow = divisor.shape
+        out = None
+        for i, j in _offsets(k):
+            v = _offset(xpad, i, j, oh, ow, geom)
+            if out is None:
+                out = xp.array(v)
+            else:
+                out += v
+        out /= divisor
+        return out
+
+    @staticmethod
+    def forward(ctx, x, k, geom, divisor):
+        ctx.k, ctx.geom, ctx.divisor, ctx.x_shape = k, geom, divisor, x.shape
+        return AvgPool2d.kernel(x, k, geom, divisor)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _call(AvgPoolGrad, ctx.xp, g, ctx.k, ctx.geom, ctx.divisor, ctx.x_shape), None, None, None
+
+
+class AvgPoolGrad(Op):
+    """z = Σ over windows of g / divisor placed back on the input (avg-pool's input gradient)."""
+
+    backward_name = "AvgPool2DBackwardBackward0"
+    formula = "z = col2im(g / divisor)"
+    local = ("1/divisor for each window containing the position",)
+
+    @staticmethod
+    def kernel(g, k, geom, divisor, x_shape):
+        n, c, h, w = x_shape
+        t, b, left, r = geom.padding
+        gx = scratch("avggx", (n, c, h + t + b, w + left + r), g.dtype)
+        gx.fill(0)
+        gd = g / divisor
+        for i, j in _offsets(k):
+            view = _offset(gx, i, j, g.shape[2], g.shape[3], geom)
+            view += gd
+        return xp.ascontiguousarray(gx[:, :, t:t + h, left:left + w])
+
+    @staticmethod
+    def forward(ctx, g, k, geom, divisor, x_shape):
+        ctx.k, ctx.geom, ctx.divisor = k, geom, divisor
+        return AvgPoolGrad.kernel(g, k, geom, divisor, x_shape)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _call(AvgPool2d, ctx.xp, gg, ctx.k, ctx.geom, ctx.divisor), None, None, None, None
+
+
+def adaptive_matrix(n_in: int, n_out: int, dtype):
+    """A (n_out, n_in) averaging matrix: row i averages [⌊i·n/m⌋, ⌈(i+1)·n/m⌉) (PyTorch's windows)."""
+    i = xp.arange(n_out)
+    start = (i * n_in) // n_out
+    end = -(-((i + 1) * n_in) // n_out)
+    j = xp.arange(n_in)
+    inside = (j >= start[:, None]) & (j < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+class AdaptiveAvgPool2d(Op):
+    """z = A_h · x · A_wᵀ with averaging matrices;  ∂L/∂x = A_hᵀ · g · A_w"""
+
+    backward_name = "AdaptiveAvgPool2DBackward0"
+    formula = "z = A_h @ x @ A_wᵀ"
+    local = ("A_hᵀ · g · A_w",)
+
+    @staticmethod
+    def forward(ctx, x, oh, ow):
+        ah = adaptive_matrix(x.shape[-2], oh, x.dtype)
+        aw = adaptive_matrix(x.shape[-1], ow, x.dtype)
+        ctx.ah, ctx.aw = ah, aw
+        return xp.einsum("ah,nchw,bw->ncab", ah, x, aw, optimize=True)
+
+    @staticmethod
+    def backward(ctx, g):
+        ah, aw = ctx.ah, ctx.aw
+        if ctx.xp is array_math:
+            return xp.einsum("ah,ncab,bw->nchw", ah, g, aw, optimize=True), None, None
+        return ctx.xp.matmul(ctx.xp.matmul(ah.T, g), aw), None, None
