@@ -63,15 +63,18 @@ def numpy_step(x, c):
     return g
 
 
-def median_us(fn, repeats: int) -> float:
-    for _ in range(20):
-        fn()
-    times = []
+def interleaved_medians(fns: dict, repeats: int) -> dict:
+    """Median seconds per call of each fn, timed round-robin so all see the same machine load."""
+    for fn in fns.values():
+        for _ in range(20):
+            fn()
+    times = {name: [] for name in fns}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e6 / N_OPS
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def main() -> None:
@@ -85,9 +88,12 @@ def main() -> None:
     data = np.random.default_rng(0).standard_normal(16).astype(np.float32)
     tx = torch.tensor(data, requires_grad=True)
     cx = chainrule.tensor(data, requires_grad=True)
-    t = median_us(lambda: step(torch, tx, 0.5), args.repeats)
-    c = median_us(lambda: step(chainrule, cx, 0.5), args.repeats)
-    n = median_us(lambda: numpy_step(data, np.float32(0.5)), args.repeats)
+    med = interleaved_medians({
+        "torch": lambda: step(torch, tx, 0.5),
+        "chainrule": lambda: step(chainrule, cx, 0.5),
+        "numpy": lambda: numpy_step(data, np.float32(0.5)),
+    }, args.repeats)
+    t, c, n = (med[k] * 1e6 / N_OPS for k in ("torch", "chainrule", "numpy"))
     print(f"chain of {N_OPS} elementwise ops on float32 (16,), forward + backward, "
           f"median of {args.repeats}, torch threads={args.threads}")
     print(f"  torch      {t:6.2f} us/op")

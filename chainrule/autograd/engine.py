@@ -99,13 +99,16 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
     ready = [(-n._seq, n) for n in buffers if deps[n] == 0]
     heapq.heapify(ready)
     namespace = hooks.tensor_math if create_graph else array_math
+    first_order = not create_graph
+    sum_to = namespace.sum_to
+    heappush, heappop = heapq.heappush, heapq.heappop
     watching = observers[:] if observers else None
 
     prev_mode = state.enabled
     state.enabled = create_graph
     try:
         while ready:
-            node = heapq.heappop(ready)[1]
+            node = heappop(ready)[1]
             g = buffers.pop(node)
             if node._tensor_hooks:
                 g = _run_tensor_hooks(node, g, create_graph)
@@ -123,36 +126,51 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
                     _accumulate(node, g, create_graph, watching)
                 continue
 
-            grad_inputs = _call_backward(node, g, namespace)
+            if first_order and node._raw and node._num_outputs == 1:
+                grad_inputs = node.backward(node, g)   # the common case, without the general wrapper
+                if type(grad_inputs) is not tuple:
+                    grad_inputs = (grad_inputs,)
+            else:
+                grad_inputs = _call_backward(node, g, namespace)
             if watching:
                 for obs in watching:
                     obs.node_done(node, g, grad_inputs)
-            if not retain_graph:
+            if not retain_graph and node._saved is not None:
                 node._release()
 
             nrs = node._edge_outputs
+            n_grads = len(grad_inputs)
             for i, nxt in enumerate(node._edges):
                 if nxt is None or nxt is _NOT_TENSOR:
                     continue
-                gi = grad_inputs[i] if i < len(grad_inputs) else None
+                gi = grad_inputs[i] if i < n_grads else None
                 if gi is not None:
-                    nr = 0
                     if nxt._num_outputs == 1:
                         shape, dtype = nxt._out_shape, nxt._out_dtype
+                        if gi.shape != shape and shape is not None:
+                            gi = sum_to(gi, shape)
+                        if first_order:
+                            if gi.dtype != dtype and dtype is not None:
+                                gi = gi.astype(dtype)
+                        elif gi._data.dtype != dtype and dtype is not None:
+                            gi = gi.to(dtype)
+                        old = buffers.get(nxt)
+                        buffers[nxt] = gi if old is None else old + gi
                     else:
                         nr = nrs[i]
                         shape, dtype = nxt._out_shape[nr], nxt._out_dtype[nr]
-                    if gi.shape != shape and shape is not None:
-                        gi = namespace.sum_to(gi, shape)
-                    if create_graph:
-                        if gi._data.dtype != dtype and dtype is not None:
+                        if gi.shape != shape:
+                            gi = sum_to(gi, shape)
+                        if first_order:
+                            if gi.dtype != dtype:
+                                gi = gi.astype(dtype)
+                        elif gi._data.dtype != dtype:
                             gi = gi.to(dtype)
-                    elif gi.dtype != dtype and dtype is not None:
-                        gi = gi.astype(dtype)
-                    _add_to_buffer(buffers, nxt, nr, gi)
-                deps[nxt] -= 1
-                if deps[nxt] == 0 and nxt in buffers:
-                    heapq.heappush(ready, (-nxt._seq, nxt))
+                        _add_to_buffer(buffers, nxt, nr, gi)
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if left == 0 and nxt in buffers:
+                    heappush(ready, (-nxt._seq, nxt))
             grad_inputs = gi = g = None  # let .grad steal fresh arrays (see _owned)
     finally:
         state.enabled = prev_mode

@@ -15,10 +15,11 @@ from __future__ import annotations
 import itertools
 import weakref
 
-from ..backend import array_math
+from ..backend import array_math, ndarray
 from .grad_mode import state
 
 _sequence = itertools.count()
+_next_seq = _sequence.__next__
 _FREED = object()
 
 FREED_MESSAGE = (
@@ -103,10 +104,12 @@ class Node:
 
     # --- saved tensors -----------------------------------------------------------------------
     def save_for_backward(self, *items) -> None:
+        if self._raw:  # built-in ops already hold raw arrays
+            self._saved = items
+            return
         T = hooks.Tensor
         self._saved = tuple(x._data if isinstance(x, T) else x for x in items)
-        if not self._raw:
-            self._saved_from = items  # identities, to tell inputs/outputs apart in _record_saved
+        self._saved_from = items  # identities, to tell inputs/outputs apart in _record_saved
 
     @property
     def saved_tensors(self) -> tuple:
@@ -117,7 +120,8 @@ class Node:
             return ()
         for box, version, slot in self._saved_versions:
             if box[0] != version:
-                self._raise_modified(slot, box[0], version)
+                array = saved[self._saved_slots.index(slot)]
+                self._raise_modified(slot, box[0], version, array)
         if self.xp is array_math and self._raw:
             return saved
         return tuple(self._unpack(a, s) for a, s in zip(saved, self._saved_slots))
@@ -125,6 +129,8 @@ class Node:
     def _unpack(self, array, slot):
         """A saved array as a Tensor: graph-connected under create_graph, detached otherwise."""
         T = hooks.Tensor
+        if not isinstance(array, ndarray):
+            return array  # a Python scalar argument stays a scalar
         if self.xp is array_math or slot is None:
             return T._make(array)
         edge = self if slot == -1 else self._edges[slot]
@@ -132,11 +138,12 @@ class Node:
             return T._make(array)
         return T._make(array, edge)
 
-    def _raise_modified(self, slot, now, expected):
+    def _raise_modified(self, slot, now, expected, array):
         what = "the output" if slot == -1 else f"input {slot}"
         raise RuntimeError(
             f"{self.name()}: one of the variables needed for gradient computation has been modified by "
-            f"an inplace operation: {what} of {self.name()} is at version {now}; expected version "
+            f"an inplace operation: {what} of {self.name()} (a {array.dtype} tensor of shape "
+            f"{tuple(array.shape)}) is at version {now}; expected version "
             f"{expected} instead. Hint: an in-place op (add_, mul_, +=, x[...] = ...) changed a tensor "
             f"after it was saved for backward; use the out-of-place form (x = x * 2) or clone() first.")
 
@@ -156,7 +163,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, tensor):
         self._var = weakref.ref(tensor)
-        self._seq = next(_sequence)
+        self._seq = _next_seq()
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {hex(id(self))}>"
@@ -221,34 +228,123 @@ class Function(Node):
     @classmethod
     def apply(cls, *args):
         T = hooks.Tensor
-        ctx = cls.__new__(cls)
+        ctx = _new(cls)
+        if not cls._raw:
+            return _apply_tensor_level(cls, ctx, args)
+        # One pass: unwrap arrays and, if recording, collect each argument's edge.
+        recording = state.enabled
         needs_graph = False
-        if cls._raw:
-            values = []
-            for a in args:
-                if isinstance(a, T):
-                    values.append(a._data)
-                    if a.requires_grad:
-                        needs_graph = True
-                else:
-                    values.append(a)
-            out = cls.forward(ctx, *values)
-        else:
-            for a in args:
-                if isinstance(a, T) and a.requires_grad:
+        values = []
+        edges = []
+        for a in args:
+            if isinstance(a, T):
+                values.append(a._data)
+                if recording and a.requires_grad:
+                    fn = a.grad_fn
+                    if fn is None:
+                        fn = a._acc if a._acc is not None else a._accumulator()
+                    elif fn._num_outputs > 1:
+                        _remember_output(ctx, len(edges), a)
+                    edges.append(fn)
                     needs_graph = True
-            prev = state.enabled
-            state.enabled = False
-            try:
-                out = cls.forward(ctx, *args)
-            finally:
-                state.enabled = prev
-            out = _to_arrays(out)
-        if not (needs_graph and state.enabled):
+                else:
+                    edges.append(None)
+            else:
+                values.append(a)
+                edges.append(_NOT_TENSOR)
+        out = cls.forward(ctx, *values)
+        if not needs_graph:
             if type(out) is tuple:
                 return tuple(T._make(o) for o in out)
             return T._make(out)
-        return _connect(ctx, args, out)
+        ctx._edges = edges
+        ctx._seq = _next_seq()
+        if type(out) is tuple:
+            result = _connect_outputs(ctx, out)
+            first = result[0]
+        else:
+            ctx._out_shape = out.shape
+            ctx._out_dtype = out.dtype
+            result = first = T._make(out, ctx)
+        saved = ctx._saved
+        if saved is not None:  # map saved arrays to inputs/output and remember their versions
+            slots = []
+            versions = []
+            for array in saved:
+                for i, v in enumerate(values):
+                    if v is array and edges[i] is not _NOT_TENSOR:
+                        box = args[i]._version_box
+                        versions.append((box, box[0], i))
+                        slots.append(i)
+                        break
+                else:
+                    if array is out:
+                        versions.append((first._version_box, 0, -1))
+                        slots.append(-1)
+                    else:
+                        slots.append(None)
+            ctx._saved_slots = slots
+            ctx._saved_versions = versions
+        if state.observed:
+            for obs in list(forward_observers):
+                obs.node_created(ctx, args, result)
+        return result
+
+
+_new = object.__new__
+
+
+def _remember_output(ctx, index: int, tensor) -> None:
+    """An edge into a multi-output node must remember which of its outputs the tensor is."""
+    if ctx._edge_outputs is None:
+        ctx._edge_outputs = {}
+    ctx._edge_outputs[index] = tensor._output_nr
+
+
+def _apply_tensor_level(cls, ctx, args):
+    """User-defined Functions: forward sees Tensors (recording off), as in PyTorch."""
+    T = hooks.Tensor
+    prev = state.enabled
+    state.enabled = False
+    try:
+        out = cls.forward(ctx, *args)
+    finally:
+        state.enabled = prev
+    out = _to_arrays(out)
+    edges = []
+    needs_graph = False
+    for a in args:
+        if isinstance(a, T):
+            if prev and a.requires_grad:
+                fn = a.grad_fn
+                if fn is None:
+                    fn = a._accumulator()
+                elif fn._num_outputs > 1:
+                    _remember_output(ctx, len(edges), a)
+                edges.append(fn)
+                needs_graph = True
+            else:
+                edges.append(None)
+        else:
+            edges.append(_NOT_TENSOR)
+    if not needs_graph:
+        return tuple(T._make(o) for o in out) if type(out) is tuple else T._make(out)
+    ctx._edges = edges
+    ctx._seq = next(_sequence)
+    if type(out) is tuple:
+        result = _connect_outputs(ctx, out)
+        first = result[0]
+    else:
+        ctx._out_shape, ctx._out_dtype = out.shape, out.dtype
+        result = first = T._make(out, ctx)
+    if ctx._saved is not None:
+        values = [a._data if isinstance(a, T) else a for a in args]
+        _record_saved(ctx, args, values, ctx._saved_from, first)
+        del ctx._saved_from
+    if state.observed:
+        for obs in list(forward_observers):
+            obs.node_created(ctx, args, result)
+    return result
 
 
 def _to_arrays(out):
@@ -258,42 +354,6 @@ def _to_arrays(out):
     if isinstance(out, T):
         return out._data
     raise TypeError(f"Function.forward must return a Tensor or a tuple of Tensors, got {type(out).__name__}")
-
-
-def _connect(ctx, args, out):
-    """Record ``ctx`` in the graph: its edges, output metadata and saved-tensor versions."""
-    T = hooks.Tensor
-    edges = []
-    for a in args:
-        if isinstance(a, T):
-            if a.requires_grad:
-                fn = a.grad_fn
-                if fn is None:
-                    fn = a._accumulator()
-                elif fn._num_outputs > 1:  # remember which output of a multi-output node this is
-                    if ctx._edge_outputs is None:
-                        ctx._edge_outputs = {}
-                    ctx._edge_outputs[len(edges)] = a._output_nr
-                edges.append(fn)
-            else:
-                edges.append(None)
-        else:
-            edges.append(_NOT_TENSOR)
-    ctx._edges = edges
-    ctx._seq = next(_sequence)
-    if type(out) is tuple:
-        results = _connect_outputs(ctx, out)
-        first = results[0]
-    else:
-        ctx._out_shape = out.shape
-        ctx._out_dtype = out.dtype
-        results = first = T._make(out, ctx)
-    if ctx._saved is not None:
-        _record_saved(ctx, args, first)
-    if state.observed:
-        for obs in forward_observers:
-            obs.node_created(ctx, args, results)
-    return results
 
 
 def _connect_outputs(ctx, outs):
@@ -311,30 +371,29 @@ def _connect_outputs(ctx, outs):
     return tuple(results)
 
 
-def _record_saved(ctx, args, result):
-    """Map each saved array to the input or output it came from and remember its version."""
+def _record_saved(ctx, args, values, sources, first) -> None:
+    """Map each saved item to the input (by index) or output it is, and remember its version."""
     T = hooks.Tensor
-    sources = ctx._saved_from if not ctx._raw else ctx._saved
-    out_data = result._data
+    out_data = first._data
     slots = []
     versions = []
+    n = len(values)
     for item in sources:
-        slot = None
         array = item._data if isinstance(item, T) else item
-        for i, a in enumerate(args):
-            if isinstance(a, T) and (a is item or a._data is array):
+        slot = None
+        for i in range(n):
+            if values[i] is array and isinstance(args[i], T):
                 slot = i
-                versions.append((a._version_box, a._version_box[0], i))
+                box = args[i]._version_box
+                versions.append((box, box[0], i))
                 break
         else:
             if array is out_data:
                 slot = -1
-                versions.append((result._version_box, result._version_box[0], -1))
+                versions.append((first._version_box, first._version_box[0], -1))
         slots.append(slot)
     ctx._saved_slots = slots
     ctx._saved_versions = versions
-    if not ctx._raw:
-        del ctx._saved_from
 
 
 class Op(Function):
