@@ -1,0 +1,164 @@
+"""Model files: ``chainrule.save`` / ``chainrule.load`` in the safetensors format, never pickle.
+
+A safetensors file is a JSON header (tensor names, dtypes, shapes, offsets, and a str -> str
+``__metadata__`` table) followed by the raw bytes: loading it cannot run code, and PyTorch, JAX
+and NumPy all read it. A flat state dict is stored as exactly its tensors, so
+``safetensors.torch.load_file`` hands PyTorch the same names. Anything richer — a checkpoint
+such as ``{"model": ..., "optimizer": ..., "epoch": 3}`` — is flattened: each tensor is stored
+under its '.'-joined key path, and the structure with the non-tensor values (numbers, strings,
+lists, tuples, param_groups) goes into the metadata as JSON, from which :func:`load` rebuilds it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import safetensors
+import safetensors.numpy
+
+from chainrule.backend import from_np_dtype, xp
+from chainrule.tensor import Tensor
+
+__all__ = ["load", "save"]
+
+_LAYOUT_KEY = "chainrule.layout"  # metadata entry holding the JSON skeleton of the saved object
+_FORMAT = 1
+
+
+def _skeleton(obj, path: str, tensors: dict):
+    """Return a JSON-able description of ``obj``; tensors are moved into ``tensors`` by key path."""
+    if isinstance(obj, Tensor):
+        if path in tensors:
+            raise ValueError(f"save: two entries flatten to the same tensor name {path!r}; rename one of them")
+        from_np_dtype(obj._data.dtype)
+        # safetensors stores C-ordered bytes; views (transposes, slices) must be compacted first.
+        # (Not ascontiguousarray: it turns a 0-d array, like Adam's step count, into shape (1,).)
+        a = obj._data
+        tensors[path] = a if a.flags.c_contiguous else a.copy(order="C")
+        return {"$tensor": path}
+    if isinstance(obj, dict):
+        items = []
+        for key, value in obj.items():
+            if isinstance(key, bool) or not isinstance(key, (str, int)):
+                raise TypeError(f"save: dict keys must be str or int, found {key!r} ({type(key).__name__}) "
+                                f"under {path or 'the top level'!r}")
+            items.append((key, _skeleton(value, f"{path}.{key}" if path else str(key), tensors)))
+        # Plain JSON objects when possible (readable in the header); a list of pairs otherwise,
+        # because JSON turns int keys (optimizer state is keyed by parameter index) into strings.
+        if all(isinstance(k, str) and not k.startswith("$") for k, _ in items):
+            return dict(items)
+        return {"$dict": [[k, v] for k, v in items]}
+    if isinstance(obj, (list, tuple)):
+        parts = [_skeleton(v, f"{path}.{i}" if path else str(i), tensors) for i, v in enumerate(obj)]
+        return parts if isinstance(obj, list) else {"$tuple": parts}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, xp.generic):  # NumPy scalars, e.g. from .item()-less arithmetic
+        return obj.item()
+    raise TypeError(f"save: cannot store a {type(obj).__name__} (at {path or 'the top level'!r}); model files "
+                    "hold tensors, dicts, lists, tuples, numbers, strings, booleans and None — never "
+                    "pickled objects")
+
+
+def _rebuild(node, tensors: dict, where: str):
+    if isinstance(node, list):
+        return [_rebuild(v, tensors, where) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if "$tensor" in node:
+        name = node["$tensor"]
+        if name not in tensors:
+            raise ValueError(f"load: {where} is inconsistent: its layout refers to tensor {name!r}, "
+                             "which the file does not contain")
+        return Tensor._make(tensors[name])
+    if "$tuple" in node:
+        return tuple(_rebuild(v, tensors, where) for v in node["$tuple"])
+    if "$dict" in node:
+        return {k: _rebuild(v, tensors, where) for k, v in node["$dict"]}
+    return {k: _rebuild(v, tensors, where) for k, v in node.items()}
+
+
+def save(obj, f: str | os.PathLike | io.IOBase, metadata: dict[str, str] | None = None) -> None:
+    """Save a tensor, a state dict or a nested checkpoint dict to a safetensors file.
+
+    ``f`` is a path or a writable binary file object. ``metadata`` adds free str -> str entries to
+    the file header. Unsupported values (objects that would need pickle) raise TypeError.
+
+    >>> import chainrule as cr
+    >>> cr.save({"w": cr.ones(2, 3), "epoch": 3}, "/tmp/ckpt.safetensors")
+    >>> cr.load("/tmp/ckpt.safetensors")["epoch"]
+    3
+    """
+    tensors: dict = {}
+    layout = _skeleton(obj, "tensor" if isinstance(obj, Tensor) else "", tensors)
+    header = {"format": "pt"}  # the marker Hugging Face loaders check for PyTorch-layout files
+    if metadata:
+        for k, v in metadata.items():
+            if not isinstance(k, str) or not isinstance(v, str):
+                raise TypeError(f"save: metadata must map str to str, got {k!r}: {v!r}")
+        header.update(metadata)
+    # Always stored, even for a flat state dict: safetensors orders tensors by dtype and name, and
+    # the layout also restores the original key order.
+    header[_LAYOUT_KEY] = json.dumps({"version": _FORMAT, "root": layout})
+    data = safetensors.numpy.save(tensors, metadata=header)
+    if hasattr(f, "write"):
+        f.write(data)
+        return
+    path = Path(f)
+    # Write then rename: a crash mid-save never leaves a truncated file under the real name.
+    part = path.with_name(path.name + ".part")
+    part.write_bytes(data)
+    os.replace(part, path)
+
+
+def _header_metadata(data: bytes) -> dict:
+    # Layout of a safetensors file: u64 little-endian header size, then the JSON header.
+    size = int.from_bytes(data[:8], "little")
+    return json.loads(data[8:8 + size]).get("__metadata__") or {}
+
+
+def load(f: str | os.PathLike | io.IOBase, map_location=None, weights_only: bool = True, **kwargs):
+    """Load what :func:`save` wrote (or any safetensors file, e.g. from ``safetensors.torch.save_file``).
+
+    Returns the saved object: a dict of tensors for a state dict or a plain safetensors file, the
+    rebuilt nested dict for a checkpoint, a Tensor for a single tensor. ``map_location`` and
+    ``weights_only`` are accepted for PyTorch compatibility (chainrule is CPU-only and never
+    unpickles). A missing file raises FileNotFoundError; a truncated, corrupted or
+    non-safetensors file raises ValueError naming the file.
+
+    >>> import chainrule as cr
+    >>> cr.save({"w": cr.zeros(2)}, "/tmp/w.safetensors")
+    >>> cr.load("/tmp/w.safetensors")
+    {'w': tensor([0., 0.])}
+    """
+    if hasattr(f, "read"):
+        where, data = getattr(f, "name", "the file object"), f.read()
+    else:
+        where = str(f)
+        try:
+            data = Path(f).read_bytes()
+        except FileNotFoundError:
+            raise FileNotFoundError(f"load: no such file: {where}") from None
+        except IsADirectoryError:
+            raise IsADirectoryError(f"load: {where} is a directory, expected a .safetensors file") from None
+    hint = "is it a chainrule/safetensors model file? Files written by torch.save (pickle) cannot be read"
+    try:
+        arrays = safetensors.numpy.load(data)
+        meta = _header_metadata(data)
+    except (safetensors.SafetensorError, ValueError, UnicodeDecodeError) as e:
+        size = f"{len(data)} bytes"
+        raise ValueError(f"load: {where} ({size}) is not a valid safetensors file — truncated or corrupted? "
+                         f"({e}); {hint}") from None
+    # Copy anything that does not own writable memory so in-place updates (optimizer steps) work.
+    tensors = {k: a if a.flags.writeable and a.flags.c_contiguous else xp.array(a) for k, a in arrays.items()}
+    if _LAYOUT_KEY not in meta:
+        return {name: Tensor._make(a) for name, a in tensors.items()}
+    try:
+        layout = json.loads(meta[_LAYOUT_KEY])
+        root = layout["root"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"load: {where} has a corrupted '{_LAYOUT_KEY}' metadata entry ({e})") from None
+    return _rebuild(root, tensors, where)
