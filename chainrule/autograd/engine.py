@@ -63,9 +63,18 @@ def _nodes_leading_to(targets, deps) -> set:
 
 
 def _owned(array) -> bool:
-    # Steal a gradient for .grad only if nothing else can see it; otherwise copy (PyTorch does the same
-    # with use_count). References here: the caller's local, this frame's argument, getrefcount's argument.
-    return array.base is None and sys.getrefcount(array) <= 4
+    """May ``.grad`` take this array without copying? Only if nothing else can see its memory.
+
+    PyTorch steals a gradient when its use_count is 1; this is the same test with CPython's
+    reference counts. References to ``array`` here: the engine's local, the caller's, this
+    argument and getrefcount's own. A view (e.g. matmul's transposed result) qualifies only if
+    its base is held by the view alone and it is writeable (so never a broadcast view).
+    """
+    if sys.getrefcount(array) > 4 or not array.flags.writeable:
+        return False
+    base = array.base
+    # references to base: the view's link, the local name, getrefcount's argument
+    return base is None or (base.base is None and sys.getrefcount(base) <= 3)
 
 
 def _add_to_buffer(buffers, node, nr, g) -> None:
