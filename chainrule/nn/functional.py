@@ -1,0 +1,415 @@
+"""``chainrule.nn.functional`` (``F``): the stateless forms of the layers, as in ``torch.nn.functional``.
+
+Most functions are short compositions of core ops, so autograd differentiates them for free (and
+twice, under ``create_graph``). A few are ops of their own, each for a stated reason: ``Linear``
+(one node instead of transpose + matmul + add on the training hot path), ``Erf``/``Gelu`` (the core
+has no erf) and ``Embedding`` (``padding_idx`` must receive no gradient). Losses, and the
+``LogSigmoid`` op they need, live in ``loss.py`` and are re-exported here.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..autograd.function import Op
+from ..backend import array_math, default_generator, xp
+from ..functions import pad  # noqa: F401  (F.pad is torch.nn.functional.pad)
+from ..tensor import Tensor
+from .functional_conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d  # noqa: F401
+from .loss import (  # noqa: F401  (losses live next to their modules; F exposes them too)
+    LogSigmoid,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+
+# --- erf: W. J. Cody, "Rational Chebyshev approximations for the error function" (1969) ------------
+# Three rational approximations (|x| ≤ 0.46875: erf; ≤ 4: erfc·e^{x²}; > 4: asymptotic erfc),
+# accurate to about 1e-16 relative in float64 — the algorithm behind SPECFUN's CALERF.
+_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02, 3.20937758913846947e03,
+      1.85777706184603153e-1)
+_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03, 2.84423683343917062e03)
+_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01, 2.98635138197400131e02,
+      8.81952221241769090e02, 1.71204761263407058e03, 2.05107837782607147e03, 1.23033935479799725e03,
+      2.15311535474403846e-8)
+_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02, 1.62138957456669019e03,
+      3.29079923573345963e03, 4.36261909014324716e03, 3.43936767414372164e03, 1.23033935480374942e03)
+_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1, 1.60837851487422766e-2,
+      6.58749161529837803e-4, 1.63153871373020978e-2)
+_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1, 6.05183413124413191e-2,
+      2.33520497626869185e-3)
+_SQRPI = 5.6418958354775628695e-1      # 1/√π
+_XBIG = 26.543                         # erfc(x) underflows to 0 beyond this
+
+
+def _erfc_scaled_tail(y, r):
+    """erfc(y) = exp(-y²)·r, with y² split as ysq² + del so exp(-y²) keeps full precision."""
+    ysq = xp.trunc(y * 16.0) / 16.0
+    delta = (y - ysq) * (y + ysq)
+    return xp.exp(-ysq * ysq) * xp.exp(-delta) * r
+
+
+def _erf_array(x):
+    """erf of an array, computed in float64 and returned in x's dtype."""
+    x64 = x.astype(xp.float64, copy=False)
+    y = xp.abs(x64)
+    out = xp.full_like(y, xp.nan)           # NaN stays NaN: no branch claims it
+    small = y <= 0.46875
+    mid = (y > 0.46875) & (y <= 4.0)
+    big = y > 4.0
+    if small.any():
+        ys = y[small]
+        z = ys * ys
+        num, den = _A[4] * z, z
+        for i in range(3):
+            num, den = (num + _A[i]) * z, (den + _B[i]) * z
+        out[small] = ys * (num + _A[3]) / (den + _B[3])
+    if mid.any():
+        ym = y[mid]
+        num, den = _C[8] * ym, ym
+        for i in range(7):
+            num, den = (num + _C[i]) * ym, (den + _D[i]) * ym
+        out[mid] = 1.0 - _erfc_scaled_tail(ym, (num + _C[7]) / (den + _D[7]))
+    if big.any():
+        yb = xp.minimum(y[big], _XBIG)       # beyond XBIG erfc is 0 (and the formula would give NaN at inf)
+        z = 1.0 / (yb * yb)
+        num, den = _P[5] * z, z
+        for i in range(4):
+            num, den = (num + _P[i]) * z, (den + _Q[i]) * z
+        r = (_SQRPI - z * (num + _P[4]) / (den + _Q[4])) / yb
+        out[big] = xp.where(yb < _XBIG, 1.0 - _erfc_scaled_tail(yb, r), 1.0)
+    return xp.copysign(out, x64).astype(x.dtype, copy=False)
+
+
+def _erf(xp_, v):
+    """erf in the backward's namespace: the array function, or the op itself under create_graph."""
+    return _erf_array(v) if xp_ is array_math else Erf.apply(v)
+
+
+class Erf(Op):
+    """z = erf(x) = 2/√π ∫₀ˣ e^(-t²) dt;  ∂z/∂x = 2/√π · e^(-x²)"""
+
+    backward_name = "ErfBackward0"
+    formula = "z = erf(x)"
+    local = ("2/√π·exp(-x²)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _erf_array(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g * (2.0 * _SQRPI) * ctx.xp.exp(-(x * x)),)
+
+
+class Gelu(Op):
+    """z = x·Φ(x) with Φ(x) = ½(1 + erf(x/√2));  ∂z/∂x = Φ(x) + x·φ(x), φ(x) = e^(-x²/2)/√(2π)"""
+
+    backward_name = "GeluBackward0"
+    formula = "z = x·Φ(x)"
+    local = ("Φ(x) + x·φ(x)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * (0.5 * (1.0 + _erf_array(x * math.sqrt(0.5))))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        xp_ = ctx.xp
+        cdf = 0.5 * (1.0 + _erf(xp_, x * math.sqrt(0.5)))
+        pdf = xp_.exp(-0.5 * (x * x)) * (1.0 / math.sqrt(2.0 * math.pi))
+        return (g * (cdf + x * pdf),)
+
+
+class Linear(Op):
+    """z = x·Wᵀ + b;  ∂L/∂x = g·W, ∂L/∂W = gᵀ·x (summed over batch dims), ∂L/∂b = Σ_batch g"""
+
+    formula = "z = x @ W.T + b"
+    local = ("g·W", "gᵀ·x", "Σ g")
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        ctx.backward_name = "AddmmBackward0" if b is not None else "MmBackward0"
+        z = x @ w.T              # the transposed view costs nothing: BLAS reads it transposed
+        if b is not None:
+            z += b               # in place: z is a fresh buffer that only we hold
+        ctx.save_for_backward(x, w)
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        xp_ = ctx.xp
+        gx = xp_.matmul(g, w) if ctx.needs(0) else None
+        gw = None
+        if ctx.needs(1):
+            if x.ndim == 1:
+                gw = xp_.expand_dims(g, -1) * x
+            else:
+                g2 = g if g.ndim == 2 else xp_.reshape(g, (-1, g.shape[-1]))
+                x2 = x if x.ndim == 2 else xp_.reshape(x, (-1, x.shape[-1]))
+                gw = xp_.matmul(xp_.swapaxes(g2, 0, 1), x2)
+        gb = g if ctx.needs(2) else None   # the engine sums the batch dims down to b's shape
+        return gx, gw, gb
+
+
+class Embedding(Op):
+    """z = W[idx] (a row lookup);  ∂L/∂W = rows of g added back at idx (row padding_idx gets none)"""
+
+    backward_name = "EmbeddingBackward0"
+    formula = "z = W[idx]"
+    local = ("1 at the looked-up rows",)
+
+    @staticmethod
+    def forward(ctx, w, idx, padding_idx):
+        ctx.shape, ctx.idx, ctx.padding_idx = w.shape, idx, padding_idx
+        return xp.take(w, idx, axis=0)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp_ = ctx.xp
+        gw = xp_.index_add(ctx.shape, (ctx.idx,), g)
+        if ctx.padding_idx is not None:
+            pad_row = xp.zeros((ctx.shape[0],) + (1,) * (len(ctx.shape) - 1), bool)
+            pad_row[ctx.padding_idx] = True
+            gw = xp_.where(pad_row, 0, gw)
+        return gw, None, None
+
+
+# --- layers ------------------------------------------------------------------------------------
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x Wᵀ + b for x of shape (*, in_features) and W of shape (out_features, in_features).
+
+    >>> import chainrule as cr
+    >>> cr.nn.functional.linear(cr.ones(1, 2), cr.ones(3, 2), cr.zeros(3))
+    tensor([[2., 2., 2.]])
+    """
+    if weight.ndim != 2 or input.shape[-1:] != weight.shape[1:]:
+        raise RuntimeError(f"linear: input of shape {tuple(input.shape)} has {input.shape[-1] if input.ndim else 0} "
+                           f"features but weight of shape {tuple(weight.shape)} expects (out_features, "
+                           f"in_features) with in_features = {weight.shape[-1]}")
+    if input.dtype is not weight.dtype or (bias is not None and bias.dtype is not weight.dtype):
+        raise RuntimeError(f"linear: input ({input.dtype}), weight ({weight.dtype}) and bias "
+                           f"({None if bias is None else bias.dtype}) must have the same dtype; "
+                           f"convert with .to(dtype) or model.double()/float()")
+    return Linear.apply(input, weight, bias)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y_k = x1ᵀ A_k x2 + b_k for weight A of shape (out, in1, in2)."""
+    out, in1, in2 = weight.shape
+    # x1 @ A viewed as (in1, out·in2) gives every x1ᵀA_k at once; then dot each with x2.
+    t = input1.matmul(weight.permute(1, 0, 2).reshape(in1, out * in2)).unflatten(-1, (out, in2))
+    y = (t * input2.unsqueeze(-2)).sum(-1)
+    return y if bias is None else y + bias
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p) (identity when not training)."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    dtype = input._data.dtype
+    draw_dtype = dtype if dtype in (xp.float32, xp.float64) else xp.float32
+    keep = default_generator.rng.random(input._data.shape, dtype=draw_dtype) >= p
+    scale = keep.astype(dtype)
+    if p < 1.0:
+        scale *= 1.0 / (1.0 - p)
+    mask = Tensor._make(scale)
+    return input.mul_(mask) if inplace else input * mask
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) by batch statistics (training) or the running ones (eval).
+
+    In training the running stats are updated in place: r ← (1-m)·r + m·batch, with the unbiased
+    variance, as PyTorch does.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input of shape (N, C) or (N, C, *), got {tuple(input.shape)}")
+    c = input.shape[1]
+    dims = (0,) + tuple(range(2, input.ndim))
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if training or running_mean is None:
+        n = input.numel() // c
+        if n <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"{input.shape}")
+        mean = input.mean(dims, keepdim=True)
+        xc = input - mean
+        var = (xc * xc).mean(dims, keepdim=True)
+        if training and running_mean is not None:
+            m = momentum
+            running_mean._data *= 1 - m
+            running_mean._data += m * mean._data.reshape(c)
+            running_var._data *= 1 - m
+            running_var._data += (m * n / (n - 1)) * var._data.reshape(c)   # unbiased, as PyTorch
+    else:
+        xc = input - running_mean.reshape(shape)
+        var = running_var.reshape(shape)
+    y = xc * (var + eps).rsqrt()
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` dims, then scale and shift elementwise."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if tuple(input.shape[input.ndim - k:]) != normalized_shape or k == 0:
+        raise RuntimeError(f"layer_norm: the last dims of the input {tuple(input.shape)} must equal "
+                           f"normalized_shape {normalized_shape}")
+    dims = tuple(range(input.ndim - k, input.ndim))
+    xc = input - input.mean(dims, keepdim=True)
+    y = xc * ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Look up rows of ``weight`` (num_embeddings, dim) by integer indices ``input``."""
+    idx = input._data if isinstance(input, Tensor) else xp.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"embedding: indices must be an integer tensor (int64 or int32), got {idx.dtype}")
+    num = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= num):
+        raise IndexError(f"embedding: index {int(idx.max() if idx.max() >= num else idx.min())} is out of range "
+                         f"for a table of {num} rows (weight of shape {tuple(weight.shape)})")
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += num
+    if max_norm is not None:
+        _renorm_rows(weight, idx, max_norm, norm_type)
+    return Embedding.apply(weight, idx, padding_idx)
+
+
+def _renorm_rows(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:
+    """Scale the looked-up rows whose norm exceeds max_norm back to max_norm, in place (no grad)."""
+    rows = xp.unique(idx)
+    w = weight._data
+    norms = xp.linalg.norm(w[rows], ord=norm_type, axis=1, keepdims=True)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+    w[rows] = w[rows] * scale
+    weight._version_box[0] += 1
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Integer class labels of shape (*) to an int64 (*, num_classes) one-hot tensor."""
+    idx = tensor._data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"one_hot is only applicable to index tensor, got {idx.dtype}")
+    if num_classes == -1:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        raise RuntimeError(f"one_hot: class values must be in [0, {num_classes}), got range "
+                           f"[{idx.min()}, {idx.max()}]")
+    return Tensor._make((idx[..., None] == xp.arange(num_classes)).astype(xp.int64))
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(‖x‖_p, eps) along ``dim``."""
+    return input / input.norm(p, dim, keepdim=True).clamp_min(eps)
+
+
+# --- activations -------------------------------------------------------------------------------
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0)."""
+    return input.relu_() if inplace else input.relu()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0 else negative_slope·x."""
+    out = input.where(input._data > 0, input * negative_slope)
+    return input.copy_(out) if inplace else out
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0 else α(eˣ - 1). The clamp keeps expm1 from overflowing in the unused branch."""
+    out = input.where(input._data > 0, input.clamp(max=0).expm1() * alpha)
+    return input.copy_(out) if inplace else out
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x·Φ(x) (exact, via erf) or the tanh approximation (``approximate='tanh'``)."""
+    if approximate == "none":
+        return Gelu.apply(input)
+    if approximate == "tanh":
+        inner = (input + 0.044715 * input * input * input) * math.sqrt(2.0 / math.pi)
+        return 0.5 * input * (1.0 + inner.tanh())
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def erf(input: Tensor) -> Tensor:
+    """The error function, accurate to ~1e-16 in float64 (Cody's rational approximations)."""
+    return Erf.apply(input)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·σ(x) (also called swish)."""
+    out = input * input.sigmoid()
+    return input.copy_(out) if inplace else out
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log σ(x), stable for large |x|."""
+    return LogSigmoid.apply(input)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(βx))/β, and x itself where βx > threshold (PyTorch's rule; also avoids overflow)."""
+    bx = input * beta if beta != 1 else input
+    soft = bx.clamp(max=threshold).exp().log1p()
+    if beta != 1:
+        soft = soft / beta
+    return input.where(bx._data > threshold, soft)
+
+
+def _softmax_dim(ndim: int) -> int:
+    # PyTorch's legacy implicit dim when none is given.
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """e^(x_i) / Σ_j e^(x_j) along ``dim``."""
+    return input.softmax(_softmax_dim(input.ndim) if dim is None else dim, dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """x_i - log Σ_j e^(x_j) along ``dim`` (stable: never forms e^x of large x)."""
+    return input.log_softmax(_softmax_dim(input.ndim) if dim is None else dim, dtype)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    out = input.clamp(min_val, max_val)
+    return input.copy_(out) if inplace else out
+

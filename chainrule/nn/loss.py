@@ -1,0 +1,389 @@
+"""Loss functions, in both forms: ``F.cross_entropy(...)`` and ``nn.CrossEntropyLoss()(...)``.
+
+Each functional form computes the per-element loss and hands it to ``_reduce``; the formulas,
+including the weighted-mean normalisation and label smoothing, follow PyTorch's exactly. Two ops
+exist because the composite would be wrong at the edges: ``LogSigmoid`` (the gradient at exactly 0)
+and ``BinaryCrossEntropy`` (log(0) clamped to -100 must still give a finite gradient).
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Op
+from ..backend import xp
+from ..tensor import Tensor
+from .module import Module
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _reduce(loss: Tensor, reduction: str, fn: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{fn}: {reduction!r} is not a valid value for reduction; use one of {_REDUCTIONS}")
+
+
+def _legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """PyTorch's deprecated (size_average, reduce) pair, mapped to a reduction string."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return "none" if not reduce else ("mean" if size_average else "sum")
+
+
+class LogSigmoid(Op):
+    """z = log σ(x) = min(x, 0) - log(1 + e^(-|x|)) (never overflows);  ∂z/∂x = σ(-x)"""
+
+    backward_name = "LogSigmoidBackward0"
+    formula = "z = log(sigmoid(x))"
+    local = ("σ(-x)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        xp_ = ctx.xp
+        e = xp_.exp(-xp_.abs(x))               # in (0, 1]: σ(-x) from it without overflow on either side
+        return (g * xp_.where(x >= 0, e / (1 + e), 1 / (1 + e)),)
+
+
+class BinaryCrossEntropy(Op):
+    """z = -(t·max(log x, -100) + (1-t)·max(log(1-x), -100));  ∂z/∂x = (x - t) / max(x(1-x), 1e-12),
+    ∂z/∂t = max(log(1-x), -100) - max(log x, -100)"""
+
+    backward_name = "BinaryCrossEntropyBackward0"
+    formula = "z = -(t·log x + (1-t)·log(1-x))"
+    local = ("(x - t) / (x(1-x))", "log(1-x) - log x")
+
+    @staticmethod
+    def forward(ctx, x, t):
+        if x.size and (x.min() < 0 or x.max() > 1):
+            raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 and 1 "
+                               f"(got min {x.min():.4g}, max {x.max():.4g}); use binary_cross_entropy_with_logits "
+                               f"for raw scores")
+        ctx.save_for_backward(x, t)
+        with xp.errstate(divide="ignore"):   # log(0) = -inf is expected; the clamp makes it -100
+            log_x = xp.maximum(xp.log(x), -100.0)
+            log_1mx = xp.maximum(xp.log1p(-x), -100.0)
+        return -(t * log_x + (1 - t) * log_1mx)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        xp_ = ctx.xp
+        gx = g * (x - t) / xp_.maximum(x * (1 - x), 1e-12) if ctx.needs(0) else None
+        gt = None
+        if ctx.needs(1):
+            gt = g * (xp_.maximum(xp_.log(1 - x), -100.0) - xp_.maximum(xp_.log(x), -100.0))
+        return gx, gt
+
+
+# --- functional forms -------------------------------------------------------------------------
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """(x - y)², reduced.
+
+    >>> import chainrule as cr
+    >>> cr.nn.functional.mse_loss(cr.tensor([1.0, 3.0]), cr.tensor([0.0, 0.0]))
+    tensor(5.)
+    """
+    d = input - target
+    return _reduce(d * d, _legacy_reduction(size_average, reduce, reduction), "mse_loss")
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """|x - y|, reduced."""
+    return _reduce((input - target).abs(), _legacy_reduction(size_average, reduce, reduction), "l1_loss")
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """½d² where |d| < δ, else δ(|d| - ½δ), for d = x - y."""
+    d = input - target
+    a = d.abs()
+    loss = (0.5 * d * d).where(a._data < delta, delta * (a - 0.5 * delta))
+    return _reduce(loss, reduction, "huber_loss")
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """½d²/β where |d| < β, else |d| - ½β (Huber divided by β)."""
+    d = input - target
+    a = d.abs()
+    loss = a - 0.5 * beta if beta == 0 else (0.5 * d * d / beta).where(a._data < beta, a - 0.5 * beta)
+    return _reduce(loss, _legacy_reduction(size_average, reduce, reduction), "smooth_l1_loss")
+
+
+def _class_targets(input: Tensor, target: Tensor, ignore_index: int, fn: str):
+    """Check class-index targets; return (safe index array with ignored -> 0, valid mask or None)."""
+    t = target._data
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(f"{fn}: expected class-index targets of an integer dtype (int64), got {t.dtype}; "
+                           f"for class probabilities pass a float target of the input's shape to cross_entropy")
+    batch = input.shape[0] if input.ndim > 1 else None
+    expected = (tuple(input.shape[:1]) + tuple(input.shape[2:])) if input.ndim > 1 else ()
+    if tuple(t.shape) != expected:
+        if batch is not None and t.ndim and t.shape[0] != batch:
+            raise ValueError(f"Expected input batch_size ({batch}) to match target batch_size ({t.shape[0]}).")
+        raise RuntimeError(f"{fn}: input of shape {tuple(input.shape)} needs a target of shape {expected}, "
+                           f"got {tuple(t.shape)}")
+    valid = t != ignore_index
+    all_valid = bool(valid.all())
+    safe = t if all_valid else xp.where(valid, t, 0)
+    c = input.shape[1] if input.ndim > 1 else input.shape[0]
+    if safe.size and (safe.min() < 0 or safe.max() >= c):
+        bad = int(safe.max() if safe.max() >= c else safe.min())
+        raise IndexError(f"{fn}: Target {bad} is out of bounds: class indices must be in [0, {c}) "
+                         f"(or equal ignore_index={ignore_index})")
+    return safe, (None if all_valid else valid)
+
+
+def _pick(input: Tensor, safe) -> Tensor:
+    """input[n, safe[n, ...], ...]: the entry of each sample's target class (class dim 1, or 0 for 1-D)."""
+    if input.ndim == 1:
+        return input[int(safe)]
+    return input.gather(1, Tensor._make(xp.expand_dims(safe, 1))).squeeze(1)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    """-w[y]·x[y] per sample from log-probabilities x; 'mean' divides by Σ w[y] over non-ignored samples."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    safe, valid = _class_targets(input, target, ignore_index, "nll_loss")
+    loss = -_pick(input, safe)
+    if weight is None and valid is None:
+        return _reduce(loss, reduction, "nll_loss")
+    w = weight._data[safe] if weight is not None else xp.ones(safe.shape, input._data.dtype)
+    if valid is not None:
+        w = w * valid
+    w = w.astype(input._data.dtype, copy=False)
+    loss = loss * Tensor._make(w)
+    if reduction == "mean":
+        return loss.sum() / float(w.sum())   # PyTorch's weighted mean: NaN if every target is ignored
+    return _reduce(loss, reduction, "nll_loss")
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """log_softmax over the class dim (1, or 0 for unbatched input) followed by the NLL.
+
+    ``target`` holds class indices (shape (N,) or (N, d1, ...)) or, as a float tensor of the
+    input's shape, class probabilities. ``label_smoothing`` ε mixes the target with the uniform
+    distribution: (1-ε)·NLL + ε·(mean over classes of -log p).
+
+    >>> import chainrule as cr
+    >>> logits = cr.tensor([[2.0, 0.0, -1.0]])
+    >>> round(cr.nn.functional.cross_entropy(logits, cr.tensor([0])).item(), 4)
+    0.1698
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    class_dim = 0 if input.ndim == 1 else 1
+    n_classes = input.shape[class_dim]
+    logp = input.log_softmax(class_dim)
+    wshape = [1] * input.ndim
+    wshape[class_dim] = n_classes
+    if target._data.dtype.kind == "f":
+        return _prob_target_loss(logp, target, weight, reduction, label_smoothing, class_dim, wshape)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing == 0.0:
+        return nll
+    safe, valid = _class_targets(input, target, ignore_index, "cross_entropy")
+    smooth = -(logp * weight.reshape(wshape)).sum(class_dim) if weight is not None else -logp.sum(class_dim)
+    if valid is not None:
+        smooth = smooth.masked_fill(Tensor._make(~valid), 0.0)
+    if reduction == "mean":
+        if weight is not None:
+            denom = float((weight._data[safe] * (valid if valid is not None else 1)).sum())
+        else:
+            denom = float(valid.sum()) if valid is not None else smooth.numel()
+        smooth = smooth.sum() / denom
+    else:
+        smooth = _reduce(smooth, reduction, "cross_entropy")
+    return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)
+
+
+def _prob_target_loss(logp, target, weight, reduction, label_smoothing, class_dim, wshape):
+    if tuple(target.shape) != tuple(logp.shape):
+        raise RuntimeError(f"cross_entropy: probability targets must have the input's shape {tuple(logp.shape)}, "
+                           f"got {tuple(target.shape)}")
+    n_classes = logp.shape[class_dim]
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    terms = logp * target
+    if weight is not None:
+        terms = terms * weight.reshape(wshape)
+    if reduction == "none":
+        return -terms.sum(class_dim)
+    if reduction == "sum":
+        return -terms.sum()
+    if reduction == "mean":
+        return -terms.sum() / (logp.numel() / n_classes)
+    return _reduce(terms, reduction, "cross_entropy")
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                         reduce=None, reduction: str = "mean") -> Tensor:
+    """-(y·log x + (1-y)·log(1-x)) for probabilities x, with log clamped at -100 as PyTorch."""
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
+                         f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    loss = BinaryCrossEntropy.apply(input, target.to(input.dtype))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, _legacy_reduction(size_average, reduce, reduction), "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average=None, reduce=None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """BCE on raw scores z: (1-y)·z - (1 + (p-1)·y)·log σ(z), stable for any |z|.
+
+    >>> import chainrule as cr
+    >>> cr.nn.functional.binary_cross_entropy_with_logits(cr.tensor([1e4, -1e4]), cr.tensor([1.0, 0.0]))
+    tensor(0.)
+    """
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    log_sig = LogSigmoid.apply(input)
+    if pos_weight is None:
+        loss = (1 - target) * input - log_sig
+    else:
+        loss = (1 - target) * input - (1 + (pos_weight - 1) * target) * log_sig
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, _legacy_reduction(size_average, reduce, reduction), "binary_cross_entropy_with_logits")
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """Pointwise KL: y·(log y - x) for log-probabilities x (and 0 where y = 0); 'batchmean' divides by N."""
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        safe_log = target.where(target._data > 0, 1.0).log()   # y·log y := 0 at y = 0
+        loss = target * safe_log - target * input
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.ndim else loss.sum()
+    return _reduce(loss, reduction, "kl_div")
+
+
+# --- modules ------------------------------------------------------------------------------------
+class _Loss(Module):
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean") -> None:
+        super().__init__()
+        self.reduction = _legacy_reduction(size_average, reduce, reduction)
+
+
+class _WeightedLoss(_Loss):
+    def __init__(self, weight: Tensor | None = None, size_average=None, reduce=None,
+                 reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+
+
+class MSELoss(_Loss):
+    """Mean squared error. ``nn.MSELoss()(prediction, target)``."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return l1_loss(input, target, reduction=self.reduction)
+
+
+class HuberLoss(_Loss):
+    """Quadratic for |d| < delta, linear beyond."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class SmoothL1Loss(_Loss):
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of log-probabilities (pair with LogSoftmax)."""
+
+    def __init__(self, weight: Tensor | None = None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean") -> None:
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """Softmax cross-entropy on raw logits.
+
+    >>> import chainrule as cr
+    >>> loss = cr.nn.CrossEntropyLoss()(cr.zeros(4, 10), cr.tensor([0, 1, 2, 3]))
+    >>> round(loss.item(), 4)      # log(10): a uniform guess
+    2.3026
+    """
+
+    def __init__(self, weight: Tensor | None = None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                             reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy on probabilities in [0, 1] (after a Sigmoid)."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Sigmoid + binary cross-entropy in one stable step, on raw scores."""
+
+    def __init__(self, weight: Tensor | None = None, size_average=None, reduce=None, reduction: str = "mean",
+                 pos_weight: Tensor | None = None) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
+                                                pos_weight=self.pos_weight)
+
+
+class KLDivLoss(_Loss):
+    """Kullback-Leibler divergence; input holds log-probabilities. Use reduction='batchmean'."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
