@@ -184,8 +184,9 @@ def conv_input_grad(gout, w, geom: Geometry, x_shape: tuple):
 def conv_weight_grad_cols(cols, gout, w_shape: tuple, groups: int):
     """gw[o, k] = Σ_n,l g[n, o, l] · cols[n, k, l]: one batched product, summed over the batch."""
     n, o = gout.shape[:2]
-    gw = xp.matmul(gout.reshape(n, groups, o // groups, -1), cols.transpose(0, 1, 3, 2))
-    return gw.sum(axis=0).reshape(w_shape)
+    # cols @ gᵀ rather than g @ colsᵀ: NumPy copies a transposed *big* operand slice by slice.
+    gw_t = xp.matmul(cols, gout.reshape(n, groups, o // groups, -1).transpose(0, 1, 3, 2))
+    return gw_t.sum(axis=0).transpose(0, 2, 1).reshape(w_shape)
 
 
 def conv_weight_grad(x, gout, geom: Geometry, w_shape: tuple):
@@ -293,30 +294,38 @@ def _offsets(k: tuple):
 
 
 def _max_select(xpad, k, geom, oh, ow, nan_aware: bool):
-    """Window maxima and which kernel offset won (the first one on ties, as PyTorch)."""
+    """Window maxima and which kernel offset won (the first one on ties, as PyTorch).
+
+    Plain ufuncs only: masked ones (``where=``) are several times slower than arithmetic, so
+    the winner is updated as ``arg += better · (idx − arg)`` (exact, also in uint8's wrap-around).
+    """
     out = arg = better = None
     for idx, (i, j) in enumerate(_offsets(k)):
         v = _offset(xpad, i, j, oh, ow, geom)
         if out is None:
-            out = xp.ascontiguousarray(v)
+            out = xp.array(v)
             arg = xp.zeros(out.shape, xp.uint8 if k[0] * k[1] < 256 else xp.int32)
             better = xp.empty(out.shape, bool)
             continue
         xp.greater(v, out, out=better)     # strictly greater: an earlier equal max keeps its place
-        if nan_aware:                      # PyTorch lets a NaN win (it propagates)
+        if nan_aware:                      # PyTorch lets a NaN win (the last one in the window)
             better |= xp.isnan(v)
-        xp.copyto(out, v, where=better)
-        xp.copyto(arg, idx, where=better)
+        xp.maximum(out, v, out=out)        # NaN-propagating, like PyTorch's values
+        arg += better * (arg.dtype.type(idx) - arg)
     return out, arg
 
 
 def max_pool(x, k, geom, oh, ow):
     """(window maxima, index of the winning kernel offset) for x (N, C, H, W)."""
     xpad = _pad(x, geom.padding, -xp.inf, "maxpool")
-    out, arg = _max_select(xpad, k, geom, oh, ow, nan_aware=False)
-    if xp.isnan(out).any():          # rare: redo with the slower NaN-propagating comparison
-        out, arg = _max_select(xpad, k, geom, oh, ow, nan_aware=True)
-    return out, arg
+    # One sum finds NaNs (a NaN sum also comes from +inf and -inf together: then just slower).
+    return _max_select(xpad, k, geom, oh, ow, nan_aware=bool(xp.isnan(x.sum())))
+
+
+def _tiles(k, geom, x_shape, out_shape) -> bool:
+    """Whether the windows cover every input position exactly once (no padding, no overlap, no gap)."""
+    return (not any(geom.padding) and geom.dilation == (1, 1) and tuple(geom.stride) == tuple(k)
+            and x_shape[2] == out_shape[2] * k[0] and x_shape[3] == out_shape[3] * k[1])
 
 
 def pool_scatter(g, arg, k, geom, x_shape):
@@ -324,10 +333,17 @@ def pool_scatter(g, arg, k, geom, x_shape):
     n, c, h, w = x_shape
     t, b, left, r = geom.padding
     gx = scratch("poolgx", (n, c, h + t + b, w + left + r), g.dtype)
-    gx.fill(0)
+    disjoint = all(s >= d * (kk - 1) + 1 for s, d, kk in zip(geom.stride, geom.dilation, k))
+    if not _tiles(k, geom, x_shape, g.shape):
+        gx.fill(0)                        # positions no window reads get no gradient
+    finite = bool(xp.isfinite(g.sum()))  # g · mask would turn an inf into NaN where mask is 0
     for idx, (i, j) in enumerate(_offsets(k)):
         view = _offset(gx, i, j, g.shape[2], g.shape[3], geom)
-        xp.add(view, g, out=view, where=arg == idx)
+        chosen = g * (arg == idx) if finite else xp.where(arg == idx, g, 0)
+        if disjoint:                      # each position belongs to one window: write, don't add
+            view[...] = chosen
+        else:
+            view += chosen
     return xp.ascontiguousarray(gx[:, :, t:t + h, left:left + w])
 
 
@@ -336,7 +352,7 @@ def pool_gather(x, arg, k, geom):
     xpad = _pad(x, geom.padding, 0.0, "gather")
     out = xp.zeros(arg.shape, x.dtype)
     for idx, (i, j) in enumerate(_offsets(k)):
-        xp.copyto(out, _offset(xpad, i, j, arg.shape[2], arg.shape[3], geom), where=arg == idx)
+        out += _offset(xpad, i, j, arg.shape[2], arg.shape[3], geom) * (arg == idx)
     return out
 
 
