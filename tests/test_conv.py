@@ -51,6 +51,7 @@ CONV2D_CASES = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
 @pytest.mark.parametrize("xs, ws, bias, kw", CONV2D_CASES)
 def test_conv2d_matches_torch(torch, xs, ws, bias, kw):
     _check(torch, lambda x, w, b: F.conv2d(x, w, b, **kw),
@@ -282,3 +283,58 @@ def test_grad_fn_names_match_torch(torch):
 def test_errors_name_the_op_and_shapes(call, match):
     with pytest.raises((RuntimeError, ValueError), match=match):
         call()
+
+
+# --- modules --------------------------------------------------------------------------------------
+MODULES = [
+    ("Conv2d", (1, 6, 5), {}),
+    ("Conv2d", (3, 6, (3, 5)), {"stride": 2, "padding": 1, "dilation": 2, "groups": 3, "bias": False}),
+    ("Conv2d", (2, 4, 3), {"padding": "same"}),
+    ("Conv1d", (2, 4, 3), {"stride": 2}),
+    ("Conv1d", (4, 4, 2), {"padding": 1, "groups": 2}),
+    ("MaxPool2d", (2,), {}),
+    ("MaxPool2d", ((2, 3),), {"stride": 1, "padding": 1, "ceil_mode": True}),
+    ("AvgPool2d", (2,), {}),
+    ("AvgPool2d", (3, 2, 1), {"count_include_pad": False}),
+    ("AdaptiveAvgPool2d", ((None, 3),), {}),
+    ("AdaptiveAvgPool2d", (1,), {}),
+]
+
+
+def _our_module(name):
+    from chainrule.nn import conv, pooling
+    return getattr(conv, name, None) or getattr(pooling, name)
+
+
+@pytest.mark.parametrize("name, args, kw", MODULES)
+def test_module_repr_matches_torch(torch, name, args, kw):
+    assert repr(_our_module(name)(*args, **kw)) == repr(getattr(torch.nn, name)(*args, **kw))
+
+
+@pytest.mark.parametrize("name, args, kw", [m for m in MODULES if m[0].startswith("Conv")])
+def test_conv_module_forward_and_parameters_match_torch(torch, name, args, kw):
+    ours = _our_module(name)(*args, **kw).double()
+    theirs = getattr(torch.nn, name)(*args, **kw).double()
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    for (_, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+        assert tuple(p.shape) == tuple(q.shape)
+        bound = 1 / np.sqrt(np.prod(theirs.weight.shape[1:]))   # PyTorch's U(±1/√fan_in) init
+        assert np.abs(p.detach().numpy()).max() <= bound
+        with torch.no_grad():
+            q.copy_(torch.tensor(p.detach().numpy()))
+    shape = (2, args[0]) + (9,) * (1 if name == "Conv1d" else 2)
+    x = np.random.default_rng(7).standard_normal(shape)
+    y, ty = ours(cr.tensor(x)), theirs(torch.tensor(x))
+    _close(y, ty)
+    y.sum().backward()
+    ty.sum().backward()
+    _close(ours.weight.grad, theirs.weight.grad)
+
+
+def test_conv_module_rejects_unsupported_padding_mode():
+    from chainrule.nn.conv import Conv2d
+    with pytest.raises(ValueError, match="padding_mode='reflect' is not supported"):
+        Conv2d(1, 2, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match=r"Conv2d: in_channels \(3\) and out_channels \(4\) must both be "
+                                         r"divisible by groups \(2\)"):
+        Conv2d(3, 4, 3, groups=2)

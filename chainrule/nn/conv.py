@@ -1,0 +1,112 @@
+"""``Conv1d`` and ``Conv2d``: learned filters slid over the input (see ``chainrule.ops.conv``)."""
+
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from ..backend import xp
+from ..tensor import Tensor
+from . import init
+from .functional_conv import conv1d, conv2d
+from .module import Module
+from .parameter import Parameter
+
+
+def _ntuple(value, n: int, name: str, cls: str) -> tuple:
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(value)
+    if len(value) != n:
+        raise ValueError(f"{cls}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    return value
+
+
+class _ConvNd(Module):
+    """Shared parameters, initialisation and printing of Conv1d / Conv2d (PyTorch's ``_ConvNd``)."""
+
+    _nd = 2
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        cls, n = type(self).__name__, self._nd
+        if groups <= 0 or in_channels % groups or out_channels % groups:
+            raise ValueError(f"{cls}: in_channels ({in_channels}) and out_channels ({out_channels}) must "
+                             f"both be divisible by groups ({groups})")
+        if padding_mode != "zeros":
+            raise ValueError(f"{cls}: padding_mode={padding_mode!r} is not supported by chainrule; "
+                             f"only 'zeros' is (pad the input yourself for reflect/replicate/circular)")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = _ntuple(kernel_size, n, "kernel_size", cls)
+        self.stride = _ntuple(stride, n, "stride", cls)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"{cls}: invalid padding string {padding!r}, expected 'same' or 'valid'")
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError(f"{cls}: padding='same' is not supported for strided convolutions")
+            self.padding = padding
+        else:
+            self.padding = _ntuple(padding, n, "padding", cls)
+        self.dilation = _ntuple(dilation, n, "dilation", cls)
+        self.transposed = False
+        self.output_padding = (0,) * n
+        self.groups = groups
+        self.padding_mode = padding_mode
+        np_dtype = backend.to_dtype(dtype or backend.default_float).np
+        shape = (out_channels, in_channels // groups, *self.kernel_size)
+        self.weight = Parameter(Tensor._make(xp.empty(shape, np_dtype)))
+        if bias:
+            self.bias = Parameter(Tensor._make(xp.empty((out_channels,), np_dtype)))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # PyTorch's default: kaiming_uniform(a=√5) = U(±1/√fan_in) for weight and bias alike.
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * self._nd:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * self._nd:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C, L) inputs, as ``torch.nn.Conv1d``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Conv1d(2, 4, 3, padding=1)(cr.zeros(8, 2, 10)).shape
+    chainrule.Size([8, 4, 10])
+    """
+
+    _nd = 1
+
+    def forward(self, input: Tensor) -> Tensor:
+        return conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C, H, W) inputs, as ``torch.nn.Conv2d``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Conv2d(1, 6, 5)(cr.zeros(64, 1, 28, 28)).shape
+    chainrule.Size([64, 6, 24, 24])
+    """
+
+    _nd = 2
+
+    def forward(self, input: Tensor) -> Tensor:
+        return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
