@@ -39,3 +39,10 @@ def get_default_dtype():
 def set_printoptions(precision=None, **_):
     """Accepted for compatibility; chainrule prints with PyTorch's default 4 digits."""
 
+
+def __getattr__(name: str):
+    # chainrule.inspect and chainrule.plot load on first use: matplotlib is slow to import.
+    if name in ("inspect", "plot"):
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

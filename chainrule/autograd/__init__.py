@@ -134,3 +134,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         else:
             result.append(g if isinstance(g, T) else T._make(g))
     return tuple(result)
+
+
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: E402  (inspect tools)
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
