@@ -14,6 +14,7 @@ from ..tensor import Tensor
 from .module import Module
 
 _REDUCTIONS = ("none", "mean", "sum")
+_BCE_EPS = float(xp.float32(1e-12))   # PyTorch's BCE backward clamps x(1-x) at the float32 value of 1e-12
 
 
 def _reduce(loss: Tensor, reduction: str, fn: str) -> Tensor:
@@ -57,7 +58,7 @@ class LogSigmoid(Op):
 
 class BinaryCrossEntropy(Op):
     """z = -(t·max(log x, -100) + (1-t)·max(log(1-x), -100));  ∂z/∂x = (x - t) / max(x(1-x), 1e-12),
-    ∂z/∂t = max(log(1-x), -100) - max(log x, -100)"""
+    ∂z/∂t = log(1-x) - log x"""
 
     backward_name = "BinaryCrossEntropyBackward0"
     formula = "z = -(t·log x + (1-t)·log(1-x))"
@@ -79,10 +80,11 @@ class BinaryCrossEntropy(Op):
     def backward(ctx, g):
         x, t = ctx.saved_tensors
         xp_ = ctx.xp
-        gx = g * (x - t) / xp_.maximum(x * (1 - x), 1e-12) if ctx.needs(0) else None
+        gx = g * (x - t) / xp_.maximum(x * (1 - x), _BCE_EPS) if ctx.needs(0) else None
         gt = None
         if ctx.needs(1):
-            gt = g * (xp_.maximum(xp_.log(1 - x), -100.0) - xp_.maximum(xp_.log(x), -100.0))
+            with xp.errstate(divide="ignore"):   # -logit(x), unclamped as PyTorch's (±inf at x = 0 or 1)
+                gt = g * (xp_.log(1 - x) - xp_.log(x))
         return gx, gt
 
 

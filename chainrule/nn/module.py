@@ -167,7 +167,7 @@ class Module:
         if isinstance(value, (Parameter, Module)) and params is None:
             raise AttributeError(f"cannot assign {type(value).__name__} '{name}' before Module.__init__() call")
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep=params)
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -175,7 +175,7 @@ class Module:
                                 f"(chainrule.nn.Parameter or None expected)")
             params[name] = None
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep=modules)
             modules[name] = value
         elif modules is not None and name in modules:
             if value is not None:
@@ -190,11 +190,12 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
-        """Drop ``name`` from every table: an attribute lives in exactly one place."""
+    def _forget(self, name: str, keep: dict) -> None:
+        """Drop ``name`` from the other tables: an attribute lives in one place (``keep`` keeps its order)."""
         self.__dict__.pop(name, None)
         for table in (self._parameters, self._buffers, self._modules):
-            table.pop(name, None)
+            if table is not keep:
+                table.pop(name, None)
         self._non_persistent_buffers_set.discard(name)
 
     def __delattr__(self, name: str) -> None:
