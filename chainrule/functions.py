@@ -7,11 +7,11 @@ import builtins
 
 from . import backend
 from .backend import xp
+from .ops import shape as S
 from .ops.indexing import IndexAdd
 from .ops.shape import Pad
-from .ops import shape as S
 from .tensor import Tensor
-from .tensor_ops import as_tensor_like, normalize_dim, promote, where  # noqa: F401
+from .tensor_ops import as_tensor_like, normalize_dim, promote, where
 
 
 def _tensors(tensors, op: str) -> list:
@@ -64,7 +64,7 @@ def pad(input: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -
     pads = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         pads[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
-    if any(b < 0 or a < 0 for b, a in pads):
+    if builtins.any(b < 0 or a < 0 for b, a in pads):  # builtins: this module defines any()
         raise NotImplementedError("pad: negative padding (cropping) is not supported")
     return Pad.apply(input, pads, value)
 
@@ -115,13 +115,13 @@ def clamp(input, min=None, max=None):
 clip = clamp
 
 
-def max(input, dim=None, keepdim=False):  # noqa: A001
+def max(input, dim=None, keepdim=False):
     if isinstance(dim, Tensor):
         return input.maximum(dim)
     return input.max(dim, keepdim)
 
 
-def min(input, dim=None, keepdim=False):  # noqa: A001
+def min(input, dim=None, keepdim=False):
     if isinstance(dim, Tensor):
         return input.minimum(dim)
     return input.min(dim, keepdim)
@@ -154,7 +154,7 @@ for _name in _SAME_AS_METHOD:
 del _name
 
 
-__all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "pad", "broadcast_tensors",
+__all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "pad", "broadcast_tensors",  # noqa: PLE0604
            "broadcast_shapes", "meshgrid", "allclose", "equal", "numel", "is_tensor", "clamp", "clip", "max",
            "min", "where", "var_mean", "std_mean", "diag", "trace", "is_floating_point", "result_type",
            *_SAME_AS_METHOD]
@@ -170,7 +170,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
 
 def diag(input, diagonal: int = 0):
     if input.ndim == 1:
-        n = input.shape[0] + abs(diagonal)
+        n = input.shape[0] + builtins.abs(diagonal)
         idx = xp.arange(input.shape[0])
         rows, cols = (idx, idx + diagonal) if diagonal >= 0 else (idx - diagonal, idx)
         return IndexAdd.apply(input, (n, n), (rows, cols))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from .autograd.function import hooks
 from .backend import xp
 from .ops import indexing as I
+from .ops import reduce as R
 from .tensor_ops import as_tensor_like, where  # noqa: F401  (part of the vocabulary)
 
 
@@ -23,7 +24,7 @@ def _axes(axis, ndim):
     return (axis,) if isinstance(axis, int) else tuple(axis)
 
 
-def abs(x):  # noqa: A001
+def abs(x):
     return _t(x).abs()
 
 
@@ -91,8 +92,12 @@ def cumsum(x, axis):
     return _t(x).cumsum(axis)
 
 
-def sum(x, axis=None, keepdims=False):  # noqa: A001
+def sum(x, axis=None, keepdims=False):
     return _t(x).sum(dim=_axes(axis, None), keepdim=keepdims)
+
+
+def prod(x, axis=None, keepdims=False):
+    return R.Prod.apply(_t(x), _axes(axis, None), keepdims)
 
 
 def zeros_like(x):

@@ -575,8 +575,6 @@ class TensorOps:
             dims = normalize_dims(dim, self.ndim, "squeeze") or ()
             new = tuple(n for i, n in enumerate(shp) if not (i in dims and n == 1))
             name = "SqueezeBackward1"
-        if new == shp:
-            return self
         return S.Reshape.apply(self, new, name)._view_of(self)
 
     def unsqueeze(self, dim):
@@ -608,9 +606,7 @@ class TensorOps:
     def t(self):
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
-        if self.ndim < 2:
-            return self
-        return S.Permute.apply(self, (1, 0), "TBackward0")._view_of(self)
+        return S.Permute.apply(self, tuple(range(self.ndim))[::-1], "TBackward0")._view_of(self)
 
     def expand(self, *sizes):
         sizes = shape_arg(sizes)
@@ -618,6 +614,9 @@ class TensorOps:
         if lead < 0:
             raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal "
                                f"to the number of dimensions in the tensor ({self.ndim})")
+        if -1 in sizes[:lead]:
+            raise RuntimeError(f"expand: the expanded size -1 isn't allowed in a leading, non-existing "
+                               f"dimension (sizes {sizes} for a tensor of shape {tuple(self.shape)})")
         shape = tuple(self._data.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
         if shape == self._data.shape:
             return self
@@ -667,7 +666,8 @@ class TensorOps:
         for s in sizes:
             part = I.Index.apply(self, lead + (slice(start, start + s),))
             if part.grad_fn is not None:
-                part.grad_fn.backward_name = "SplitBackward0"
+                part.grad_fn.backward_name = "SplitBackward0" if isinstance(split_size_or_sections, numbers.Integral) \
+                    else "SplitWithSizesBackward0"
             out.append(part._view_of(self))
             start += s
         return tuple(out)
@@ -680,7 +680,11 @@ class TensorOps:
     def unbind(self, dim=0):
         d = normalize_dim(dim, self.ndim, "unbind")
         lead = (slice(None),) * d
-        return tuple(self[lead + (i,)] for i in range(self._data.shape[d]))
+        parts = tuple(self[lead + (i,)] for i in range(self._data.shape[d]))
+        for p in parts:
+            if p.grad_fn is not None:
+                p.grad_fn.backward_name = "UnbindBackward0"
+        return parts
 
     def tril(self, diagonal=0):
         return S.Tri.apply(self, diagonal, True)

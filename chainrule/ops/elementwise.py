@@ -9,9 +9,16 @@ shape. ``y`` may be a Python scalar; then no gradient is needed for it.
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 from ..autograd.function import Op
 from ..backend import xp
+
+
+def _array(z):
+    """NumPy returns a scalar, not an array, for 0-d inputs. Ops that save their output need the very
+    array the output Tensor wraps, so the saved value stays connected to the graph for double backward."""
+    return z if type(z) is xp.ndarray else xp.asarray(z)
 
 
 def _broadcast_error(op: str, x, y, err: ValueError):
@@ -196,7 +203,7 @@ class PowTensor(Op):
     @staticmethod
     def forward(ctx, x, y):
         try:
-            z = x ** y
+            z = _array(x ** y)
         except ValueError as e:
             _broadcast_error("pow", x, y, e)
         ctx.save_for_backward(x, y, z)
@@ -223,7 +230,7 @@ class RPow(Op):
 
     @staticmethod
     def forward(ctx, x, c):
-        z = c ** x
+        z = _array(c ** x)
         ctx.save_for_backward(z)
         ctx.log_c = math.log(c) if c > 0 else (-math.inf if c == 0 else math.nan)
         return z
@@ -243,7 +250,7 @@ class Exp(Op):
 
     @staticmethod
     def forward(ctx, x):
-        z = xp.exp(x)
+        z = _array(xp.exp(x))
         ctx.save_for_backward(z)
         return z
 
@@ -316,7 +323,7 @@ class Expm1(Op):
 
     @staticmethod
     def forward(ctx, x):
-        z = xp.expm1(x)
+        z = _array(xp.expm1(x))
         ctx.save_for_backward(z)
         return z
 
@@ -335,7 +342,7 @@ class Sqrt(Op):
 
     @staticmethod
     def forward(ctx, x):
-        z = xp.sqrt(x)
+        z = _array(xp.sqrt(x))
         ctx.save_for_backward(z)
         return z
 
@@ -354,7 +361,7 @@ class Rsqrt(Op):
 
     @staticmethod
     def forward(ctx, x):
-        z = 1 / xp.sqrt(x)
+        z = _array(1 / xp.sqrt(x))
         ctx.save_for_backward(z)
         return z
 
@@ -409,7 +416,7 @@ class Tan(Op):
 
     @staticmethod
     def forward(ctx, x):
-        z = xp.tan(x)
+        z = _array(xp.tan(x))
         ctx.save_for_backward(z)
         return z
 
@@ -428,7 +435,7 @@ class Tanh(Op):
 
     @staticmethod
     def forward(ctx, x):
-        z = xp.tanh(x)
+        z = _array(xp.tanh(x))
         ctx.save_for_backward(z)
         return z
 
@@ -448,7 +455,7 @@ class Sigmoid(Op):
     @staticmethod
     def forward(ctx, x):
         # 1/(1+exp(-x)) overflows exp for x << 0; the tanh form is exact and never overflows.
-        z = 0.5 * xp.tanh(0.5 * x) + 0.5
+        z = _array(0.5 * xp.tanh(0.5 * x) + 0.5)
         ctx.save_for_backward(z)
         return z
 
@@ -500,7 +507,7 @@ class ZeroGrad(Op):
 
     formula = "z = f(x), piecewise constant"
     local = ("0",)
-    _functions = {"sign": xp.sign, "floor": xp.floor, "ceil": xp.ceil, "round": xp.round, "trunc": xp.trunc}
+    _functions: ClassVar[dict] = {"sign": xp.sign, "floor": xp.floor, "ceil": xp.ceil, "round": xp.round, "trunc": xp.trunc}
 
     @staticmethod
     def forward(ctx, x, fname):
@@ -515,13 +522,12 @@ class ZeroGrad(Op):
 class Clamp(Op):
     """z = min(max(x, lo), hi);  ∂z/∂x = 1 where lo ≤ x ≤ hi, else 0"""
 
+    backward_name = "ClampBackward1"
     formula = "z = clamp(x, min, max)"
     local = ("1[min ≤ x ≤ max]",)
 
     @staticmethod
     def forward(ctx, x, lo, hi):
-        ctx.backward_name = ("ClampBackward1" if lo is not None and hi is not None
-                             else "ClampMinBackward0" if lo is not None else "ClampMaxBackward0")
         ctx.save_for_backward(x)
         ctx.lo, ctx.hi = lo, hi
         return xp.clip(x, lo, hi)

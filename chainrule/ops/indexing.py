@@ -22,12 +22,7 @@ class Index(Op):
 
     @staticmethod
     def forward(ctx, x, index):
-        basic = is_basic(index)
-        if basic:
-            ints = sum(isinstance(i, int) for i in index)
-            ctx.backward_name = "SelectBackward0" if ints == len(index) and ints else "SliceBackward0"
-        else:
-            ctx.backward_name = "IndexBackward0"
+        ctx.backward_name = _index_name(index)
         ctx.shape, ctx.index = x.shape, index
         try:
             return x[index]
@@ -37,6 +32,20 @@ class Index(Op):
     @staticmethod
     def backward(ctx, g):
         return ctx.xp.index_add(ctx.shape, ctx.index, g), None
+
+
+def _index_name(index: tuple) -> str:
+    """PyTorch's name: the node of the last step that does something (``:`` and ``...`` do nothing)."""
+    if not is_basic(index):
+        return "IndexBackward0"
+    for i in reversed(index):
+        if i is None:
+            return "UnsqueezeBackward0"
+        if isinstance(i, int):
+            return "SelectBackward0"
+        if isinstance(i, slice) and i != slice(None):
+            return "SliceBackward0"
+    return "SliceBackward0"
 
 
 def _show(index) -> str:
@@ -152,6 +161,8 @@ class Scatter(Op):
         xp.put_along_axis(written, index, True, axis=axis)
         ctx.save_for_backward(written, index)
         ctx.axis = axis
+        if not hasattr(src, "shape"):
+            ctx.backward_name = "ScatterBackward1"  # PyTorch's name for scatter with a scalar value
         ctx.src_shape = getattr(src, "shape", None)
         return out
 

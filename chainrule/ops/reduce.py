@@ -58,7 +58,7 @@ class Mean(Op):
     def forward(ctx, x, axis, keepdim):
         ctx.backward_name = "MeanBackward0" if axis is None else "MeanBackward1"
         ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
-        ctx.n = _count(x.shape, axis)
+        ctx.n = max(_count(x.shape, axis), 1)  # an empty input has an empty gradient: avoid 1/0
         return xp.mean(x, axis=axis, keepdims=keepdim)
 
     @staticmethod
@@ -97,7 +97,7 @@ class Std(Op):
 
     @staticmethod
     def forward(ctx, x, axis, correction, keepdim):
-        z = xp.std(x, axis=axis, ddof=correction, keepdims=keepdim)
+        z = xp.asarray(xp.std(x, axis=axis, ddof=correction, keepdims=keepdim))
         ctx.save_for_backward(x, z)
         ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
         ctx.dof = _count(x.shape, axis) - correction
@@ -112,7 +112,7 @@ class Std(Op):
 
 
 class Prod(Op):
-    """z = Πᵢ xᵢ;  ∂z/∂xᵢ = Π_{j≠i} xⱼ (computed without dividing, so zeros are handled)"""
+    """z = Πᵢ xᵢ;  ∂z/∂xᵢ = Π_{j≠i} xⱼ  (= z/xᵢ where xᵢ ≠ 0; a zero's slope is the product of the rest)"""
 
     formula = "z = prod(x)"
     local = ("Π_{j≠i} x_j",)
@@ -120,7 +120,7 @@ class Prod(Op):
     @staticmethod
     def forward(ctx, x, axis, keepdim):
         ctx.backward_name = "ProdBackward0" if axis is None else "ProdBackward1"
-        z = xp.prod(x, axis=axis, keepdims=keepdim)
+        z = xp.asarray(xp.prod(x, axis=axis, keepdims=keepdim))
         ctx.save_for_backward(x, z)
         ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
         return z
@@ -128,28 +128,20 @@ class Prod(Op):
     @staticmethod
     def backward(ctx, g):
         x, z = ctx.saved_tensors
+        xp_ = ctx.xp
         g = _keep(g, ctx.shape, ctx.axis, ctx.keepdim)
         z = _keep(z, ctx.shape, ctx.axis, ctx.keepdim)
-        if ctx.xp is not array_math:
-            # Higher order: z/x is exact where x != 0; zeros need the product of the others.
-            if bool((x._data == 0).any()):
-                raise NotImplementedError("prod: double backward through a product containing zeros "
-                                          "is not supported")
-            return g * z / x, None, None
-        return g * _product_of_others(x, ctx.axis), None, None
-
-
-def _product_of_others(x, axis):
-    """Π_{j≠i} x_j along the reduced axes, via exclusive cumulative products from both ends."""
-    axes = tuple(range(x.ndim)) if axis is None else axis
-    rest = tuple(a for a in range(x.ndim) if a not in axes)
-    moved = xp.transpose(x, rest + axes)
-    flat = moved.reshape(moved.shape[:len(rest)] + (-1,))
-    ones = xp.ones(flat.shape[:-1] + (1,), x.dtype)
-    left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
-    right = xp.flip(xp.cumprod(xp.flip(xp.concatenate([flat[..., 1:], ones], axis=-1), -1), axis=-1), -1)
-    others = (left * right).reshape(moved.shape)
-    return xp.transpose(others, xp.argsort(rest + axes))
+        # Dividing z by x would give 0/0 at zeros. With one zero in a slice, that zero's slope is the
+        # product of the others (the product with the zero replaced by 1); with two or more, all are 0.
+        is_zero = x == 0
+        ones_for_zeros = xp_.where(is_zero, 1.0, x)
+        zeros = xp_.sum(xp_.where(is_zero, 1.0, 0.0), axis=ctx.axis, keepdims=True)
+        if ctx.xp is not array_math and bool((zeros._data > 1).any()):
+            raise NotImplementedError("prod: double backward through a product with two or more zeros in "
+                                      "one reduced slice is not supported")
+        rest = xp_.prod(ones_for_zeros, axis=ctx.axis, keepdims=True)
+        others = xp_.where(is_zero, xp_.where(zeros == 1, rest, 0.0), z / ones_for_zeros)
+        return g * others, None, None
 
 
 class Amax(Op):
@@ -165,7 +157,7 @@ class Amax(Op):
         if x.size == 0 and (axis is None or any(x.shape[a] == 0 for a in axis)):
             raise IndexError(f"{name[:4].lower()}: cannot reduce an empty tensor of shape {x.shape} "
                              f"over dimension {axis}")
-        z = cls._reduce(x, axis=axis, keepdims=keepdim)
+        z = xp.asarray(cls._reduce(x, axis=axis, keepdims=keepdim))
         ctx.save_for_backward(x, z)
         ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
         return z
@@ -225,14 +217,18 @@ class LogSumExp(Op):
         m = xp.max(x, axis=axis, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, x.dtype)
         m = xp.where(xp.isfinite(m), m, 0)
         z = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+        if not keepdim:
+            z = z.reshape(()) if axis is None else xp.squeeze(z, axis)
+        # Save the output itself: under create_graph it then stays connected, so the second
+        # derivative sees z depend on x (d exp(x - z)/dx = softmax·(1 - softmax)).
         ctx.save_for_backward(x, z)
         ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
-        return z if keepdim else (z.reshape(()) if axis is None else xp.squeeze(z, axis))
+        return z
 
     @staticmethod
     def backward(ctx, g):
         x, z = ctx.saved_tensors
-        z = _keep(z, ctx.shape, ctx.axis, True) if z.ndim < len(ctx.shape) else z
+        z = _keep(z, ctx.shape, ctx.axis, ctx.keepdim)
         return _keep(g, ctx.shape, ctx.axis, ctx.keepdim) * ctx.xp.exp(x - z), None, None
 
 
@@ -245,7 +241,7 @@ class Softmax(Op):
 
     @staticmethod
     def forward(ctx, x, axis):
-        e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
+        e = xp.exp(x - xp.max(x, axis=axis, keepdims=True, initial=-xp.inf))  # initial: empty dims
         z = e / xp.sum(e, axis=axis, keepdims=True)
         ctx.save_for_backward(z)
         ctx.axis = axis
@@ -266,7 +262,7 @@ class LogSoftmax(Op):
 
     @staticmethod
     def forward(ctx, x, axis):
-        shifted = x - xp.max(x, axis=axis, keepdims=True)
+        shifted = x - xp.max(x, axis=axis, keepdims=True, initial=-xp.inf)
         z = shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
         ctx.save_for_backward(z)
         ctx.axis = axis
@@ -282,12 +278,12 @@ class LogSoftmax(Op):
 class Norm(Op):
     """z = (Σ|xᵢ|ᵖ)^(1/p);  ∂z/∂xᵢ = xᵢ|xᵢ|ᵖ⁻² / zᵖ⁻¹  (0 where z = 0, as PyTorch)"""
 
+    backward_name = "LinalgVectorNormBackward0"
     formula = "z = ‖x‖_p"
     local = ("x·|x|^(p-2) / z^(p-1)",)
 
     @staticmethod
     def forward(ctx, x, p, axis, keepdim):
-        ctx.backward_name = "NormBackward0" if axis is None else "NormBackward1"
         a = xp.abs(x)
         if p == math.inf:
             z = xp.max(a, axis=axis, keepdims=keepdim)
@@ -297,6 +293,7 @@ class Norm(Op):
             z = xp.sum(a, axis=axis, keepdims=keepdim)
         else:
             z = xp.sum(a ** p, axis=axis, keepdims=keepdim) ** (1.0 / p)
+        z = xp.asarray(z)
         ctx.save_for_backward(x, z)
         ctx.p, ctx.shape, ctx.axis, ctx.keepdim = p, x.shape, axis, keepdim
         return z

@@ -1,0 +1,349 @@
+"""The op registry: one row per op, run identically in chainrule and in PyTorch (the oracle).
+
+A row says how to apply the op given a module ``m`` (``chainrule`` or ``torch``) and its inputs,
+which input shapes to try (broadcasting pairs, size-1 and size-0 dims), where the inputs may live
+(``domain``) and which inputs are differentiable. ``tests/test_ops_oracle.py`` turns every row into
+forward, backward, double-backward and numerical-gradient checks — the early-tinygrad one-line op
+test, generated for every shape as Chainer does.
+
+Domains (see ``make_inputs``):
+  real      standard normal
+  positive  uniform in [0.5, 2]  (log, sqrt, rsqrt, pow with a real exponent, division)
+  unit      uniform in [-0.9, 0.9]  (tan, log1p stay far from their poles)
+  distinct  shuffled values 0.3·j + 0.075 + 0.1·k for input k: ≥ 0.1 apart within and across inputs
+            and ≥ 0.025 from every multiple of ½, so no ties and no kinks (abs, relu, sign, floor,
+            round, max, clamp bounds ±0.5)
+  fixed     the row's ``values`` are used as given (tie and stability rows)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from chainrule.backend import xp
+
+UNARY = (((),), ((5,),), ((2, 3),), ((2, 1, 3),), ((0, 3),))
+BINARY = (((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3)), ((2, 3), ()),
+          ((4, 1, 3), (2, 1)), ((0, 3), (1, 3)))
+MATRIX = (((3, 4),), ((2, 3, 4),), ((1, 4),))       # at least 2-D
+ND = (((2, 3, 4),), ((2, 1, 4),), ((2, 0, 4),))      # 3-D, with size-1 and size-0 dims
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    fn: Callable                       # fn(m, *inputs, *aux) -> Tensor or a sequence of Tensors
+    shapes: tuple = UNARY              # cases; each case is a tuple of input shapes
+    domain: str = "real"
+    grads: tuple | None = None         # per input: differentiable? (None: all)
+    torch_fn: Callable | None = None   # when PyTorch spells it differently
+    family: str = "misc"               # "unary"/"binary" rows also get hypothesis-drawn shapes
+    aux: Callable | None = None        # aux(rng, shapes) -> extra non-float inputs (indices, masks)
+    values: tuple | None = None        # fixed inputs (domain "fixed")
+    numeric: bool = True               # central differences are valid (no kink/tie at the inputs)
+    name_differs: str = ""             # why chainrule's grad_fn name deliberately differs from torch's
+    double: str = ""                   # why double backward is not compared with torch (when it isn't)
+    torch_raises: str = ""             # a PyTorch bug for this row: torch must raise, chainrule is
+                                       # then checked by central differences only
+
+    def apply(self, m, *args):
+        fn = self.torch_fn if (self.torch_fn is not None and m.__name__ == "torch") else self.fn
+        return fn(m, *args)
+
+
+def make_inputs(spec: Spec, shapes: tuple, rng) -> list:
+    """Float64 arrays for one case of ``spec``, drawn from its domain."""
+    if spec.domain == "fixed":
+        return [xp.array(v, dtype=xp.float64) for v in spec.values]
+    out = []
+    for k, shape in enumerate(shapes):
+        if spec.domain == "positive":
+            a = rng.uniform(0.5, 2.0, shape)
+        elif spec.domain == "unit":
+            a = rng.uniform(-0.9, 0.9, shape)
+        elif spec.domain == "distinct":
+            n = int(xp.prod(shape, dtype=xp.int64))
+            a = ((rng.permutation(n) - n // 2) * 0.3 + 0.075 + 0.1 * k).reshape(shape)
+        else:
+            a = rng.standard_normal(shape)
+        out.append(xp.asarray(a, dtype=xp.float64))
+    return out
+
+
+def _index(high: int, shape: tuple):
+    return lambda rng, shapes: [rng.integers(0, high, shape)]
+
+
+def _mask(rng, shapes):
+    return [rng.random(shapes[0]) < 0.5]
+
+
+def _pad(m, x):
+    return m.pad(x, (1, 2, 0, 1), value=0.5)
+
+
+def _torch_pad(m, x):
+    return m.nn.functional.pad(x, (1, 2, 0, 1), value=0.5)
+
+
+def _setitem(m, x, v):
+    y = x * 1.0                     # a non-leaf copy, so writing into it is allowed with grad
+    y[1, 1:3] = v
+    return y
+
+
+def _setitem_mask(m, x, v, mask):
+    y = x * 1.0
+    y[mask] = v.sum()
+    return y
+
+
+ELEMENTWISE = [
+    Spec("add", lambda m, x, y: x + y, BINARY, family="binary"),
+    Spec("add_alpha", lambda m, x, y: m.add(x, y, alpha=2.5), BINARY[:3]),
+    Spec("sub", lambda m, x, y: x - y, BINARY, family="binary"),
+    Spec("mul", lambda m, x, y: x * y, BINARY, family="binary"),
+    Spec("div", lambda m, x, y: x / y, BINARY, "positive", family="binary"),
+    Spec("pow_tensor", lambda m, x, y: x ** y, BINARY, "positive", family="binary"),
+    Spec("add_scalar", lambda m, x: x + 2.5, family="unary"),
+    Spec("radd_scalar", lambda m, x: 2 + x, family="unary"),
+    Spec("sub_scalar", lambda m, x: x - 1.5, family="unary"),
+    Spec("rsub_scalar", lambda m, x: 1.5 - x, family="unary"),
+    Spec("mul_scalar", lambda m, x: x * -3, family="unary"),
+    Spec("rmul_scalar", lambda m, x: 0.5 * x, family="unary"),
+    Spec("div_scalar", lambda m, x: x / 4.0, family="unary"),
+    Spec("rdiv_scalar", lambda m, x: 3.0 / x, domain="positive", family="unary",
+         name_differs="torch records c/x as c * reciprocal(x) (MulBackward0); chainrule names the division"),
+    Spec("pow_2", lambda m, x: x ** 2, family="unary"),
+    Spec("pow_3", lambda m, x: x ** 3, family="unary"),
+    Spec("pow_0", lambda m, x: x ** 0, family="unary"),
+    Spec("pow_1", lambda m, x: x ** 1, family="unary"),
+    Spec("pow_half", lambda m, x: x ** 0.5, domain="positive", family="unary"),
+    Spec("pow_neg", lambda m, x: x ** -1.5, domain="positive", family="unary"),
+    Spec("rpow_scalar", lambda m, x: 2.5 ** x, family="unary"),
+    Spec("neg", lambda m, x: -x, family="unary"),
+    Spec("abs", lambda m, x: x.abs(), domain="distinct", family="unary"),
+    Spec("exp", lambda m, x: m.exp(x), family="unary"),
+    Spec("log", lambda m, x: m.log(x), domain="positive", family="unary"),
+    Spec("log1p", lambda m, x: m.log1p(x), domain="unit", family="unary"),
+    Spec("expm1", lambda m, x: m.expm1(x), family="unary"),
+    Spec("log2", lambda m, x: m.log2(x), domain="positive", family="unary"),
+    Spec("sqrt", lambda m, x: m.sqrt(x), domain="positive", family="unary"),
+    Spec("rsqrt", lambda m, x: m.rsqrt(x), domain="positive", family="unary"),
+    Spec("sin", lambda m, x: m.sin(x), family="unary"),
+    Spec("cos", lambda m, x: m.cos(x), family="unary"),
+    Spec("tan", lambda m, x: m.tan(x), domain="unit", family="unary"),
+    Spec("tanh", lambda m, x: m.tanh(x), family="unary"),
+    Spec("sigmoid", lambda m, x: m.sigmoid(x), family="unary"),
+    Spec("relu", lambda m, x: m.relu(x), domain="distinct", family="unary"),
+    Spec("sign", lambda m, x: m.sign(x), domain="distinct", family="unary"),
+    Spec("floor", lambda m, x: m.floor(x), domain="distinct", family="unary"),
+    Spec("ceil", lambda m, x: m.ceil(x), domain="distinct", family="unary"),
+    Spec("round", lambda m, x: m.round(x), domain="distinct", family="unary"),
+    Spec("clamp", lambda m, x: m.clamp(x, -0.5, 0.5), domain="distinct", family="unary"),
+    Spec("clamp_min", lambda m, x: x.clamp(min=-0.5), domain="distinct", family="unary"),
+    Spec("clamp_max", lambda m, x: x.clamp(max=0.5), domain="distinct", family="unary"),
+    Spec("clip", lambda m, x: m.clip(x, -0.5, 0.5), domain="distinct", family="unary"),
+    Spec("clamp_tensor", lambda m, x, lo: x.clamp(min=lo), BINARY[:3], "distinct",
+         name_differs="chainrule composes tensor bounds from maximum/minimum (MaximumBackward0)"),
+    Spec("maximum", lambda m, x, y: m.maximum(x, y), BINARY, "distinct", family="binary"),
+    Spec("minimum", lambda m, x, y: m.minimum(x, y), BINARY, "distinct", family="binary"),
+    Spec("where", lambda m, x, y, c: m.where(c, x, y), BINARY[:5], aux=_mask),
+    Spec("where_scalar", lambda m, x, c: m.where(c, x, 0.5), aux=_mask),
+]
+
+# Comparisons and logic: forward only; their outputs never require grad.
+COMPARISONS = [
+    Spec(name, fn, BINARY, "distinct", family="binary") for name, fn in [
+        ("eq", lambda m, x, y: x == y), ("ne", lambda m, x, y: x != y), ("lt", lambda m, x, y: x < y),
+        ("le", lambda m, x, y: x <= y), ("gt", lambda m, x, y: x > y), ("ge", lambda m, x, y: x >= y),
+        ("logical_and", lambda m, x, y: m.logical_and(x > 0, y > 0)),
+        ("logical_or", lambda m, x, y: m.logical_or(x > 0, y > 0)),
+        ("logical_xor", lambda m, x, y: m.logical_xor(x > 0, y > 0)),
+        ("logical_not", lambda m, x, y: m.logical_not(x > y)),
+        ("and_or_invert", lambda m, x, y: ~((x > 0) & (y < 0)) | (x > y)),
+    ]
+]
+
+MATMUL = [
+    Spec("matmul", lambda m, x, y: x @ y,
+         (((3,), (3,)), ((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)), ((5, 2, 3), (5, 3, 4)),
+          ((5, 2, 3), (3, 4)), ((2, 1, 2, 3), (5, 3, 4)), ((3,), (5, 3, 4)), ((5, 2, 3), (3,)),
+          ((0, 3), (3, 2)), ((2, 0), (0, 3))),
+         name_differs="torch records batched/1-D-by-matrix matmul through its internal reshapes "
+                      "(UnsafeViewBackward0, SqueezeBackward4); chainrule records one matmul node"),
+    Spec("matmul_fn", lambda m, x, y: m.matmul(x, y), (((2, 3), (3, 4)),)),
+    Spec("mm", lambda m, x, y: m.mm(x, y), (((2, 3), (3, 4)), ((1, 1), (1, 5)))),
+    Spec("bmm", lambda m, x, y: m.bmm(x, y), (((5, 2, 3), (5, 3, 4)),)),
+    Spec("mv", lambda m, x, y: m.mv(x, y), (((2, 3), (3,)),)),
+    Spec("dot", lambda m, x, y: m.dot(x, y), (((3,), (3,)),)),
+    Spec("outer", lambda m, x, y: m.outer(x, y), (((3,), (4,)),)),
+]
+
+REDUCE = [
+    Spec("sum", lambda m, x: x.sum(), ND + UNARY),
+    Spec("sum_dim", lambda m, x: x.sum(1), ND),
+    Spec("sum_dims_keepdim", lambda m, x: m.sum(x, (0, -1), keepdim=True), ND),
+    Spec("mean", lambda m, x: x.mean(), ND[:2] + UNARY[:4]),
+    Spec("mean_dim", lambda m, x: x.mean(-1, keepdim=True), ND),
+    Spec("var", lambda m, x: x.var(), ND[:2] + UNARY[1:4]),
+    Spec("var_dim", lambda m, x: m.var(x, 2, keepdim=True), ND[:2]),
+    Spec("var_correction0", lambda m, x: x.var((0, 1), correction=0), ND[:2]),
+    Spec("std", lambda m, x: x.std(), ND[:2] + UNARY[1:4]),
+    Spec("std_dim", lambda m, x: x.std(0), ND[:2]),
+    Spec("prod", lambda m, x: x.prod(), UNARY[:4], "positive"),
+    Spec("prod_dim", lambda m, x: m.prod(x, 1, keepdim=True), ND, "positive"),
+    Spec("max", lambda m, x: x.max(), UNARY[:4], "distinct"),
+    Spec("max_dim", lambda m, x: x.max(1), ND[:2], "distinct"),
+    Spec("max_dim_keepdim", lambda m, x: m.max(x, -1, keepdim=True), ND[:2], "distinct"),
+    Spec("min", lambda m, x: x.min(), UNARY[:4], "distinct"),
+    Spec("min_dim", lambda m, x: x.min(0), ND[:2], "distinct"),
+    Spec("amax", lambda m, x: m.amax(x, (0, 2)), ND[:2], "distinct"),
+    Spec("amin", lambda m, x: x.amin(1, keepdim=True), ND[:2], "distinct"),
+    Spec("argmax", lambda m, x: (x.argmax(), x.argmax(1), x.argmax(-1, keepdim=True)), ND[:2], "distinct"),
+    Spec("argmin", lambda m, x: (x.argmin(), m.argmin(x, 0)), ND[:2], "distinct"),
+    Spec("logsumexp", lambda m, x: m.logsumexp(x, 1), ND),
+    Spec("logsumexp_dims", lambda m, x: x.logsumexp((0, 2), keepdim=True), ND),
+    Spec("norm", lambda m, x: x.norm(), ND[:2] + UNARY[1:4]),
+    Spec("norm_dim", lambda m, x: m.norm(x, dim=1, keepdim=True), ND),
+    Spec("norm_p1", lambda m, x: x.norm(p=1, dim=-1), ND[:2], "distinct"),
+    Spec("norm_p3", lambda m, x: x.norm(p=3), ND[:2], "distinct"),
+    Spec("norm_inf", lambda m, x: x.norm(p=float("inf"), dim=0), ND[:2], "distinct"),
+    Spec("cumsum", lambda m, x: m.cumsum(x, 1), ND),
+    Spec("cumsum_last", lambda m, x: x.cumsum(-1), ND + UNARY[1:3]),
+    Spec("softmax", lambda m, x: m.softmax(x, 1), ND),
+    Spec("softmax_last", lambda m, x: x.softmax(-1), UNARY[1:4]),
+    Spec("log_softmax", lambda m, x: m.log_softmax(x, -1), ND),
+    Spec("log_softmax_dim0", lambda m, x: x.log_softmax(0), UNARY[1:4]),
+]
+
+SHAPE = [
+    Spec("reshape", lambda m, x: x.reshape(4, -1), ND[:2]),
+    Spec("reshape_fn", lambda m, x: m.reshape(x, (-1,)), ND + UNARY),
+    Spec("view", lambda m, x: x.view(2, 2, -1), ND[:2]),
+    Spec("flatten", lambda m, x: x.flatten(), ND),
+    Spec("flatten_range", lambda m, x: m.flatten(x, 1, 2), ND),
+    Spec("unflatten", lambda m, x: x.unflatten(2, (2, 2)), ND),
+    Spec("squeeze", lambda m, x: x.squeeze(), ND[1:2] + (((1, 3, 1),),)),
+    Spec("squeeze_dim", lambda m, x: m.squeeze(x, 1), ND),
+    Spec("unsqueeze", lambda m, x: x.unsqueeze(-1), ND + UNARY),
+    Spec("permute", lambda m, x: x.permute(2, 0, 1), ND),
+    Spec("permute_fn", lambda m, x: m.permute(x, (1, 2, 0)), ND[:1]),
+    Spec("transpose", lambda m, x: x.transpose(0, -1), ND),
+    Spec("t", lambda m, x: m.t(x), (((3, 4),), ((5,),))),
+    Spec("T", lambda m, x: x.T, (((3, 4),),)),
+    Spec("expand", lambda m, x: x.expand(2, 3, 4), (((3, 1),), ((1,),), ((),))),
+    Spec("expand_keep", lambda m, x: x.expand(2, -1, 4), (((3, 1),), ((2, 3, 1),))),
+    Spec("broadcast_to", lambda m, x: m.broadcast_to(x, (2, 3, 4)), (((3, 1),), ((4,),), ((1, 3, 4),))),
+    Spec("repeat", lambda m, x: x.repeat(2, 1, 3), (((2, 3),), ((3,),), ((2, 0),))),
+    Spec("tile", lambda m, x: m.tile(x, (2, 2)), (((2, 3),), ((3,),), ((2, 1, 3),))),
+    Spec("flip", lambda m, x: x.flip(0, 2), ND),
+    Spec("cat", lambda m, x, y: m.cat([x, y], 1), (((2, 3, 4), (2, 1, 4)), ((2, 0, 4), (2, 2, 4)))),
+    Spec("cat_three", lambda m, x, y, z: m.cat((x, y, z), -1), (((2, 3), (2, 1), (2, 2)),)),
+    Spec("cat_empty", lambda m, x, y: m.cat([x, y]), (((0,), (3,)),)),
+    Spec("stack", lambda m, x, y: m.stack([x, y], 1), (((2, 3), (2, 3)), ((0, 2), (0, 2)))),
+    Spec("stack_scalars", lambda m, x, y, z: m.stack((x, y, z)), (((), (), ()),)),
+    Spec("split", lambda m, x: m.split(x, 2, 1), ND[:2]),
+    Spec("split_sizes", lambda m, x: x.split([1, 3], -1), ND),
+    Spec("chunk", lambda m, x: x.chunk(2, 2), ND),
+    Spec("unbind", lambda m, x: x.unbind(1), ND[:2]),
+    Spec("pad", _pad, MATRIX, torch_fn=_torch_pad),
+    Spec("tril", lambda m, x: m.tril(x), MATRIX),
+    Spec("triu", lambda m, x: x.triu(1), MATRIX),
+    Spec("tril_neg", lambda m, x: x.tril(-1), MATRIX),
+]
+
+SETITEM = "torch records x[i] = v as CopySlices; chainrule as an out-of-place IndexPutBackward0 node"
+INDEXING = [
+    Spec("index_int", lambda m, x: x[1], ND[:2]),
+    Spec("index_ints", lambda m, x: x[1, 0, -1], ND[:2]),
+    Spec("index_slice", lambda m, x: x[:, 1:, ::2], ND),
+    Spec("index_neg_slice", lambda m, x: x[-1:, :-1], ND),
+    Spec("index_none", lambda m, x: x[None, :, None], ND),
+    Spec("index_ellipsis", lambda m, x: x[..., 1], ND),
+    Spec("index_ellipsis_none", lambda m, x: x[0, ..., None], ND),
+    Spec("index_bool_mask", lambda m, x, mask: x[mask], ND, aux=_mask),
+    Spec("index_int_array", lambda m, x, i: x[i], ND[:2], aux=_index(2, (5,))),
+    Spec("index_repeated", lambda m, x: x[m.tensor([0, 0, 1, 0])], ND[:2]),
+    Spec("index_two_arrays", lambda m, x: x[m.tensor([0, 1, 1]), :, m.tensor([3, 3, 0])], ND[:2]),
+    Spec("index_mixed", lambda m, x: x[1:, m.tensor([0, 0])], ND[:2]),
+    Spec("gather", lambda m, x, i: m.gather(x, 1, i), (((3, 4),),), aux=_index(4, (3, 6))),
+    Spec("gather_dim0", lambda m, x, i: x.gather(0, i), (((3, 4),),), aux=_index(3, (2, 4))),
+    Spec("scatter", lambda m, x, src: x.scatter(1, m.tensor([[0, 2], [1, 3], [3, 0]]), src),
+         (((3, 4), (3, 2)),)),
+    Spec("scatter_src_larger", lambda m, x, src: x.scatter(1, m.tensor([[0, 2], [1, 3], [3, 0]]), src),
+         (((3, 4), (3, 3)),), torch_raises="torch 2.13's ScatterBackward0 returns a (3, 2) gradient for a "
+                                           "(3, 3) src and then rejects it"),
+    Spec("scatter_value", lambda m, x: x.scatter(0, m.tensor([[2, 0, 1, 2]]), 0.25), (((3, 4),),)),
+    Spec("scatter_add", lambda m, x, src: x.scatter_add(1, m.tensor([[0, 0], [1, 3], [3, 3]]), src),
+         (((3, 4), (3, 2)),), name_differs="chainrule's scatter_add is x + scatter_add(zeros) (AddBackward0)"),
+    Spec("index_select", lambda m, x, i: m.index_select(x, 1, i), (((2, 3, 4),), ((3, 2),)), aux=_index(2, (5,))),
+    Spec("masked_fill", lambda m, x, mask: x.masked_fill(mask, -1.5), ND, aux=_mask),
+    Spec("masked_fill_broadcast", lambda m, x: m.masked_fill(x, m.tensor([True, False, True, False]), 2.0),
+         ND),
+    Spec("setitem", _setitem, (((3, 4), (2,)), ((2, 4), ())), name_differs=SETITEM),
+    Spec("setitem_mask", _setitem_mask, (((3, 4), (2,)),), aux=_mask, name_differs=SETITEM),
+]
+
+# Kinks and ties: these rows check PyTorch's choice of (sub)gradient, so no numerical check.
+TIES = [
+    Spec("relu_at_0", lambda m, x: x.relu(), domain="fixed", values=([-1.0, 0.0, 2.0],), numeric=False),
+    Spec("abs_at_0", lambda m, x: x.abs(), domain="fixed", values=([-1.0, 0.0, 2.0],), numeric=False),
+    Spec("max_ties", lambda m, x: x.max(), domain="fixed", values=([[1.0, 3.0, 3.0], [3.0, 2.0, 0.0]],),
+         numeric=False),
+    Spec("min_ties", lambda m, x: x.min(), domain="fixed", values=([[1.0, 0.0, 3.0], [0.0, 2.0, 0.0]],),
+         numeric=False),
+    Spec("amax_ties", lambda m, x: x.amax(1), domain="fixed", values=([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]],),
+         numeric=False),
+    Spec("amin_ties", lambda m, x: x.amin(0), domain="fixed", values=([[1.0, 3.0, 2.0], [1.0, 2.0, 2.0]],),
+         numeric=False),
+    Spec("maximum_ties", lambda m, x, y: m.maximum(x, y), domain="fixed",
+         values=([1.0, 2.0, 3.0], [1.0, 5.0, 3.0]), numeric=False),
+    Spec("minimum_ties", lambda m, x, y: m.minimum(x, y), domain="fixed",
+         values=([1.0, 2.0, 3.0], [1.0, 5.0, 3.0]), numeric=False),
+    Spec("clamp_at_bounds", lambda m, x: x.clamp(-0.5, 0.5), domain="fixed",
+         values=([-1.0, -0.5, 0.0, 0.5, 1.0],), numeric=False),
+    Spec("clamp_min_at_bound", lambda m, x: x.clamp(min=0.0), domain="fixed", values=([-1.0, 0.0, 1.0],),
+         numeric=False),
+    Spec("norm_at_0", lambda m, x: x.norm(), domain="fixed", values=([0.0, 0.0],), numeric=False,
+         double="torch's second derivative of the norm at 0 is NaN; chainrule's guarded formula gives 0"),
+    Spec("prod_with_zero", lambda m, x: x.prod(1), domain="fixed",
+         values=([[1.0, 0.0, 3.0], [2.0, 4.0, 0.5], [0.0, 5.0, 2.0]],), numeric=False),
+    Spec("prod_two_zeros", lambda m, x: x.prod(), domain="fixed", values=([[1.0, 0.0, 3.0], [0.0, 4.0, 0.5]],),
+         numeric=False, double="chainrule raises NotImplementedError for double backward through a product "
+                               "with two or more zeros in one slice"),
+    Spec("pow_tensor_zero_base", lambda m, x, y: x ** y, domain="fixed", values=([0.0, 0.0, 2.0], [2.0, 3.0, 0.5]),
+         numeric=False, double="torch's second derivative w.r.t. x at x = 0 is NaN (0·log 0); chainrule's is finite"),
+    Spec("sqrt_of_sum_at_1", lambda m, x: x.sqrt(), domain="fixed", values=([1.0, 4.0],)),
+]
+
+# Logits of ±1e4: finite outputs and gradients, equal to PyTorch's.
+BIG = [[1e4, -1e4, 0.0, 3.0], [-1e4, -1e4, -1e4, -1e4], [1e4, 1e4, -2.0, 1e4]]
+STABILITY = [
+    Spec("softmax_big", lambda m, x: x.softmax(-1), domain="fixed", values=(BIG,), numeric=False),
+    Spec("log_softmax_big", lambda m, x: x.log_softmax(-1), domain="fixed", values=(BIG,), numeric=False),
+    Spec("logsumexp_big", lambda m, x: x.logsumexp(-1), domain="fixed", values=(BIG,), numeric=False),
+    Spec("sigmoid_big", lambda m, x: x.sigmoid(), domain="fixed", values=(BIG,), numeric=False),
+]
+
+ALL = ELEMENTWISE + COMPARISONS + MATMUL + REDUCE + SHAPE + INDEXING + TIES + STABILITY
+
+
+# Reductions over a hypothesis-drawn shape, dim and keepdim: fn(m, x, dim, keepdim).
+REDUCTIONS = {
+    "sum": (lambda m, x, d, k: x.sum(d, keepdim=k), "real"),
+    "mean": (lambda m, x, d, k: x.mean(d, keepdim=k), "real"),
+    "var": (lambda m, x, d, k: x.var(d, keepdim=k, correction=0), "real"),
+    "std": (lambda m, x, d, k: x.std(d, keepdim=k), "real"),
+    "prod": (lambda m, x, d, k: x.prod(d[0], keepdim=k) if d else x.prod(), "positive"),
+    "amax": (lambda m, x, d, k: x.amax(d if d else (), keepdim=k), "distinct"),
+    "amin": (lambda m, x, d, k: x.amin(d if d else (), keepdim=k), "distinct"),
+    "max_dim": (lambda m, x, d, k: x.max(d[0], keepdim=k) if d else x.max(), "distinct"),
+    "logsumexp": (lambda m, x, d, k: x.logsumexp(d if d else tuple(range(x.ndim)), keepdim=k), "real"),
+    # torch.norm takes 3+ dims as a (rejected) matrix norm, so draw at most 2
+    "norm": (lambda m, x, d, k: x.norm(dim=d if d is None or len(d) <= 2 else d[:2], keepdim=k), "real"),
+    "softmax": (lambda m, x, d, k: x.softmax(d[0] if d else -1), "real"),
+    "log_softmax": (lambda m, x, d, k: x.log_softmax(d[0] if d else 0), "real"),
+    "cumsum": (lambda m, x, d, k: x.cumsum(d[0] if d else 0), "real"),
+}
