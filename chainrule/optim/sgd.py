@@ -44,6 +44,7 @@ class SGD(Optimizer):
         momentum, dampening = group["momentum"], group["dampening"]
         weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
         work = self._ws.get
+        multiply = xp.multiply
         for p in group["params"]:
             if p.grad is None:
                 continue
@@ -61,16 +62,17 @@ class SGD(Optimizer):
                         b += d
                     else:
                         s = work(b, 1)
-                        xp.multiply(d, 1 - dampening, out=s)
+                        multiply(d, 1 - dampening, s)
                         b += s
                 if nesterov:
                     s = work(w, 1)
-                    xp.multiply(buf._data, momentum, out=s)
+                    multiply(buf._data, momentum, s)
                     s += d
                     d = s
                 else:
                     d = buf._data
+            # p += (-lr) · d through a reused work array (out= passed positionally: a little faster)
             s = work(w, 1)
-            xp.multiply(d, -lr, out=s)
+            multiply(d, -lr, s)
             w += s
             p._version_box[0] += 1

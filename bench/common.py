@@ -1,0 +1,52 @@
+"""Shared helpers for the training benchmarks: interleaved timing and the printed table.
+
+The machine may be busy (other processes, CPU frequency changes), so the variants are timed in
+interleaved rounds — a block of steps of each in turn — and the median per-step time is reported:
+a slow spell hits every variant alike instead of whichever happened to run during it.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+
+def interleaved_ms(variants: dict[str, Callable[[], None]], rounds: int, steps_per_round: int,
+                   warmup: int = 20, before: dict[str, Callable[[], None]] | None = None) -> dict[str, float]:
+    """Median milliseconds per call of each variant, timed in interleaved rounds.
+
+    ``before[name]`` (optional) runs before each block of that variant, untimed — e.g. to set the
+    torch thread count.
+
+    >>> interleaved_ms({"noop": lambda: None}, rounds=2, steps_per_round=3, warmup=1)["noop"] < 1.0
+    True
+    """
+    before = before or {}
+    for name, fn in variants.items():
+        if name in before:
+            before[name]()
+        for _ in range(warmup):
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    clock = time.perf_counter
+    for _ in range(rounds):
+        for name, fn in variants.items():
+            if name in before:
+                before[name]()
+            block = samples[name]
+            for _ in range(steps_per_round):
+                t0 = clock()
+                fn()
+                block.append(clock() - t0)
+    return {name: 1000.0 * statistics.median(times) for name, times in samples.items()}
+
+
+def print_table(title: str, ms: dict[str, float], baselines: list[str], subject: str = "chainrule") -> None:
+    """Print ms/step for every variant and the ratio subject / baseline for each baseline."""
+    print(title)
+    width = max(len(name) for name in ms)
+    for name, value in ms.items():
+        print(f"  {name:<{width}}  {value:8.3f} ms/step")
+    for base in baselines:
+        print(f"  ratio {subject} / {base}: {ms[subject] / ms[base]:.2f}")
