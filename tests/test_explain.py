@@ -97,7 +97,7 @@ def test_seed001_network_steps_have_the_correct_intermediate_gradients():
     assert ex.mode == "steps"
     sent = {}
     for step in ex.data["steps"]:
-        for name, _rule, grad, _note in step["results"]:
+        for name, _rule, grad, _note, _jac in step["results"]:
             sent.setdefault(name, grad)
     # The quantities the notes derive, with the sign the notes get wrong (errata seed 001 item 1).
     for name, key in [("h2", "dl_dh2"), ("W2", "dl_dW2"), ("b2", "dl_db2"), ("h1", "dl_dh1"),
@@ -113,6 +113,21 @@ def test_seed001_network_steps_have_the_correct_intermediate_gradients():
     assert "  rule: ∂l/∂W1 = g·xᵀ" in text
     assert "step 9: MvBackward0   t1 = W1 @ x" in text
     assert ins.explain(l, names=names, digits=2).text().count("[0.92, 0.36, -0.15]") >= 3
+
+
+def test_jacobian_of_y_equals_Wx_is_W():
+    W = cr.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=cr.float64, requires_grad=True)
+    x = cr.tensor([1.0, -1.0, 2.0], dtype=cr.float64, requires_grad=True)
+    y = W @ x
+    loss = (y * y).sum()
+    ex = ins.explain(loss, jacobians=True)
+    mv = next(st for st in ex.data["steps"] if st["op"] == "MvBackward0")
+    jac = {name: j for name, _rule, _g, _note, j in mv["results"]}
+    np.testing.assert_array_equal(jac["x"], W.detach().numpy())          # ∂y/∂x = W (numerator layout)
+    np.testing.assert_array_equal(jac["W"], [[1, -1, 2, 0, 0, 0], [0, 0, 0, 1, -1, 2]])  # ∂yᵢ/∂W_kj = xⱼ·[i=k]
+    assert "Jacobian ∂y/∂x (2×3) = [[1, 2, 3], [4, 5, 6]]" in ex.text()
+    g = 2 * (W @ x).detach().numpy()
+    np.testing.assert_allclose(g @ jac["x"], ex.totals["x"])  # the VJP autograd computes is gᵀ·J
 
 
 def test_broadcast_summing_is_reported():

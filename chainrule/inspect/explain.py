@@ -83,14 +83,16 @@ class _StepRecorder:
         pass
 
 
-def unit_backward(node) -> dict:
-    """``{forward index: ∂out/∂input}`` for a node with a one-element output: its backward run with
-    upstream gradient 1, summed to each input's shape. Exact, from the op's own formula."""
+def unit_backward(node, g=None) -> dict:
+    """``{forward index: gradient}`` from running ``node``'s own backward with upstream ``g`` (default 1,
+    which for a one-element output gives the exact local derivatives ∂out/∂input), summed to each
+    input's shape."""
     T = hooks.Tensor
-    g = xp.ones(out_shape(node), dtype=node._out_dtype)
+    if g is None:
+        g = xp.ones(out_shape(node), dtype=node._out_dtype)
     if node._num_outputs > 1:
         raise ValueError(f"explain: {node.name()} has {node._num_outputs} outputs; route explanations "
-                         f"support single-output ops only (use mode='steps')")
+                         f"and Jacobians support single-output ops only (use mode='steps')")
     if getattr(node, "_raw", False):
         out = node.backward(node, g)
     else:
@@ -106,14 +108,34 @@ def unit_backward(node) -> dict:
     return local
 
 
+def jacobian(node, i: int, in_shape: tuple, max_size: int = 36):
+    """The full Jacobian ∂out/∂input_i of one op (out elements × input elements), built row by row from
+    the op's backward with one-hot upstream gradients; None if it would have more than ``max_size`` entries."""
+    shape = out_shape(node)
+    m = _numel(node)
+    n = 1
+    for s_ in in_shape:
+        n *= s_
+    if m * n > max_size or node._num_outputs > 1:
+        return None
+    rows = []
+    for r in range(m):
+        onehot = xp.zeros(m, dtype=node._out_dtype)
+        onehot[r] = 1
+        local = unit_backward(node, onehot.reshape(shape))
+        rows.append(local[i].reshape(-1) if i in local else xp.zeros(n, dtype=node._out_dtype))
+    return xp.stack(rows)
+
+
 def explain(output, inputs=None, mode: str = "auto", digits: int = 4, modules=None, names: dict | None = None,
-            max_routes: int = 64) -> Explanation:
+            max_routes: int = 64, jacobians: bool = False) -> Explanation:
     """Explain how autograd computes d(output)/d(inputs) for a scalar ``output``.
 
     ``inputs`` defaults to every leaf that requires grad; ``mode`` is ``"routes"``, ``"steps"`` or
     ``"auto"`` (routes when every tensor in the graph is a single number). Names come from
     ``chainrule.inspect.label``, ``names={tensor: "name"}``, ``modules``' parameter names or the caller's
-    variables. Numbers are rounded to ``digits`` significant digits.
+    variables. Numbers are rounded to ``digits`` significant digits. ``jacobians=True`` adds, in step
+    mode, the full Jacobian of each small op next to the vector-Jacobian product autograd computes.
 
     >>> import chainrule as cr
     >>> a = cr.tensor(4.0, requires_grad=True); b = cr.tensor(3.0, requires_grad=True)
@@ -177,7 +199,7 @@ def explain(output, inputs=None, mode: str = "auto", digits: int = 4, modules=No
     if mode == "routes":
         data, totals = _routes(root, targets, nodes, local, namer, max_routes)
     else:
-        data, totals = _steps(root, targets, recorder.steps, namer)
+        data, totals = _steps(root, targets, recorder.steps, namer, jacobians)
     data["forward"] = [(formula_of(n, namer), known_value(n, root, output, frame_values)) for n in nodes
                        if type(n) is not AccumulateGrad]
     data["leaves"] = [(namer.node(n), n.variable._data) for n in nodes
@@ -253,7 +275,7 @@ def _symbol(node, sym, namer):
     return substitute(sym, symbols(node, namer))
 
 
-def _steps(root, targets, steps, namer):
+def _steps(root, targets, steps, namer, jacobians=False):
     arrivals = {}  # node -> [(from op formula, gradient)], to show where paths were added
     out_steps = []
     for node, g, sent in steps:
@@ -268,7 +290,8 @@ def _steps(root, targets, steps, namer):
                 note = f"summed over broadcast dimensions: {raw_shape} → {tuple(gi.shape)}"
             sym = syms[k] if k < len(syms) else None
             rule = _rule(node, sym, namer)
-            results.append((namer.node(nxt), rule, gi, note))
+            jac = jacobian(node, i, out_shape(nxt)) if jacobians else None
+            results.append((namer.node(nxt), rule, gi, note, jac))
             arrivals.setdefault(nxt, []).append((namer.node(node), gi))
         merged = arrivals.get(node, [])
         out_steps.append({"op": node.name(), "formula": formula_of(node, namer), "out": namer.node(node),
@@ -337,7 +360,7 @@ def _render(ex: Explanation, s: Style) -> str:
             lines.append(s.item(f"two paths meet: {s.frac(out, st['out'])} = {parts} "
                                 f"(from {', '.join(s.name(src) for src, _ in st['merged'])})"))
         lines.append(s.item(f"upstream g = {s.frac(out, st['out'])} = {s.num(st['upstream'], d)}"))
-        for name, rule, gi, note in st["results"]:
+        for name, rule, gi, note, jac in st["results"]:
             if rule is not None and (rule[0] == "vjp" or st["out"] == out):  # already ∂out/∂input
                 lines.append(s.item(f"rule: {s.frac(out, name)} = {s.formula(rule[1])}"))
             elif rule is not None:
@@ -347,6 +370,10 @@ def _render(ex: Explanation, s: Style) -> str:
             lines.append(s.item(f"{s.frac(out, name)}{part} = {s.num(gi, d)}", level=2))
             if note:
                 lines.append(s.item(note, level=2))
+            if jac is not None:
+                lines.append(s.item(f"Jacobian {s.frac(st['out'], name)} ({jac.shape[0]}×{jac.shape[1]}) = "
+                                    f"{s.num(jac, d, 64)}; autograd never builds it: it computes gᵀ·J "
+                                    f"directly", level=2))
     lines.append(s.heading("Gradients of the inputs"))
     for name, parts in ex.data["targets"]:
         total = ex.totals[name]

@@ -31,12 +31,12 @@ class Style:
             return rf"$\frac{{\partial {_tex_name(num)}}}{{\partial {_tex_name(den)}}}$"
         return f"∂{num}/∂{den}"
 
-    def num(self, v, digits: int) -> str:
+    def num(self, v, digits: int, max_numel: int = 16) -> str:
         if v is None:
             return "?"
         if self.kind == "latex":
-            return f"${_tex_array(v, digits)}$"
-        text = array(v, digits)
+            return f"${_tex_array(v, digits, max_numel)}$"
+        text = array(v, digits, max_numel)
         return f"`{text}`" if self.kind == "markdown" and text.startswith(("[", "<")) else text
 
     def formula(self, text: str) -> str:
@@ -103,8 +103,8 @@ def _tex_name(n: str) -> str:
     return r"\mathrm{" + n.replace("_", r"\_") + "}"
 
 
-def _tex_array(v, digits: int) -> str:
-    text = array(v, digits)
+def _tex_array(v, digits: int, max_numel: int = 16) -> str:
+    text = array(v, digits, max_numel)
     if not text.startswith("["):
         return text.replace("<", r"\langle ").replace(">", r"\rangle ")
     if text.startswith("[["):
