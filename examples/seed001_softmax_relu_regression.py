@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 
 import chainrule as cr
+import chainrule.nn.functional as F
 
 F64 = cr.float64
 LR = 0.01
@@ -44,6 +45,9 @@ def softmax_cross_entropy() -> dict:
     show("p", p, 8)
     print(f"CE = {ce.item()!r}")
     show("dCE/dh = p - one_hot", h.grad, 6)
+    # The library's loss takes the class index (counted from 0) and the raw logits of a batch.
+    ce_lib = F.cross_entropy(h.detach()[None], cr.tensor([label]))
+    print(f"nn.functional.cross_entropy(h[None], tensor([{label}])) = {ce_lib.item()!r}")
     p_label = p[label].item()
     wrong = -cr.tensor(0.0023, dtype=F64).log().item()
     ce_index2 = -cr.log_softmax(h.detach(), 0)[2].item()
@@ -52,7 +56,8 @@ The notes write CE = -log(0.0023) = 6.057. Their 6.057 is right, but -log(0.0023
 6.0573 is -log({p_label:.7f}), the unrounded probability.
 The label: the notes count classes from 1 and code the one-hot [0, 1, 0, 0], so "y = 2" is index 1.
 Read as index 2 counted from 0 (the arg-max class, p = {p[2].item():.6f}) it would give CE = {ce_index2:.7f}.""")
-    return {"p": p.detach().numpy().copy(), "ce": ce.item(), "dce_dlogits": h.grad.numpy().copy()}
+    return {"p": p.detach().numpy().copy(), "ce": ce.item(), "ce_library": ce_lib.item(),
+            "dce_dlogits": h.grad.numpy().copy()}
 
 
 def linear_relu() -> dict:

@@ -105,8 +105,15 @@ def simple_graph_part() -> dict:
              "loss": square_loss.grad_fn.name()}
     for what, name in names.items():
         print(f"grad_fn of {what}: {name}")
-    print(f"loss <- {square_loss.grad_fn.name()} <- "
-          f"{' / '.join(n.name() for n, _ in square_loss.grad_fn.next_functions if n is not None)}")
+    print("the whole graph behind the loss, from grad_fn through next_functions (leaves end in AccumulateGrad):")
+    stack = [(square_loss.grad_fn, 1)]
+    while stack:  # depth first, without recursion
+        node, depth = stack.pop()
+        leaf = getattr(node, "variable", None)  # AccumulateGrad.variable is the leaf, as in PyTorch
+        who = {id(simple_graph.w): "  (w)", id(simple_graph.b): "  (b)"}.get(id(leaf), "")
+        print("  " * depth + node.name() + who)
+        children = [n for n, _ in node.next_functions if n is not None]
+        stack.extend((n, depth + 1) for n in reversed(children))
 
     # The analytic gradient: dloss/dw = -2 x (y - p)(1 - p²), dloss/db = -2 (y - p)(1 - p²).
     ana_dloss_dw = -2 * feature * (target - prediction.detach()) * (1 - prediction.detach() ** 2)

@@ -55,15 +55,25 @@ prediction = simple_graph.forward(feature)
 square_loss = sq_loss(target, prediction)
 print(f"for x={feature.item()} and y={target.item()}, "
       f"prediction={prediction.item()}, and L2 Loss = {square_loss.item()}")
+'''
+
+SEED002_ADD_GRAD_FN = '''
+import torch
 
 a = torch.tensor([1.0], requires_grad=True)
 b = torch.tensor([-1.0], requires_grad=True)
 c = a + b
 print(f'Gradient function = {c.grad_fn}')
+'''
 
+# runs after SEED002_SIMPLE_GRAPH, in its namespace
+SEED002_GRAD_FNS = '''
 print(f'Gradient function for prediction = {prediction.grad_fn}')
 print(f'Gradient function for loss = {square_loss.grad_fn}')
+'''
 
+# runs after SEED002_SIMPLE_GRAPH, in its namespace
+SEED002_ANALYTIC_VS_AUTOGRAD = '''
 # Analytical gradients (Remember detaching)
 ana_dloss_dw = - 2 * feature * (target - prediction.detach())*(1 - prediction.detach()**2)
 ana_dloss_db = - 2 * (target - prediction.detach())*(1 - prediction.detach()**2)
@@ -157,15 +167,40 @@ def without_addresses(text: str) -> str:
     return re.sub(r" object at 0x[0-9a-f]+>", " object>", text)
 
 
+def both(*cells: str) -> tuple[tuple[str, dict], tuple[str, dict]]:
+    """Run notebook cells in order, in PyTorch and in chainrule; return (printed by the last cell, namespace)."""
+    results = []
+    for convert in (lambda code: code, as_chainrule):
+        ns: dict = {}
+        for cell in cells:
+            printed, ns = run(convert(cell), ns)
+        results.append((printed, ns))
+    return results[0], results[1]
+
+
 def test_seed002_simple_graph_prints_the_same(torch):
-    printed_torch, _ = run(SEED002_SIMPLE_GRAPH)
-    printed_cr, ns = run(as_chainrule(SEED002_SIMPLE_GRAPH))
+    (printed_torch, _), (printed_cr, _) = both(SEED002_SIMPLE_GRAPH)
+    assert printed_cr == printed_torch
+    assert printed_cr == ("initial weight = -0.5, \ninitial bias = 0.5\n"
+                          "for x=1 and y=7, prediction=0.0, and L2 Loss = 49.0\n")  # the notes' output
+
+
+def test_seed002_add_grad_fn_prints_the_same(torch):
+    (printed_torch, _), (printed_cr, _) = both(SEED002_ADD_GRAD_FN)
     assert without_addresses(printed_cr) == without_addresses(printed_torch)
-    # and the numbers the notes print (errata: all correct)
-    assert "prediction=0.0, and L2 Loss = 49.0" in printed_cr
-    for name in ("AddBackward0", "TanhBackward0", "PowBackward0"):
-        assert f"<{name} object" in printed_cr
-    assert printed_cr.count("tensor([True])") == 2
+    assert without_addresses(printed_cr) == "Gradient function = <AddBackward0 object>\n"
+
+
+def test_seed002_grad_fn_names_print_the_same(torch):
+    (printed_torch, _), (printed_cr, _) = both(SEED002_SIMPLE_GRAPH, SEED002_GRAD_FNS)
+    assert without_addresses(printed_cr) == without_addresses(printed_torch)
+    assert without_addresses(printed_cr) == ("Gradient function for prediction = <TanhBackward0 object>\n"
+                                             "Gradient function for loss = <PowBackward0 object>\n")
+
+
+def test_seed002_analytic_vs_autograd_prints_the_same(torch):
+    (printed_torch, _), (printed_cr, ns) = both(SEED002_SIMPLE_GRAPH, SEED002_ANALYTIC_VS_AUTOGRAD)
+    assert printed_cr == printed_torch == "tensor([True])\ntensor([True])\n"
     assert ns["autograd_dloss_dw"].item() == -14.0 and ns["autograd_dloss_db"].item() == -14.0
 
 
