@@ -157,6 +157,14 @@ def test_explain_errors_teach():
         ins.explain(v)
     with pytest.raises(ValueError, match="mode must be"):
         ins.explain(v.sum(), mode="fast")
+    with pytest.raises(ValueError, match=r"has shape \(3,\); use mode='steps'"):
+        ins.explain(v.sum(), mode="routes")
+
+
+def test_non_leaf_inputs():
+    a, b, c, d = seed004()
+    ex = ins.explain(d, inputs=[c, a])
+    assert ex.totals == ex.autograd == {"c": 4.0, "a": 11.0}
 
 
 UNARY = ["exp", "tanh", "sigmoid", "sin", "neg"]

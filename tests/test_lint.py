@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import warnings
 
 import pytest
@@ -9,6 +10,8 @@ import pytest
 import chainrule as cr
 import chainrule.inspect as ins
 from chainrule.autograd import engine, function
+
+lint_module = importlib.import_module("chainrule.inspect.lint")  # the name `lint` is the context manager
 
 
 def run(fn):
@@ -91,6 +94,18 @@ def test_enable_disable_and_no_cost_when_off():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ins.ChainruleLintWarning)
         sgd_loop(zero=False, log_with_item=False)  # lint is off: no warning
+
+
+def test_lint_keeps_nothing_from_dead_graphs():
+    def loop():
+        w = cr.ones(4, requires_grad=True)
+        for _ in range(50):
+            w.grad = None
+            (w * w).sum().backward()
+    with ins.lint():
+        loop()
+        (watcher,) = lint_module._enabled
+        assert watcher.saved == {}  # MulBackward0 saved w 50 times; each record left with its graph
 
 
 @pytest.mark.parametrize("steps", [5])

@@ -166,9 +166,13 @@ def explain(output, inputs=None, mode: str = "auto", digits: int = 4, modules=No
         inputs = [inputs]
     inputs = list(inputs)
     targets = [root_node(t, "explain") for t in inputs]
+    scalar = all(_numel(n) == 1 for n in nodes)
     if mode == "auto":
-        scalar = all(_numel(n) == 1 for n in nodes)
         mode = "routes" if scalar and _count_routes(root, targets, max_routes) <= max_routes else "steps"
+    elif mode == "routes" and not scalar:
+        big = next(n for n in nodes if _numel(n) != 1)
+        raise ValueError(f"explain(mode='routes'): routes multiply single-number local derivatives, but "
+                         f"{namer.node(big)} has shape {out_shape(big)}; use mode='steps' for tensor graphs")
 
     local = {}
     if mode == "routes":

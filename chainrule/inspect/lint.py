@@ -97,8 +97,16 @@ class _Lint:
                           f"total += loss.item() (or loss.detach()).")
         if node._saved_versions:
             site = _site()
-            for box, _version, slot in node._saved_versions:
-                self.saved[id(box)] = (weakref.ref(node), box, site)
+            for box, _version, _slot in node._saved_versions:
+                key = id(box)
+                # the entry goes when the node does (graphs die every iteration; the lint must not leak)
+                ref = weakref.ref(node, lambda r, k=key: self._forget(k, r))
+                self.saved[key] = (ref, box, site)
+
+    def _forget(self, key, ref) -> None:
+        entry = self.saved.get(key)
+        if entry is not None and entry[0] is ref:
+            del self.saved[key]
 
     def inplace(self, tensor, op_name: str) -> None:
         entry = self.saved.get(id(tensor._version_box))
