@@ -81,17 +81,25 @@ def blas_limits(threads: int):
 
 
 def timed(steps_by_name: dict, batches: dict, steps: int, threads: int) -> dict:
-    """Median ms/step per library. The libraries take turns step by step, so a busy machine slows
-    both alike instead of whichever happened to run during the busy second."""
-    times = {name: [] for name in steps_by_name}
+    """Median (wall ms, CPU ms) per step for each library.
+
+    The libraries take turns step by step, so a busy machine slows both alike. CPU time (all of
+    this process's threads) is also reported: on a shared machine it is the steadier measure of the
+    work done, because it does not count the time the process waited for a core.
+    """
+    wall = {name: [] for name in steps_by_name}
+    cpu = {name: [] for name in steps_by_name}
     with blas_limits(threads):     # entered once: threadpoolctl scans the loaded libraries each time
         for i in range(steps):
             for name, step in steps_by_name.items():
                 x, y = batches[name][i % len(batches[name])]
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 step(x, y)
-                times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(t[steps // 10:]) * 1e3 for name, t in times.items()}  # skip warm-up
+                wall[name].append(time.perf_counter() - t0)
+                cpu[name].append(time.process_time() - c0)
+    skip = steps // 10             # warm-up steps
+    return {name: (statistics.median(wall[name][skip:]) * 1e3, statistics.median(cpu[name][skip:]) * 1e3)
+            for name in steps_by_name}
 
 
 def main() -> None:
@@ -127,13 +135,16 @@ def main() -> None:
         pstats.Stats(prof).sort_stats("tottime").print_stats(25)
         return
 
-    print(f"LeNet-5, batch 64, float32, median of {args.steps} steps (ms/step)")
-    print(f"{'threads':>8} {'chainrule':>10} {'torch':>8} {'ratio':>7}")
+    print(f"LeNet-5, batch 64, float32, median of {args.steps} steps (ms/step; ratio = chainrule / torch)")
+    print(f"{'threads':>8} {'chainrule':>10} {'torch':>8} {'ratio':>7}   {'cpu: chainrule':>15} {'torch':>8} "
+          f"{'ratio':>7}")
     for n in args.threads:
         torch.set_num_threads(n)
         ms = timed({"chainrule": ours_step, "torch": theirs_step},
                    {"chainrule": cr_batches, "torch": th_batches}, args.steps, n)
-        print(f"{n:>8} {ms['chainrule']:>10.2f} {ms['torch']:>8.2f} {ms['chainrule'] / ms['torch']:>7.2f}")
+        (w_ours, c_ours), (w_theirs, c_theirs) = ms["chainrule"], ms["torch"]
+        print(f"{n:>8} {w_ours:>10.2f} {w_theirs:>8.2f} {w_ours / w_theirs:>7.2f}   {c_ours:>15.2f} "
+              f"{c_theirs:>8.2f} {c_ours / c_theirs:>7.2f}")
 
 
 if __name__ == "__main__":

@@ -125,74 +125,116 @@ def _offset(a, i: int, j: int, oh: int, ow: int, geom: Geometry):
 
 
 # --- convolution kernels (raw arrays, 4-D) ---------------------------------------------------
+# A stride-1 conv uses "wide rows": output row oh is computed for all Wp columns of the padded
+# input, not just the OW valid ones. Kernel offset (i, j) then reads ONE contiguous run
+# x_flat[i·Wp + j : … + OH·Wp] per plane (memcpy speed instead of OW-long strided pieces), and
+# col2im adds contiguous runs back. The Wp − OW extra columns are dropped from the output, and
+# their upstream gradient is zero, so they never reach the weight or input gradient.
+def _pitch(kh: int, kw: int, geom: Geometry, wp: int, ow: int) -> int:
+    """Row length of the column grid: Wp for wide rows (stride 1), else OW."""
+    if tuple(geom.stride) != (1, 1) or (kh == kw == 1 and not any(geom.padding)):
+        return ow
+    return wp
+
+
 def im2col(x, kh: int, kw: int, geom: Geometry, oh: int, ow: int):
-    """cols (N, G, Cg·kh·kw, OH·OW): row (c, i, j) holds input channel c at kernel offset (i, j)."""
-    n, c, _, _ = x.shape
-    g = geom.groups
+    """(cols, pitch): cols (N, G, Cg·kh·kw, OH·pitch), row (c, i, j) = channel c at offset (i, j)."""
+    n, c, h, w = x.shape
+    g, cg = geom.groups, c // geom.groups
     (sh, sw), (dh, dw) = geom.stride, geom.dilation
-    if kh == kw == 1 and sh == sw == 1 and not any(geom.padding):
-        return x.reshape(n, g, c // g, oh * ow)       # a 1×1 conv reads the input as it is
-    xpad = _pad(x, geom.padding, 0.0, "conv")
-    s = xpad.strides
-    windows = _strided(xpad, (n, g, c // g, kh, kw, oh, ow),
-                       (s[0], s[1] * (c // g), s[1], s[2] * dh, s[3] * dw, s[2] * sh, s[3] * sw),
-                       writeable=False)
-    cols = scratch("cols", (n, g, c // g * kh * kw, oh * ow), x.dtype)
+    t, b, left, r = geom.padding
+    hp, wp = h + t + b, w + left + r
+    pitch = _pitch(kh, kw, geom, wp, ow)
+    if kh == kw == 1 and pitch == ow and sh == sw == 1:
+        return x.reshape(n, g, cg, oh * ow), ow        # a 1×1 conv reads the input as it is
+    if pitch == wp:
+        plane = hp * wp
+        # Zero borders, plus (kw−1)·dw zeros of slack: the last wide row reads that far past the end.
+        flat = scratch(f"wide{hp}x{wp}{geom.padding}", (n * c * plane + (kw - 1) * dw,), x.dtype, 0.0)
+        flat[:n * c * plane].reshape(n, c, hp, wp)[:, :, t:t + h, left:left + w] = x
+        e = flat.itemsize
+        windows = _strided(flat, (n, g, cg, kh, kw, oh * wp),
+                           (c * plane * e, cg * plane * e, plane * e, dh * wp * e, dw * e, e), writeable=False)
+    else:
+        xpad = _pad(x, geom.padding, 0.0, "conv")
+        st = xpad.strides
+        windows = _strided(xpad, (n, g, cg, kh, kw, oh, ow),
+                           (st[0], st[1] * cg, st[1], st[2] * dh, st[3] * dw, st[2] * sh, st[3] * sw),
+                           writeable=False)
+    cols = scratch("cols", (n, g, cg * kh * kw, oh * pitch), x.dtype)
     xp.copyto(cols.reshape(windows.shape), windows)
-    return cols
+    return cols, pitch
 
 
-def conv_forward(x, w, geom: Geometry):
-    """(out, cols) for x (N, C, H, W) and w (O, C/groups, kh, kw); out is (N, O, OH, OW)."""
+def _grid(gout, pitch: int):
+    """g (N, O, OH, OW) on the column grid (N, O, OH·pitch), zero in the extra wide-row columns."""
+    n, o, oh, ow = gout.shape
+    if pitch == ow:
+        return gout.reshape(n, o, oh * ow)
+    buf = scratch(f"grid{ow}", (n, o, oh, pitch), gout.dtype, 0.0)  # only [..., :ow] is ever written
+    buf[..., :ow] = gout
+    return buf.reshape(n, o, oh * pitch)
+
+
+def conv_forward(x, w, b, geom: Geometry):
+    """(out, cols, pitch) for x (N, C, H, W), w (O, C/groups, kh, kw), bias b (O,) or None."""
     n, _, h, wd = x.shape
     o, cg, kh, kw = w.shape
-    t, b, left, r = geom.padding
-    oh = out_size(h, kh, geom.stride[0], t, b, geom.dilation[0])
+    t, bottom, left, r = geom.padding
+    oh = out_size(h, kh, geom.stride[0], t, bottom, geom.dilation[0])
     ow = out_size(wd, kw, geom.stride[1], left, r, geom.dilation[1])
-    cols = im2col(x, kh, kw, geom, oh, ow)
+    cols, pitch = im2col(x, kh, kw, geom, oh, ow)
     g = geom.groups
-    out = xp.matmul(w.reshape(g, o // g, cg * kh * kw), cols)
-    return out.reshape(n, o, oh, ow), cols
+    grid = xp.matmul(w.reshape(g, o // g, cg * kh * kw), cols).reshape(n, o, oh, pitch)[..., :ow]
+    if b is not None:                  # adding the bias also makes the contiguous output
+        return xp.add(grid, b.reshape(1, o, 1, 1)), cols, pitch
+    return xp.ascontiguousarray(grid), cols, pitch
 
 
 def conv_input_grad(gout, w, geom: Geometry, x_shape: tuple):
     """conv_transpose: gx = col2im(wᵀ @ g), adding each kernel offset's columns back in place."""
     n, o, oh, ow = gout.shape
     _, cg, kh, kw = w.shape
-    g = geom.groups
-    c = cg * g
-    wt = w.reshape(g, o // g, cg * kh * kw).transpose(0, 2, 1)
-    gcols = scratch("gcols", (n, g, cg * kh * kw, oh * ow), gout.dtype)
-    xp.matmul(wt, gout.reshape(n, g, o // g, oh * ow), out=gcols)
-    gcols = gcols.reshape(n, c, kh, kw, oh, ow)
+    g, c = geom.groups, cg * geom.groups
     t, b, left, r = geom.padding
     h, wd = x_shape[2], x_shape[3]
-    if any(geom.padding):
-        gx = scratch("gxpad", (n, c, h + t + b, wd + left + r), gout.dtype)
-        gx.fill(0)
-    else:
-        gx = xp.zeros((n, c, h, wd), gout.dtype)
-    for i in range(kh):                # kh·kw strided adds: windows overlap, so they accumulate
-        for j in range(kw):
-            view = _offset(gx, i, j, oh, ow, geom)
-            view += gcols[:, :, i, j]
-    if any(geom.padding):
-        gx = xp.ascontiguousarray(gx[:, :, t:t + h, left:left + wd])
-    return gx
+    hp, wp = h + t + b, wd + left + r
+    pitch = _pitch(kh, kw, geom, wp, ow)
+    wt = w.reshape(g, o // g, cg * kh * kw).transpose(0, 2, 1)
+    gcols = scratch("gcols", (n, g, cg * kh * kw, oh * pitch), gout.dtype)
+    xp.matmul(wt, _grid(gout, pitch).reshape(n, g, o // g, oh * pitch), out=gcols)
+    gx = scratch("gxpad", (n, c, hp, wp), gout.dtype)
+    gx.fill(0)
+    if pitch == wp:                    # wide rows: one contiguous run per plane and offset
+        gc = gcols.reshape(n, c, kh, kw, oh * pitch)
+        run, (dh, dw) = (oh - 1) * wp + ow, geom.dilation   # stop at the last valid column
+        flat, e = gx.reshape(-1), gx.itemsize
+        for i in range(kh):
+            for j in range(kw):
+                view = _strided(flat[i * dh * wp + j * dw:], (n, c, run), (c * hp * wp * e, hp * wp * e, e))
+                view += gc[:, :, i, j, :run]
+    else:                              # kh·kw strided adds: windows overlap, so they accumulate
+        gc = gcols.reshape(n, c, kh, kw, oh, ow)
+        for i in range(kh):
+            for j in range(kw):
+                view = _offset(gx, i, j, oh, ow, geom)
+                view += gc[:, :, i, j]
+    return xp.array(gx[:, :, t:t + h, left:left + wd])
 
 
-def conv_weight_grad_cols(cols, gout, w_shape: tuple, groups: int):
+def conv_weight_grad_cols(cols, pitch: int, gout, w_shape: tuple, groups: int):
     """gw[o, k] = Σ_n,l g[n, o, l] · cols[n, k, l]: one batched product, summed over the batch."""
     n, o = gout.shape[:2]
+    gg = _grid(gout, pitch).reshape(n, groups, o // groups, -1)
     # cols @ gᵀ rather than g @ colsᵀ: NumPy copies a transposed *big* operand slice by slice.
-    gw_t = xp.matmul(cols, gout.reshape(n, groups, o // groups, -1).transpose(0, 1, 3, 2))
+    gw_t = xp.matmul(cols, gg.transpose(0, 1, 3, 2))
     return gw_t.sum(axis=0).transpose(0, 2, 1).reshape(w_shape)
 
 
 def conv_weight_grad(x, gout, geom: Geometry, w_shape: tuple):
     _, _, kh, kw = w_shape
-    cols = im2col(x, kh, kw, geom, gout.shape[2], gout.shape[3])
-    return conv_weight_grad_cols(cols, gout, w_shape, geom.groups)
+    cols, pitch = im2col(x, kh, kw, geom, gout.shape[2], gout.shape[3])
+    return conv_weight_grad_cols(cols, pitch, gout, w_shape, geom.groups)
 
 
 class Conv(Op):
@@ -208,11 +250,9 @@ class Conv(Op):
 
     @staticmethod
     def _run(ctx, x, w, b, geom):
-        out, cols = conv_forward(_as4d(x), _as4d(w), geom)
-        if b is not None:
-            out += b.reshape(1, -1, 1, 1)
+        out, cols, pitch = conv_forward(_as4d(x), _as4d(w), b, geom)
         if ctx is not None and cols.nbytes <= KEEP_COLS_BYTES and cols.base is None:
-            ctx.cols = cols
+            ctx.cols = (cols, pitch)
         return out[:, :, 0] if x.ndim == 3 else out
 
     @staticmethod
@@ -230,7 +270,7 @@ class Conv(Op):
         gw = None
         if ctx.needs(1):
             if cols is not None and xp_ is array_math:
-                gw = conv_weight_grad_cols(cols, _as4d(g), _shape4d(w.shape), geom.groups).reshape(w.shape)
+                gw = conv_weight_grad_cols(*cols, _as4d(g), _shape4d(w.shape), geom.groups).reshape(w.shape)
             else:
                 gw = _call(ConvWeightGrad, xp_, x, g, geom, tuple(w.shape))
         gb = xp_.sum(g, axis=(0, 2, 3) if g.ndim == 4 else (0, 2)) if ctx.needs(2) else None
