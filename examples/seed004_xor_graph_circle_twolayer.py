@@ -145,6 +145,9 @@ def accumulation_part() -> dict:
     # Vectorised: one forward and one backward over the whole batch, on the mean loss.
     mean_loss = bce_with_logits(circle_z(w, X), y).mean()
     mean_loss.backward()
+    with cr.no_grad():  # the library's loss is the same formula
+        library = nn.functional.binary_cross_entropy_with_logits(circle_z(w, X), y).item()
+    print(f"mean BCE = {mean_loss.item():.6f} (nn.functional.binary_cross_entropy_with_logits: {library:.6f})")
     batched = w.grad.clone()
     diff = (accumulated - batched).abs().max().item()
     print(f"accumulated / m = {[round(v, 6) for v in accumulated.tolist()]}")
@@ -158,7 +161,7 @@ def accumulation_part() -> dict:
           f"the notes' w + lr * grad raises it to {up:.6f}")
     return {"circle_sample_dz_dw": dz_dw.numpy().copy(), "circle_per_sample": per_sample,
             "circle_accumulated_mean": accumulated.numpy().copy(), "circle_batched_mean": batched.numpy().copy(),
-            "circle_mean_loss": mean_loss.item(), "circle_loss_descent": down, "circle_loss_notes_sign": up}
+            "circle_mean_loss": mean_loss.item(), "circle_mean_loss_library": library, "circle_loss_descent": down, "circle_loss_notes_sign": up}
 
 
 def circle_part(out_dir: Path, steps: int = 300, lr: float = 0.5) -> dict:
@@ -171,12 +174,12 @@ def circle_part(out_dir: Path, steps: int = 300, lr: float = 0.5) -> dict:
     w = cr.tensor([1.0, 0.0, 0.0], dtype=F64, requires_grad=True)  # unit circle at the origin
     for step in range(steps):
         loss = bce_with_logits(circle_z(w, X), y).mean()
+        if step % 100 == 0:
+            print(f"step {step:3d}: w = {[round(v, 3) for v in w.tolist()]}, mean BCE = {loss.item():.4f}")
         loss.backward()
         with cr.no_grad():
             w -= lr * w.grad  # DEScent: minus (the notes write w + lr * grad, which climbs the loss)
             w.grad = None
-        if step % 100 == 0:
-            print(f"step {step:3d}: mean BCE = {loss.item():.4f}, w = {[round(v, 3) for v in w.tolist()]}")
     with cr.no_grad():
         z = circle_z(w, X)
         final_loss = bce_with_logits(z, y).mean().item()

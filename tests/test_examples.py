@@ -246,6 +246,7 @@ def test_seed004_circle_single_sample_and_accumulation(ex004):
     close(ex004["circle_batched_mean"], r["batched_mean"])
     close(ex004["circle_accumulated_mean"], ex004["circle_batched_mean"], atol=1e-15)
     close(ex004["circle_mean_loss"], r["mean_loss"])
+    close(ex004["circle_mean_loss_library"], r["mean_loss"])
     close(ex004["circle_loss_descent"], r["mean_loss_descent"])
     close(ex004["circle_loss_notes_sign"], r["mean_loss_notes_sign"])
 
