@@ -825,13 +825,16 @@ class TensorOps:
         return self._inplace(method, name)
 
     def zero_(self):
-        return self.fill_(0)
+        return self._fill(0, "zero_")
 
     def fill_(self, value):
+        return self._fill(value, "fill_")
+
+    def _fill(self, value, name: str):
         if state.enabled and self.requires_grad:
-            return self._inplace(lambda old: old * 0 + value, "fill_")
+            return self._inplace(lambda old: old * 0 + value, name)
         self._data[...] = _raw(value)
-        return _changed(self, "fill_")
+        return _changed(self, name)
 
     def copy_(self, src):
         T = hooks.Tensor

@@ -593,8 +593,10 @@ class Where(Op):
         ctx.save_for_backward(cond)
         try:
             return xp.where(cond, x, y)
-        except ValueError as e:
-            _broadcast_error("where", x, y, e)
+        except ValueError:
+            shapes = ", ".join(str(tuple(getattr(a, "shape", ()))) for a in (cond, x, y))
+            raise ValueError(f"where: condition, input and other of shapes {shapes} cannot be broadcast "
+                             f"together (trailing dimensions must match or be 1)") from None
 
     @staticmethod
     def backward(ctx, g):

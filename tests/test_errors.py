@@ -1,0 +1,136 @@
+"""Bad input gives errors that teach: the op's name, the shapes involved and what was expected."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import chainrule as cr
+
+
+def _raises(exc, fn, *fragments: str) -> str:
+    """Run ``fn``, expect ``exc`` and every fragment (literal text) in its message."""
+    with pytest.raises(exc) as info:
+        fn()
+    message = str(info.value)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} missing from: {message}"
+    return message
+
+
+def test_matmul_inner_dimension_mismatch():
+    _raises(RuntimeError, lambda: cr.ones(2, 3) @ cr.ones(4, 2), "matmul", "(2, 3)", "(4, 2)", "3 and 4")
+    _raises(RuntimeError, lambda: cr.ones(2, 3).mm(cr.ones(4, 2)), "mm", "(2, 3)", "(4, 2)")
+    _raises(RuntimeError, lambda: cr.ones(3).dot(cr.ones(4)), "dot", "(3,)", "(4,)")
+    _raises(RuntimeError, lambda: cr.ones(2, 3, 4) @ cr.ones(3, 4, 3), "matmul", "batch", "(2, 3, 4)", "(3, 4, 3)")
+    _raises(RuntimeError, lambda: cr.ones(2, 3).bmm(cr.ones(2, 3, 3)), "bmm", "3-D", "(2, 3)")
+    _raises(RuntimeError, lambda: cr.ones(2, 3, 4).bmm(cr.ones(3, 4, 3)), "bmm", "batch", "(2, 3, 4)", "(3, 4, 3)")
+
+
+@pytest.mark.parametrize("op, fn", [
+    ("add", lambda a, b: a + b), ("sub", lambda a, b: a - b), ("mul", lambda a, b: a * b),
+    ("div", lambda a, b: a / b), ("maximum", lambda a, b: a.maximum(b)),
+])
+def test_broadcasting_failure_names_op_and_shapes(op, fn):
+    _raises(ValueError, lambda: fn(cr.ones(2, 3), cr.ones(4)), f"{op}:", "(2, 3)", "(4,)", "broadcast")
+
+
+def test_where_and_masked_fill_shapes():
+    _raises(ValueError, lambda: cr.where(cr.tensor([True, False, True]), cr.ones(2), cr.ones(2)),
+            "where", "(3,)", "(2,)")
+    _raises(RuntimeError, lambda: cr.ones(2, 3).masked_fill(cr.tensor([True, False]), 0.0),
+            "masked_fill", "(2,)", "(2, 3)")
+
+
+def test_reshape_to_impossible_shape():
+    _raises(RuntimeError, lambda: cr.ones(2, 3).reshape(4, 2), "(4, 2)", "(2, 3)", "6 elements")
+    _raises(RuntimeError, lambda: cr.ones(2, 3).view(5, -1), "(5, -1)", "(2, 3)")
+    _raises(RuntimeError, lambda: cr.ones(3).expand(2, 4), "expand", "(2, 4)", "(3,)")
+    _raises(RuntimeError, lambda: cr.ones(3, 1).expand(-1, 2, 1), "expand", "-1", "leading")
+    _raises(RuntimeError, lambda: cr.ones(6).unflatten(0, (4, 2)), "unflatten", "(4, 2)", "6")
+
+
+def test_cat_and_stack_mismatched_shapes():
+    _raises(RuntimeError, lambda: cr.cat([cr.ones(2, 3), cr.ones(3, 2)]), "cat", "(2, 3)", "(3, 2)", "dimension 0")
+    _raises(RuntimeError, lambda: cr.cat([cr.ones(2, 3), cr.ones(3)]), "cat", "dimensions", "(2, 3)", "(3,)")
+    _raises(RuntimeError, lambda: cr.stack([cr.ones(2), cr.ones(3)]), "stack", "(2,)", "(3,)")
+
+
+@pytest.mark.parametrize("op, fn", [
+    ("sum", lambda t: t.sum(2)), ("mean", lambda t: t.mean(-3)), ("softmax", lambda t: t.softmax(2)),
+    ("transpose", lambda t: t.transpose(0, 2)), ("squeeze", lambda t: t.squeeze(3)),
+    ("unsqueeze", lambda t: t.unsqueeze(4)), ("cumsum", lambda t: t.cumsum(5)), ("max", lambda t: t.max(2)),
+    ("gather", lambda t: t.gather(2, cr.zeros(2, 3, dtype=cr.int64))),
+])
+def test_out_of_range_dim(op, fn):
+    message = _raises(IndexError, lambda: fn(cr.ones(2, 3)), f"{op}:", "Dimension out of range")
+    assert re.search(r"\[-\d, \d\]", message), message
+
+
+def test_gather_index_dims_and_dtype():
+    _raises(RuntimeError, lambda: cr.ones(2, 3).gather(1, cr.tensor([0, 1])), "gather", "1-D", "(2,)", "(2, 3)")
+    _raises(RuntimeError, lambda: cr.ones(2, 3).gather(1, cr.zeros(2, 1)), "gather", "integer", "float32")
+    _raises(IndexError, lambda: cr.ones(2, 3).index_select(1, cr.tensor([[0]])), "index_select", "(1, 1)")
+    _raises(IndexError, lambda: cr.ones(2, 3)[2], "index", "(2, 3)", "out of bounds")
+
+
+def test_backward_on_non_scalar_without_gradient():
+    y = cr.ones(2, 3, requires_grad=True) * 2
+    _raises(RuntimeError, y.backward, "implicitly created only for scalar outputs", "(2, 3)")
+    _raises(RuntimeError, lambda: y.backward(cr.ones(3)), "shape", "(3,)", "(2, 3)")
+
+
+def test_backward_without_grad():
+    _raises(RuntimeError, lambda: cr.ones(2).sum().backward(), "does not require grad")
+    _raises(RuntimeError, lambda: cr.tensor([1, 2], requires_grad=True), "floating point", "int64")
+
+
+def test_inplace_on_leaf_requiring_grad():
+    w = cr.ones(2, requires_grad=True)
+    for fn, op in [(lambda: w.add_(1), "add_"), (lambda: w.mul_(2), "mul_"), (lambda: w.zero_(), "zero_"),
+                   (lambda: w.__isub__(1.0), "sub_")]:
+        _raises(RuntimeError, fn, op, "leaf", "requires grad", "no_grad")
+
+
+def test_second_backward_through_freed_graph(torch):
+    messages = []
+    for m in (cr, torch):
+        x = m.ones(2, requires_grad=True)
+        y = (x.exp() * x).sum()
+        y.backward()
+        with pytest.raises(RuntimeError) as info:
+            y.backward()
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]  # PyTorch's own words, which name the fix (retain_graph=True)
+    x = cr.ones(2, requires_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.tolist() == pytest.approx([2 * 2 * 2.718281828, 2 * 2 * 2.718281828])
+
+
+def test_saved_tensor_modified_in_place():
+    x = cr.ones(2, requires_grad=True)
+    y = x * 2
+    z = y * y  # saves y
+    y.mul_(2)
+    _raises(RuntimeError, lambda: z.sum().backward(), "MulBackward0", "modified by an inplace operation",
+            "version 1", "expected version 0", "(2,)")
+    a = cr.ones(2, requires_grad=True) * 1.0
+    b = a.log()  # saves its input
+    a[0] = 3.0
+    _raises(RuntimeError, lambda: b.sum().backward(), "LogBackward0", "version")
+
+
+def test_saved_output_modified_in_place():
+    x = cr.ones(2, requires_grad=True)
+    y = x.exp()  # saves its output
+    y.add_(1)
+    _raises(RuntimeError, lambda: y.sum().backward(), "ExpBackward0", "output", "version")
+
+
+def test_conversions_that_need_one_element():
+    _raises(RuntimeError, lambda: cr.ones(2, 3).item(), "item", "6 elements", "(2, 3)")
+    _raises(RuntimeError, lambda: bool(cr.ones(2)), "ambiguous", "(2,)")
+    _raises(RuntimeError, lambda: cr.ones(2, requires_grad=True).numpy(), "detach")
