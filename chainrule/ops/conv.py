@@ -207,11 +207,11 @@ def conv_input_grad(gout, w, geom: Geometry, x_shape: tuple):
     gx.fill(0)
     if pitch == wp:                    # wide rows: one contiguous run per plane and offset
         gc = gcols.reshape(n, c, kh, kw, oh * pitch)
-        run, (dh, dw) = (oh - 1) * wp + ow, geom.dilation   # stop at the last valid column
-        flat, e = gx.reshape(-1), gx.itemsize
+        run, (dh, dw), e = (oh - 1) * wp + ow, geom.dilation, gx.itemsize  # stop at the last valid column
+        views = _strided(gx, (kh, kw, n, c, run), (dh * wp * e, dw * e, c * hp * wp * e, hp * wp * e, e))
         for i in range(kh):
             for j in range(kw):
-                view = _strided(flat[i * dh * wp + j * dw:], (n, c, run), (c * hp * wp * e, hp * wp * e, e))
+                view = views[i, j]
                 view += gc[:, :, i, j, :run]
     else:                              # kh·kw strided adds: windows overlap, so they accumulate
         gc = gcols.reshape(n, c, kh, kw, oh, ow)
