@@ -121,14 +121,7 @@ PROMOTIONS = {
 }
 
 
-ZERO_DIM_BUG = pytest.mark.xfail(strict=True, reason=(
-    "backend.result_dtype promotes a dimensioned int tensor with a 0-d float64 tensor to the default float32; "
-    "PyTorch keeps the 0-d tensor's float64 (only Python scalars use the default dtype). "
-    "Owner: lead (chainrule/backend/__init__.py)"))
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=ZERO_DIM_BUG) if n == "i64+0d_f64" else n
-                                  for n in sorted(PROMOTIONS)])
+@pytest.mark.parametrize("name", sorted(PROMOTIONS))
 def test_promotion_like_torch(torch, name):
     got, want = PROMOTIONS[name](cr), PROMOTIONS[name](torch)
     assert _name(got.dtype) == _torch_dtype_name(want.dtype), f"{name}: {got.dtype} vs torch {want.dtype}"
@@ -139,7 +132,7 @@ def test_promotion_like_torch(torch, name):
     (lambda m: m.ones(2), 2.5), (lambda m: m.ones(2, dtype=m.int64), 2.5), (lambda m: m.ones(2, dtype=m.int64), 2),
     (lambda m: m.tensor([True]), 1), (lambda m: m.ones(2), lambda m: m.tensor(1.0, dtype=m.float64)),
     (lambda m: m.ones(2, dtype=m.int32), lambda m: m.ones(2, dtype=m.int64)),
-    pytest.param(lambda m: m.ones(2, dtype=m.int64), lambda m: m.tensor(1.0, dtype=m.float64), marks=ZERO_DIM_BUG),
+    (lambda m: m.ones(2, dtype=m.int64), lambda m: m.tensor(1.0, dtype=m.float64)),
 ])
 def test_result_type(torch, a, b):
     def result(m):

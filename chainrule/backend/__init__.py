@@ -141,7 +141,7 @@ def result_dtype(a: DType, a_dim: int, b: DType | None, b_dim: int, scalar=None)
         return promote_types(a, b)
     dimmed, zero = (b, a) if a_zero else (a, b)
     if zero.category > dimmed.category:
-        return default_float if zero.category == 2 else zero
+        return zero  # a 0-dim tensor lifts the category and keeps its own width (unlike a Python scalar)
     return dimmed
 
 
