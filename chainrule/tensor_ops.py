@@ -797,7 +797,8 @@ class TensorOps:
                                    f"{tuple(self.shape)} in place with {getattr(b, 'dtype', type(b).__name__)} "
                                    f"of shape {getattr(b, 'shape', ())}: {e}") from None
             return _changed(self, name)
-        return self._inplace(lambda old: op(old, other), name)
+        # x.mul_(x): the right operand is the old value too, not the memory being overwritten
+        return self._inplace(lambda old: op(old, old if other is self else other), name)
 
     def add_(self, other, alpha=1):
         other = other * alpha if alpha != 1 else other
