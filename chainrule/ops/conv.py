@@ -20,6 +20,7 @@ the forward's ``cols`` is kept for the weight gradient instead of being built a 
 from __future__ import annotations
 
 import sys
+import threading
 from typing import NamedTuple
 
 from ..autograd.function import Op
@@ -40,17 +41,15 @@ class Geometry(NamedTuple):
 
 # --- the work-array pool ---------------------------------------------------------------------
 _pool: dict = {}
+_pool_lock = threading.Lock()     # two threads must not both see one array as free
 
 
-def _refs_when_free() -> int:
-    """References a pooled array has when only the pool holds it (measured, not assumed)."""
-    probe = {0: [xp.empty(1)]}
-    return _free_count(probe[0])
-
-
-def _free_count(arrays):
-    for a in arrays:
+def _refs(arrays) -> int:
+    for a in arrays:              # the same pattern as in scratch(): list + loop variable + argument
         return sys.getrefcount(a)
+
+
+_FREE_REFS = _refs([xp.empty(1)])  # references of an array only the pool holds (measured, not assumed)
 
 
 def scratch(tag: str, shape: tuple, dtype, fill: float | None = None):
@@ -61,21 +60,19 @@ def scratch(tag: str, shape: tuple, dtype, fill: float | None = None):
     array starts filled with ``fill`` (if given); a reused one keeps what its last user left.
     """
     key = (tag, shape, xp.dtype(dtype).str)
-    arrays = _pool.get(key)
-    if arrays is None:
-        if len(_pool) > 32:           # forget the oldest shapes when a model changes sizes
-            _pool.pop(next(iter(_pool)))
-        arrays = _pool[key] = []
-    for a in arrays:
-        if sys.getrefcount(a) == _FREE_REFS:
-            return a
-    a = xp.empty(shape, dtype) if fill is None else xp.full(shape, fill, dtype)
-    if len(arrays) < 4:
-        arrays.append(a)
-    return a
-
-
-_FREE_REFS = _refs_when_free()
+    with _pool_lock:
+        arrays = _pool.get(key)
+        if arrays is None:
+            if len(_pool) > 32:       # forget the oldest shapes when a model changes sizes
+                _pool.pop(next(iter(_pool)))
+            arrays = _pool[key] = []
+        for a in arrays:
+            if sys.getrefcount(a) == _FREE_REFS:
+                return a
+        a = xp.empty(shape, dtype) if fill is None else xp.full(shape, fill, dtype)
+        if len(arrays) < 4:
+            arrays.append(a)
+        return a
 
 
 def _call(op, xp_, *args):
