@@ -9,8 +9,9 @@ from __future__ import annotations
 from ..autograd.function import hooks
 from ..backend import xp
 from ..ops import conv as C
+from ..ops import pool as P
 
-__all__ = ["conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
+__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "max_pool2d"]
 
 
 def _pair(value, name: str, fn: str, n: int = 2) -> tuple:
@@ -73,7 +74,7 @@ def _conv(fn: str, nd: int, input, weight, bias, stride, padding, dilation, grou
         pads = tuple(v for q in p for v in (q, q))
     if not isinstance(groups, int) or groups < 1:
         raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
-    n, c = x.shape[:2]
+    c = x.shape[1]
     o, cg = w.shape[:2]
     if c != cg * groups:
         raise RuntimeError(f"{fn}: input of shape {tuple(x.shape)} has {c} channels, but weight of shape "
@@ -165,7 +166,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """
     x, unbatched, k, geom, oh, ow = _pool_args("max_pool2d", input, kernel_size, stride, padding,
                                                 dilation, ceil_mode)
-    out = C.MaxPool2d.apply(x, k, geom, oh, ow)
+    out = P.MaxPool2d.apply(x, k, geom, oh, ow)
     indices = None
     if return_indices:
         indices = _flat_indices(out, x, k, geom)
@@ -178,10 +179,10 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def _flat_indices(out, x, k, geom):
     """PyTorch's max-pool indices (h·W + w within each plane) from the winning kernel offsets."""
     node = out.grad_fn
-    if isinstance(node, C.MaxPool2d):
+    if isinstance(node, P.MaxPool2d):
         arg = node.arg
     else:                                     # no graph was recorded: find the winners again
-        arg = C.max_pool(x._data, k, geom, out.shape[2], out.shape[3])[1]
+        arg = P.max_pool(x._data, k, geom, out.shape[2], out.shape[3])[1]
     oh, ow = out.shape[2], out.shape[3]
     ki, kj = arg // k[1], arg % k[1]
     rows = xp.arange(oh)[:, None] * geom.stride[0] - geom.padding[0] + ki * geom.dilation[0]
@@ -208,7 +209,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         dh = _window_counts(h, oh, k[0], geom.stride[0], geom.padding[0], count_include_pad)
         dw = _window_counts(w, ow, k[1], geom.stride[1], geom.padding[2], count_include_pad)
         divisor = (dh[:, None] * dw[None, :]).astype(x._data.dtype)
-    out = C.AvgPool2d.apply(x, k, geom, divisor)
+    out = P.AvgPool2d.apply(x, k, geom, divisor)
     return out.squeeze(0) if unbatched else out
 
 
@@ -243,5 +244,5 @@ def adaptive_avg_pool2d(input, output_size):
                            f"{tuple(input.shape[-2:])} must be positive")
     unbatched = input.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
-    out = C.AdaptiveAvgPool2d.apply(x, oh, ow)
+    out = P.AdaptiveAvgPool2d.apply(x, oh, ow)
     return out.squeeze(0) if unbatched else out

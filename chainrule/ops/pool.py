@@ -1,0 +1,233 @@
+"""Pooling as a loop over the kh·kw kernel offsets (never over pixels), each reading one strided
+slice of the padded input for all windows at once.
+
+Max-pool remembers which offset won in each window (the first on ties, as PyTorch); its backward
+scatters the gradient there (``PoolScatter``), whose backward gathers from there (``PoolGather``),
+and so on, so any order of derivative works. Average pooling and its gradient are the same kind of
+adjoint pair; adaptive average pooling is two products with fixed averaging matrices.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Op
+from ..backend import array_math, xp
+from .conv import _call, _offset, _pad, scratch
+
+
+def _offsets(k: tuple):
+    return [(i, j) for i in range(k[0]) for j in range(k[1])]
+
+
+def _max_select(xpad, k, geom, oh, ow, nan_aware: bool):
+    """Window maxima and which kernel offset won (the first one on ties, as PyTorch).
+
+    Plain ufuncs only: masked ones (``where=``) are several times slower than arithmetic, so
+    the winner is updated as ``arg += better · (idx − arg)`` (exact, also in uint8's wrap-around).
+    """
+    out = arg = better = None
+    for idx, (i, j) in enumerate(_offsets(k)):
+        v = _offset(xpad, i, j, oh, ow, geom)
+        if out is None:
+            out = xp.array(v)
+            arg = xp.zeros(out.shape, xp.uint8 if k[0] * k[1] < 256 else xp.int32)
+            better = xp.empty(out.shape, bool)
+            continue
+        xp.greater(v, out, out=better)     # strictly greater: an earlier equal max keeps its place
+        if nan_aware:                      # PyTorch lets a NaN win (the last one in the window)
+            better |= xp.isnan(v)
+        xp.maximum(out, v, out=out)        # NaN-propagating, like PyTorch's values
+        arg += better * (arg.dtype.type(idx) - arg)
+    return out, arg
+
+
+def max_pool(x, k, geom, oh, ow):
+    """(window maxima, index of the winning kernel offset) for x (N, C, H, W)."""
+    xpad = _pad(x, geom.padding, -xp.inf, "maxpool")
+    # One sum finds NaNs (a NaN sum also comes from +inf and -inf together: then just slower).
+    return _max_select(xpad, k, geom, oh, ow, nan_aware=bool(xp.isnan(x.sum())))
+
+
+def _tiles(k, geom, x_shape, out_shape) -> bool:
+    """Whether the windows cover every input position exactly once (no padding, no overlap, no gap)."""
+    return (not any(geom.padding) and geom.dilation == (1, 1) and tuple(geom.stride) == tuple(k)
+            and x_shape[2] == out_shape[2] * k[0] and x_shape[3] == out_shape[3] * k[1])
+
+
+def pool_scatter(g, arg, k, geom, x_shape):
+    """gx: each window's gradient added at the input position its offset ``arg`` points to."""
+    n, c, h, w = x_shape
+    t, b, left, r = geom.padding
+    gx = scratch("poolgx", (n, c, h + t + b, w + left + r), g.dtype)
+    disjoint = all(s >= d * (kk - 1) + 1 for s, d, kk in zip(geom.stride, geom.dilation, k))
+    if not _tiles(k, geom, x_shape, g.shape):
+        gx.fill(0)                        # positions no window reads get no gradient
+    finite = bool(xp.isfinite(g.sum()))  # g · mask would turn an inf into NaN where mask is 0
+    for idx, (i, j) in enumerate(_offsets(k)):
+        view = _offset(gx, i, j, g.shape[2], g.shape[3], geom)
+        chosen = g * (arg == idx) if finite else xp.where(arg == idx, g, 0)
+        if disjoint:                      # each position belongs to one window: write, don't add
+            view[...] = chosen
+        else:
+            view += chosen
+    return xp.ascontiguousarray(gx[:, :, t:t + h, left:left + w])
+
+
+def pool_gather(x, arg, k, geom):
+    """out[n,c,h,w] = x at the window position offset ``arg`` points to (the adjoint of scatter)."""
+    xpad = _pad(x, geom.padding, 0.0, "gather")
+    out = xp.zeros(arg.shape, x.dtype)
+    for idx, (i, j) in enumerate(_offsets(k)):
+        out += _offset(xpad, i, j, arg.shape[2], arg.shape[3], geom) * (arg == idx)
+    return out
+
+
+class MaxPool2d(Op):
+    """z = max over each window;  ∂L/∂x = g routed to the position of each window's max"""
+
+    backward_name = "MaxPool2DWithIndicesBackward0"
+    formula = "z[n,c,h,w] = max_i,j x[n,c, s·h+d·i-p, s·w+d·j-p]"
+    local = ("1 at the window's (first) max, 0 elsewhere",)
+
+    @staticmethod
+    def forward(ctx, x, k, geom, oh, ow):
+        out, arg = max_pool(x, k, geom, oh, ow)
+        ctx.arg, ctx.k, ctx.geom, ctx.x_shape = arg, k, geom, x.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return _call(PoolScatter, ctx.xp, g, ctx.arg, ctx.k, ctx.geom, ctx.x_shape), None, None, None, None
+
+
+class PoolScatter(Op):
+    """z = zeros(x_shape) with g added at the chosen window positions (max-pool's input gradient)."""
+
+    backward_name = "MaxPool2DWithIndicesBackwardBackward0"
+    formula = "z = scatter_add(g at argmax)"
+    local = ("1 at the chosen positions",)
+
+    @staticmethod
+    def kernel(g, arg, k, geom, x_shape):
+        return pool_scatter(g, arg, k, geom, x_shape)
+
+    @staticmethod
+    def forward(ctx, g, arg, k, geom, x_shape):
+        ctx.arg, ctx.k, ctx.geom = arg, k, geom
+        return pool_scatter(g, arg, k, geom, x_shape)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _call(PoolGather, ctx.xp, gg, ctx.arg, ctx.k, ctx.geom), None, None, None, None
+
+
+class PoolGather(Op):
+    """z = x read at the chosen window positions (the adjoint of PoolScatter)."""
+
+    backward_name = "MaxPool2DWithIndicesBackward0"
+    formula = "z = gather(x at argmax)"
+    local = ("1 at the chosen positions",)
+
+    @staticmethod
+    def kernel(x, arg, k, geom):
+        return pool_gather(x, arg, k, geom)
+
+    @staticmethod
+    def forward(ctx, x, arg, k, geom):
+        ctx.arg, ctx.k, ctx.geom, ctx.x_shape = arg, k, geom, x.shape
+        return pool_gather(x, arg, k, geom)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _call(PoolScatter, ctx.xp, g, ctx.arg, ctx.k, ctx.geom, ctx.x_shape), None, None, None
+
+
+class AvgPool2d(Op):
+    """z = Σ window / divisor;  ∂L/∂x = g / divisor added back over every window (AvgPoolGrad)"""
+
+    backward_name = "AvgPool2DBackward0"
+    formula = "z[n,c,h,w] = Σ_i,j x[n,c, s·h+i-p, s·w+j-p] / divisor[h,w]"
+    local = ("1/divisor for each window containing the position",)
+
+    @staticmethod
+    def kernel(x, k, geom, divisor):
+        xpad = _pad(x, geom.padding, 0.0, "avgpool")
+        oh, ow = divisor.shape
+        out = None
+        for i, j in _offsets(k):
+            v = _offset(xpad, i, j, oh, ow, geom)
+            if out is None:
+                out = xp.array(v)
+            else:
+                out += v
+        out /= divisor
+        return out
+
+    @staticmethod
+    def forward(ctx, x, k, geom, divisor):
+        ctx.k, ctx.geom, ctx.divisor, ctx.x_shape = k, geom, divisor, x.shape
+        return AvgPool2d.kernel(x, k, geom, divisor)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _call(AvgPoolGrad, ctx.xp, g, ctx.k, ctx.geom, ctx.divisor, ctx.x_shape), None, None, None
+
+
+class AvgPoolGrad(Op):
+    """z = Σ over windows of g / divisor placed back on the input (avg-pool's input gradient)."""
+
+    backward_name = "AvgPool2DBackwardBackward0"
+    formula = "z = col2im(g / divisor)"
+    local = ("1/divisor for each window containing the position",)
+
+    @staticmethod
+    def kernel(g, k, geom, divisor, x_shape):
+        n, c, h, w = x_shape
+        t, b, left, r = geom.padding
+        gx = scratch("avggx", (n, c, h + t + b, w + left + r), g.dtype)
+        gx.fill(0)
+        gd = g / divisor
+        for i, j in _offsets(k):
+            view = _offset(gx, i, j, g.shape[2], g.shape[3], geom)
+            view += gd
+        return xp.ascontiguousarray(gx[:, :, t:t + h, left:left + w])
+
+    @staticmethod
+    def forward(ctx, g, k, geom, divisor, x_shape):
+        ctx.k, ctx.geom, ctx.divisor = k, geom, divisor
+        return AvgPoolGrad.kernel(g, k, geom, divisor, x_shape)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _call(AvgPool2d, ctx.xp, gg, ctx.k, ctx.geom, ctx.divisor), None, None, None, None
+
+
+def adaptive_matrix(n_in: int, n_out: int, dtype):
+    """A (n_out, n_in) averaging matrix: row i averages [⌊i·n/m⌋, ⌈(i+1)·n/m⌉) (PyTorch's windows)."""
+    i = xp.arange(n_out)
+    start = (i * n_in) // n_out
+    end = -(-((i + 1) * n_in) // n_out)
+    j = xp.arange(n_in)
+    inside = (j >= start[:, None]) & (j < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+class AdaptiveAvgPool2d(Op):
+    """z = A_h · x · A_wᵀ with averaging matrices;  ∂L/∂x = A_hᵀ · g · A_w"""
+
+    backward_name = "AdaptiveAvgPool2DBackward0"
+    formula = "z = A_h @ x @ A_wᵀ"
+    local = ("A_hᵀ · g · A_w",)
+
+    @staticmethod
+    def forward(ctx, x, oh, ow):
+        ah = adaptive_matrix(x.shape[-2], oh, x.dtype)
+        aw = adaptive_matrix(x.shape[-1], ow, x.dtype)
+        ctx.ah, ctx.aw = ah, aw
+        return xp.einsum("ah,nchw,bw->ncab", ah, x, aw, optimize=True)
+
+    @staticmethod
+    def backward(ctx, g):
+        ah, aw = ctx.ah, ctx.aw
+        if ctx.xp is array_math:
+            return xp.einsum("ah,ncab,bw->nchw", ah, g, aw, optimize=True), None, None
+        return ctx.xp.matmul(ctx.xp.matmul(ah.T, g), aw), None, None
