@@ -364,3 +364,21 @@ def test_engine_order_is_deterministic():
         return seen
     first = order()
     assert first == order() and first[0] == "AddBackward0"
+
+
+def test_ops_are_silent_on_ieee_specials_like_pytorch():
+    # Run as a user script would (pytest resets warning filters around imports, so a subprocess).
+    import subprocess
+    import sys
+    script = (
+        "import chainrule as cr\n"
+        "x = cr.tensor([0.0, -1.0], requires_grad=True)\n"
+        "y = x.log() + x / 0 + x.sqrt()\n"
+        "y.sum().backward()\n"
+        "assert y.isnan().any().item() and x.grad.isinf().any().item()\n"
+        "from chainrule.backend import xp\n"
+        "xp.log(xp.zeros(1))  # the user's own NumPy code keeps its warning\n")
+    run = subprocess.run([sys.executable, "-W", "default", "-c", script], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    warned = [line for line in run.stderr.splitlines() if "RuntimeWarning" in line]
+    assert len(warned) == 1 and "<string>" in warned[0], run.stderr

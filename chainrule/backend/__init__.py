@@ -9,7 +9,15 @@ rules differ (NumPy turns ``int64 + float32`` into float64; PyTorch keeps float3
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as xp
+
+# NumPy reports log(0), 0/0, overflow … as RuntimeWarnings; PyTorch returns the IEEE result
+# (inf, nan) silently and leaves NaN-hunting to anomaly mode. Silence them for calls made from
+# chainrule's own modules only (a filter costs nothing until a warning fires; np.errstate per op
+# would cost microseconds), so the user's own NumPy code keeps its warnings.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"chainrule(\.|$)")
 
 __all__ = [
     "DType",
