@@ -338,3 +338,14 @@ def test_conv_module_rejects_unsupported_padding_mode():
     with pytest.raises(ValueError, match=r"Conv2d: in_channels \(3\) and out_channels \(4\) must both be "
                                          r"divisible by groups \(2\)"):
         Conv2d(3, 4, 3, groups=2)
+
+
+def test_max_pool2d_backward_with_infinite_upstream_gradient_matches_torch(torch):
+    """An inf upstream gradient must reach only the max's position (inf · 0 would make NaN elsewhere)."""
+    a = np.random.default_rng(8).standard_normal((1, 2, 4, 4))
+    g = np.ones((1, 2, 2, 2))
+    g[0, 1, 0, 1] = np.inf
+    x, tx = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    F.max_pool2d(x, 2).backward(cr.tensor(g))
+    torch.nn.functional.max_pool2d(tx, 2).backward(torch.tensor(g))
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
