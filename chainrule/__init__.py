@@ -19,8 +19,10 @@ from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, fro
                        seed, set_rng_state, tensor, zeros, zeros_like)
 from .functions import *  # noqa: F401,F403  (the torch.* function namespace)
 from .tensor import Size, Tensor, device
-from . import nn
 from . import optim
+from . import data
+from .serialization import load, save
+from . import nn
 
 float = float32  # noqa: A001  (PyTorch's aliases)
 double = float64
