@@ -166,7 +166,8 @@ def train(config: TrainConfig | None = None, progress: bool = True, **overrides)
     """Run the training job and write its files; returns the metrics (also in ``metrics.json``).
 
     ``progress=False`` hides the tqdm bars (they go to stderr). Keyword ``overrides`` replace
-    fields of ``config``. Raises ValueError for bad settings and FileNotFoundError/RuntimeError
+    fields of ``config``. Like ``torch.manual_seed`` at the top of a training script, it seeds the
+    global generator with ``config.seed`` (weight initialisation must be reproducible). Raises ValueError for bad settings and FileNotFoundError/RuntimeError
     when a dataset cannot be loaded.
 
     >>> metrics = train(epochs=1, out="/tmp/cr-run", progress=False)  # doctest: +SKIP

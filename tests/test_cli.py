@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import struct
 import subprocess
 import sys
 
@@ -116,6 +118,27 @@ def test_bad_arguments_give_one_line_and_a_nonzero_exit(argv, message, capsys):
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_mnist_from_idx_files(tmp_path):
+    # A tiny stand-in for MNIST in the real file format: the 28x28 path of the CNN (an extra pooling
+    # stage) and the IDX loading run end to end without the 50 MB download.
+    def write_idx(path, array, gz=False):  # header: 0, 0, type code 0x08 (uint8), ndim, big-endian sizes
+        payload = bytes([0, 0, 8, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+        path.write_bytes(gzip.compress(payload) if gz else payload)
+
+    rng = cr.Generator(0).rng
+    for prefix, n in (("train", 64), ("t10k", 32)):
+        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte",
+                  rng.integers(0, 256, size=(n, 28, 28)).astype("uint8"), gz=True)
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte", (cr.arange(n) % 10).numpy().astype("uint8"))
+    out = tmp_path / "out"
+    assert cli.main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path), "--epochs", "1", "--quiet",
+                     "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["data"] == {"name": "mnist", "train_size": 64, "test_size": 32, "sample_shape": [1, 28, 28],
+                               "classes": 10}
+    assert "MaxPool2d" in metrics["model"]["architecture"].split("Conv2d(16")[0]  # pooled before conv 2
 
 
 def test_mnist_without_files_offline(tmp_path, capsys):
