@@ -63,17 +63,22 @@ def numpy_step(x, c):
     return g
 
 
-def interleaved_medians(fns: dict, repeats: int) -> dict:
-    """Median seconds per call of each fn, timed round-robin so all see the same machine load."""
+def interleaved_medians(fns: dict, repeats: int, block: int = 25) -> dict:
+    """Median seconds per call of each fn, timed in alternating blocks of ``block`` calls.
+
+    Alternating keeps a shared, noisy machine fair to every contender; blocks (rather than single
+    calls) keep each library's caches warm, as in real use where one library runs at a time.
+    """
     for fn in fns.values():
         for _ in range(20):
             fn()
     times = {name: [] for name in fns}
-    for _ in range(repeats):
+    for _ in range(max(1, repeats // block)):
         for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
+            for _ in range(block):
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 

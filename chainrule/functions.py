@@ -128,8 +128,12 @@ def min(input, dim=None, keepdim=False):
 
 
 def _method(name: str, doc: str):
+    method = getattr(Tensor, name)  # bound once: these wrappers are on the hot path (cr.tanh(x))
+
     def f(input, *args, **kwargs):
-        return getattr(as_tensor_like(input, None), name)(*args, **kwargs)
+        if not isinstance(input, Tensor):
+            input = as_tensor_like(input, None)
+        return method(input, *args, **kwargs)
     f.__name__ = f.__qualname__ = name
     f.__doc__ = doc
     return f

@@ -21,6 +21,7 @@ from .ops import shape as S
 
 _ndarray = xp.ndarray
 _Scalar = (int, float, bool)
+_Add, _Sub, _Mul = E.Add.apply, E.Sub.apply, E.Mul.apply
 
 
 def normalize_dim(dim: int, ndim: int, op: str) -> int:
@@ -111,12 +112,20 @@ class TensorOps:
     __slots__ = ()
 
     # --- arithmetic ------------------------------------------------------------------------
+    # The four hottest operators first try the common case (same-class tensor of the same dtype,
+    # or a Python float with a float tensor) before the general promotion in ``binary``.
     def __add__(self, other):
+        if (other.__class__ is self.__class__ and other._data.dtype is self._data.dtype) or \
+                (other.__class__ is float and self._data.dtype.kind == "f"):
+            return _Add(self, other)
         return binary(E.Add, self, other)
 
     __radd__ = __add__
 
     def __sub__(self, other):
+        if (other.__class__ is self.__class__ and other._data.dtype is self._data.dtype) or \
+                (other.__class__ is float and self._data.dtype.kind == "f"):
+            return _Sub(self, other)
         return binary(E.Sub, self, other)
 
     def __rsub__(self, other):
@@ -125,6 +134,9 @@ class TensorOps:
         return binary(E.Sub, as_tensor_like(other, self), self)
 
     def __mul__(self, other):
+        if (other.__class__ is self.__class__ and other._data.dtype is self._data.dtype) or \
+                (other.__class__ is float and self._data.dtype.kind == "f"):
+            return _Mul(self, other)
         return binary(E.Mul, self, other)
 
     __rmul__ = __mul__

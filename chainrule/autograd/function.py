@@ -271,18 +271,21 @@ class Function(Node):
             slots = []
             versions = []
             for array in saved:
-                for i, v in enumerate(values):
-                    if v is array and edges[i] is not _NOT_TENSOR:
+                if array.__class__ is not ndarray:      # a Python scalar or other constant
+                    slots.append(None)
+                    continue
+                if array is out:
+                    versions.append((first._version_box, 0, -1))
+                    slots.append(-1)
+                    continue
+                for i in range(len(values)):
+                    if values[i] is array and edges[i] is not _NOT_TENSOR:
                         box = args[i]._version_box
                         versions.append((box, box[0], i))
                         slots.append(i)
                         break
                 else:
-                    if array is out:
-                        versions.append((first._version_box, 0, -1))
-                        slots.append(-1)
-                    else:
-                        slots.append(None)
+                    slots.append(None)
             ctx._saved_slots = slots
             ctx._saved_versions = versions
         if state.observed:

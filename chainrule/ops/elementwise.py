@@ -30,43 +30,41 @@ def _broadcast_error(op: str, x, y, err: ValueError):
 
 
 class Add(Op):
-    """z = x + α·y;  ∂z/∂x = 1, ∂z/∂y = α"""
+    """z = x + y;  ∂z/∂x = 1, ∂z/∂y = 1"""
 
     backward_name = "AddBackward0"
     formula = "z = x + y"
     local = ("1", "1")
 
     @staticmethod
-    def forward(ctx, x, y, alpha=1):
-        ctx.alpha = alpha
+    def forward(ctx, x, y):
         try:
-            return x + y if alpha == 1 else x + alpha * y
+            return x + y
         except ValueError as e:
             _broadcast_error("add", x, y, e)
 
     @staticmethod
     def backward(ctx, g):
-        return g, (g if ctx.alpha == 1 else g * ctx.alpha), None
+        return g, g
 
 
 class Sub(Op):
-    """z = x - α·y;  ∂z/∂x = 1, ∂z/∂y = -α"""
+    """z = x - y;  ∂z/∂x = 1, ∂z/∂y = -1"""
 
     backward_name = "SubBackward0"
     formula = "z = x - y"
     local = ("1", "-1")
 
     @staticmethod
-    def forward(ctx, x, y, alpha=1):
-        ctx.alpha = alpha
+    def forward(ctx, x, y):
         try:
-            return x - y if alpha == 1 else x - alpha * y
+            return x - y
         except ValueError as e:
             _broadcast_error("sub", x, y, e)
 
     @staticmethod
     def backward(ctx, g):
-        return g, -g if ctx.alpha == 1 else g * -ctx.alpha, None
+        return g, (-g if ctx.needs(1) else None)
 
 
 class RSub(Op):
