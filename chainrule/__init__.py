@@ -30,6 +30,8 @@ half = float16
 long = int64
 int = int32  # noqa: A001
 default_generator = backend.default_generator
+set_num_threads = backend.set_num_threads
+get_num_threads = backend.get_num_threads
 
 __version__ = "0.1.0"
 

@@ -116,6 +116,9 @@ def _parser() -> _Parser:
                             "~/.cache/chainrule/mnist)")
     train.add_argument("--download", action="store_true",
                        help="download missing MNIST files into --data-dir (needs network access)")
+    train.add_argument("--threads", type=_positive_int, default=_DEFAULTS.threads, metavar="N",
+                       help="threads NumPy's BLAS may use (default %(default)s: these models are small, and "
+                            "on a busy machine extra threads mostly wait for each other)")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
 
     examples = commands.add_parser("examples", help="list the example scripts, or run one by name",
@@ -132,7 +135,8 @@ def _parser() -> _Parser:
 def _train(args: argparse.Namespace) -> int:
     config = TrainConfig(dataset=args.dataset, model=args.model, epochs=args.epochs, lr=args.lr,
                          batch_size=args.batch_size, optimizer=args.optimizer, schedule=args.schedule,
-                         seed=args.seed, out=args.out, data_dir=args.data_dir, download=args.download)
+                         seed=args.seed, out=args.out, data_dir=args.data_dir, download=args.download,
+                         threads=args.threads)
     try:
         config = config.checked()
     except ValueError as e:

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from chainrule import nn, optim
 from chainrule.autograd.grad_mode import no_grad
-from chainrule.backend import Generator, default_generator, xp
+from chainrule.backend import Generator, default_generator, set_num_threads, xp
 from chainrule.data import DataLoader, TensorDataset, datasets
 from chainrule.plot.training import training_curves
 from chainrule.serialization import save
@@ -55,6 +55,7 @@ class TrainConfig:
     out: str = "runs"
     data_dir: str | None = None
     download: bool = False
+    threads: int = 1
 
     def checked(self) -> TrainConfig:
         """Return a copy with ``model`` resolved; raise ValueError naming the first bad setting."""
@@ -80,6 +81,8 @@ class TrainConfig:
             bad("lr", self.lr, "a finite number > 0")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             bad("seed", self.seed, "an integer >= 0")
+        if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1:
+            bad("threads", self.threads, "a positive integer")
         return TrainConfig(**{**asdict(self), "model": model})
 
 
@@ -175,6 +178,7 @@ def train(config: TrainConfig | None = None, progress: bool = True, **overrides)
     True
     """
     cfg = TrainConfig(**{**asdict(config or TrainConfig()), **overrides}).checked()
+    set_num_threads(cfg.threads)  # the matrices are small: extra BLAS threads mostly wait for each other
     started = time.perf_counter()
     train_set, test_set = load_data(cfg.dataset, cfg.data_dir, cfg.download)
     x_train, y_train = train_set.tensors

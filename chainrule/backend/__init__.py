@@ -12,6 +12,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as xp
+from threadpoolctl import threadpool_info, threadpool_limits
 
 # NumPy reports log(0), 0/0, overflow … as RuntimeWarnings; PyTorch returns the IEEE result
 # (inf, nan) silently and leaves NaN-hunting to anomaly mode. Silence them for calls made from
@@ -186,6 +187,26 @@ def _holds_numpy(data) -> bool:
     while isinstance(data, (list, tuple)) and data:
         data = data[0]
     return isinstance(data, (xp.ndarray, xp.generic)) and data.dtype == xp.float64
+
+
+_thread_limit = None  # keeps threadpoolctl's limit in force
+
+
+def set_num_threads(n: int) -> None:
+    """Set how many threads NumPy's BLAS (matrix products) may use, like ``torch.set_num_threads``.
+
+    Small models run fastest on one thread; on a busy machine extra BLAS threads mostly wait.
+    """
+    global _thread_limit
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
+    _thread_limit = threadpool_limits(limits=n, user_api="blas")
+
+
+def get_num_threads() -> int:
+    """The number of threads NumPy's BLAS uses (1 if no BLAS thread pool was found)."""
+    pools = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+    return max(pools) if pools else 1
 
 
 def is_array(x) -> bool:
