@@ -12,7 +12,7 @@ import math
 from typing import ClassVar
 
 from ..autograd.function import Op
-from ..backend import xp
+from ..backend import array_math, xp
 
 
 def _array(z):
@@ -479,6 +479,12 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, g):
         (z,) = ctx.saved_tensors
+        if ctx.xp is array_math:
+            # A masked multiply is ~10x faster than where(); it is exact unless g holds inf/nan where
+            # the mask is 0 (inf * 0 = nan), and then where() gives PyTorch's exact zeros.
+            gx = g * (z > 0)
+            if math.isfinite(gx.sum()):
+                return (gx,)
         return (ctx.xp.where(z > 0, g, 0),)
 
 
