@@ -9,26 +9,52 @@ tensor([[4.5000, 4.5000],
         [4.5000, 4.5000]])
 """
 
-from . import autograd, backend
+from . import autograd, backend, data, nn, optim
 from .autograd import Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .backend import (DType as dtype, Generator, bool_ as bool, float16, float32, float64, int32,  # noqa: A001
-                      int64, uint8)
-from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_dlpack, from_numpy, full,
-                       full_like, get_rng_state, initial_seed, linspace, manual_seed, multinomial, normal,
-                       ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
-                       seed, set_rng_state, tensor, zeros, zeros_like)
-from .functions import *  # noqa: F401,F403  (the torch.* function namespace)
-from .tensor import Size, Tensor, device
-from . import optim
-from . import data
+from .backend import DType as dtype
+from .backend import Generator, float16, float32, float64, int32, int64, uint8
+from .backend import bool_ as bool
+from .creation import (
+    arange,
+    as_tensor,
+    bernoulli,
+    empty,
+    empty_like,
+    eye,
+    from_dlpack,
+    from_numpy,
+    full,
+    full_like,
+    get_rng_state,
+    initial_seed,
+    linspace,
+    manual_seed,
+    multinomial,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    set_rng_state,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .functions import *
 from .serialization import load, save
-from . import nn
+from .tensor import Size, Tensor, device
 
-float = float32  # noqa: A001  (PyTorch's aliases)
+float = float32
 double = float64
 half = float16
 long = int64
-int = int32  # noqa: A001
+int = int32
 default_generator = backend.default_generator
 set_num_threads = backend.set_num_threads
 get_num_threads = backend.get_num_threads

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..backend import xp
 from . import engine
 from .function import AccumulateGrad, Function, Node, hooks
-from .grad_mode import (  # noqa: F401
+from .grad_mode import (
     enable_grad,
     inference_mode,
     is_grad_enabled,
@@ -136,5 +136,5 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     return tuple(result)
 
 
-from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: E402  (inspect tools)
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck

@@ -289,7 +289,7 @@ class Function(Node):
             ctx._saved_slots = slots
             ctx._saved_versions = versions
         if state.observed:
-            for obs in list(forward_observers):
+            for obs in forward_observers:
                 obs.node_created(ctx, args, result)
         return result
 
@@ -345,7 +345,7 @@ def _apply_tensor_level(cls, ctx, args):
         _record_saved(ctx, args, values, ctx._saved_from, first)
         del ctx._saved_from
     if state.observed:
-        for obs in list(forward_observers):
+        for obs in forward_observers:
             obs.node_created(ctx, args, result)
     return result
 

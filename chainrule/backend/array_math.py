@@ -10,8 +10,29 @@ from __future__ import annotations
 
 import numpy as _np
 from numpy import (  # noqa: F401  (re-exported vocabulary)
-    abs, broadcast_to, cos, cumsum, exp, expand_dims, flip, log, matmul, maximum, minimum, ones_like, prod,
-    reshape, sign, sin, sqrt, sum, swapaxes, take_along_axis, transpose, where, zeros_like,
+    abs,
+    broadcast_to,
+    cos,
+    cumsum,
+    exp,
+    expand_dims,
+    flip,
+    log,
+    matmul,
+    maximum,
+    minimum,
+    ones_like,
+    prod,
+    reshape,
+    sign,
+    sin,
+    sqrt,
+    sum,
+    swapaxes,
+    take_along_axis,
+    transpose,
+    where,
+    zeros_like,
 )
 
 from . import sum_to  # noqa: F401

@@ -16,6 +16,6 @@ from .fields import descent_path, gradient_field
 __all__ = ["decision_boundary", "descent_path", "gradient_field"]
 
 if importlib.util.find_spec(f"{__name__}.training") is not None:  # written by the data/CLI work
-    from .training import training_curves  # noqa: F401
+    from .training import training_curves
 
     __all__.append("training_curves")
