@@ -11,12 +11,15 @@ computation is shown as the floor a Python engine can approach.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+import os
+import sys
 
 import numpy as np
 
 import chainrule
+
+sys.path.insert(0, os.path.dirname(__file__))
+from common import interleaved_ms
 
 N_OPS = 100
 
@@ -63,25 +66,6 @@ def numpy_step(x, c):
     return g
 
 
-def interleaved_medians(fns: dict, repeats: int, block: int = 25) -> dict:
-    """Median seconds per call of each fn, timed in alternating blocks of ``block`` calls.
-
-    Alternating keeps a shared, noisy machine fair to every contender; blocks (rather than single
-    calls) keep each library's caches warm, as in real use where one library runs at a time.
-    """
-    for fn in fns.values():
-        for _ in range(20):
-            fn()
-    times = {name: [] for name in fns}
-    for _ in range(max(1, repeats // block)):
-        for name, fn in fns.items():
-            for _ in range(block):
-                t0 = time.perf_counter()
-                fn()
-                times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(ts) for name, ts in times.items()}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=300)
@@ -93,12 +77,13 @@ def main() -> None:
     data = np.random.default_rng(0).standard_normal(16).astype(np.float32)
     tx = torch.tensor(data, requires_grad=True)
     cx = chainrule.tensor(data, requires_grad=True)
-    med = interleaved_medians({
+    block = 25  # alternate blocks: fair under a shared machine's load, caches warm within a block
+    ms = interleaved_ms({
         "torch": lambda: step(torch, tx, 0.5),
         "chainrule": lambda: step(chainrule, cx, 0.5),
         "numpy": lambda: numpy_step(data, np.float32(0.5)),
-    }, args.repeats)
-    t, c, n = (med[k] * 1e6 / N_OPS for k in ("torch", "chainrule", "numpy"))
+    }, rounds=max(1, args.repeats // block), steps_per_round=block)
+    t, c, n = (ms[k] * 1e3 / N_OPS for k in ("torch", "chainrule", "numpy"))
     print(f"chain of {N_OPS} elementwise ops on float32 (16,), forward + backward, "
           f"median of {args.repeats}, torch threads={args.threads}")
     print(f"  torch      {t:6.2f} us/op")
