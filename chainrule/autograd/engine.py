@@ -18,29 +18,31 @@ import heapq
 import sys
 
 from ..backend import array_math
-from .function import _NOT_TENSOR, AccumulateGrad, hooks
+from .function import _FREED, _NOT_TENSOR, AccumulateGrad, hooks
 from .grad_mode import state
 
 observers: list = []  # objects with node_done(node, grad_output, grad_inputs) / leaf_done(tensor, grad)
 
 
 def _count_dependencies(roots) -> dict:
+    """For every node reachable from ``roots``: how many edges point at it (its pending inputs)."""
     deps = {}
     stack = []
     for node in roots:
         if node not in deps:
             deps[node] = 0
             stack.append(node)
+    get, push, pop, marker = deps.get, stack.append, stack.pop, _NOT_TENSOR
     while stack:
-        node = stack.pop()
-        for nxt in node._edges:
-            if nxt is None or nxt is _NOT_TENSOR:
+        for nxt in pop()._edges:
+            if nxt is None or nxt is marker:
                 continue
-            if nxt in deps:
-                deps[nxt] += 1
-            else:
+            count = get(nxt)
+            if count is None:
                 deps[nxt] = 1
-                stack.append(nxt)
+                push(nxt)
+            else:
+                deps[nxt] = count + 1
     return deps
 
 
@@ -145,7 +147,8 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
                 for obs in watching:
                     obs.node_done(node, g, grad_inputs)
             if not retain_graph and node._saved is not None:
-                node._release()
+                node._saved = _FREED            # (Node._release, inlined: this is the hot loop)
+                node._saved_versions = ()
 
             nrs = node._edge_outputs
             n_grads = len(grad_inputs)
