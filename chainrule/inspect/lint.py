@@ -51,12 +51,12 @@ def _warn_at_user_line(message: str) -> None:
 
 def _implicit(node) -> bool:
     """Whether a float32 -> float64 change was PyTorch's type promotion, not an explicit .double()/.to():
-    promotion converts inside ``tensor_ops.promote``, so look for that frame on the stack."""
+    promotion converts inside ``tensor_args.promote``, so look for that frame on the stack."""
     if node.name() != "ToCopyBackward0":
         return True
     frame = sys._getframe(2)
     while frame is not None:
-        if frame.f_code.co_name == "promote" and frame.f_globals.get("__name__") == "chainrule.tensor_ops":
+        if frame.f_code.co_name == "promote" and frame.f_globals.get("__name__") == "chainrule.tensor_args":
             return True
         frame = frame.f_back
     return False

@@ -1,0 +1,222 @@
+"""Arithmetic ops: + - * / and powers, with tensor or Python-scalar operands on either side.
+
+Each op states its formula and local derivatives. Broadcasting is undone by the engine, so these
+return gradients in the output's shape; a Python-scalar operand needs no gradient.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..autograd.function import Op
+from .elementwise import _array, _broadcast_error
+
+
+class Add(Op):
+    """z = x + y;  ∂z/∂x = 1, ∂z/∂y = 1"""
+
+    backward_name = "AddBackward0"
+    formula = "z = x + y"
+    local = ("1", "1")
+
+    @staticmethod
+    def forward(ctx, x, y):
+        try:
+            return x + y
+        except ValueError as e:
+            _broadcast_error("add", x, y, e)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Sub(Op):
+    """z = x - y;  ∂z/∂x = 1, ∂z/∂y = -1"""
+
+    backward_name = "SubBackward0"
+    formula = "z = x - y"
+    local = ("1", "-1")
+
+    @staticmethod
+    def forward(ctx, x, y):
+        try:
+            return x - y
+        except ValueError as e:
+            _broadcast_error("sub", x, y, e)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, (-g if ctx.needs(1) else None)
+
+
+class RSub(Op):
+    """z = c - x (a Python scalar minus a tensor);  ∂z/∂x = -1"""
+
+    backward_name = "RsubBackward1"
+    formula = "z = c - x"
+    local = ("-1",)
+
+    @staticmethod
+    def forward(ctx, x, c):
+        return c - x
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g, None
+
+
+class Mul(Op):
+    """z = x · y;  ∂z/∂x = y, ∂z/∂y = x"""
+
+    backward_name = "MulBackward0"
+    formula = "z = x * y"
+    local = ("y", "x")
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        try:
+            return x * y
+        except ValueError as e:
+            _broadcast_error("mul", x, y, e)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        return (g * y if ctx.needs(0) else None), (g * x if ctx.needs(1) else None)
+
+
+class Div(Op):
+    """z = x / y;  ∂z/∂x = 1/y, ∂z/∂y = -x/y² = -z/y"""
+
+    backward_name = "DivBackward0"
+    formula = "z = x / y"
+    local = ("1/y", "-x/y²")
+
+    @staticmethod
+    def forward(ctx, x, y):
+        try:
+            z = x / y
+        except ValueError as e:
+            _broadcast_error("div", x, y, e)
+        ctx.save_for_backward(x, y)
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = g / y if ctx.needs(0) else None
+        gy = -g * x / (y * y) if ctx.needs(1) else None
+        return gx, gy
+
+
+class RDiv(Op):
+    """z = c / x (a Python scalar over a tensor);  ∂z/∂x = -c/x²"""
+
+    backward_name = "DivBackward1"
+    formula = "z = c / x"
+    local = ("-c/x²",)
+
+    @staticmethod
+    def forward(ctx, x, c):
+        ctx.save_for_backward(x)
+        ctx.c = c
+        return c / x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return -g * ctx.c / (x * x), None
+
+
+class Neg(Op):
+    """z = -x;  ∂z/∂x = -1"""
+
+    backward_name = "NegBackward0"
+    formula = "z = -x"
+    local = ("-1",)
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, g):
+        return (-g,)
+
+
+class Pow(Op):
+    """z = xᵖ for a scalar exponent p;  ∂z/∂x = p·xᵖ⁻¹"""
+
+    backward_name = "PowBackward0"
+    formula = "z = x ** p"
+    local = ("p·x^(p-1)",)
+
+    @staticmethod
+    def forward(ctx, x, p):
+        ctx.save_for_backward(x)
+        ctx.p = p
+        if p == 2:
+            return x * x
+        return x ** p
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        p = ctx.p
+        if p == 0:
+            return ctx.xp.zeros_like(g), None
+        if p == 1:
+            return g, None
+        if p == 2:
+            return g * 2 * x, None
+        return g * p * x ** (p - 1), None
+
+
+class PowTensor(Op):
+    """z = xʸ for tensors;  ∂z/∂x = y·xʸ⁻¹, ∂z/∂y = z·ln x (taken as 0 where x = 0 and y ≥ 0)"""
+
+    backward_name = "PowBackward1"
+    formula = "z = x ** y"
+    local = ("y·x^(y-1)", "z·ln(x)")
+
+    @staticmethod
+    def forward(ctx, x, y):
+        try:
+            z = _array(x ** y)
+        except ValueError as e:
+            _broadcast_error("pow", x, y, e)
+        ctx.save_for_backward(x, y, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, z = ctx.saved_tensors
+        xp = ctx.xp
+        gx = g * y * x ** (y - 1) if ctx.needs(0) else None
+        gy = None
+        if ctx.needs(1):
+            safe = xp.where(x == 0, 1, x)  # 0**y has slope 0 in y for y > 0 (PyTorch's convention)
+            gy = xp.where((x == 0) & (y >= 0), 0, g * z * xp.log(safe))
+        return gx, gy
+
+
+class RPow(Op):
+    """z = cˣ for a Python scalar base c;  ∂z/∂x = z·ln c"""
+
+    backward_name = "PowBackward2"
+    formula = "z = c ** x"
+    local = ("z·ln(c)",)
+
+    @staticmethod
+    def forward(ctx, x, c):
+        z = _array(c ** x)
+        ctx.save_for_backward(z)
+        ctx.log_c = math.log(c) if c > 0 else (-math.inf if c == 0 else math.nan)
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        (z,) = ctx.saved_tensors
+        return g * z * ctx.log_c, None

@@ -1,0 +1,166 @@
+"""Argument handling shared by Tensor's methods: PyTorch's conventions (``dim``/``keepdim``, negative
+dims, ``*shape`` or ``shape``) and PyTorch's dtype promotion, so the ops underneath see plain,
+normalised arguments.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from . import backend
+from .autograd.function import hooks, notify_inplace
+from .autograd.grad_mode import state
+from .backend import xp
+from .ops import arithmetic as A
+from .ops import elementwise as E
+
+_ndarray = xp.ndarray
+_Scalar = (int, float, bool)
+_Add, _Sub, _Mul = A.Add.apply, A.Sub.apply, A.Mul.apply
+
+
+def normalize_dim(dim: int, ndim: int, op: str) -> int:
+    n = max(ndim, 1)
+    if not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim}) for a tensor with {ndim} dimensions")
+    return int(dim) % n if ndim else 0
+
+
+def normalize_dims(dim, ndim: int, op: str):
+    """None -> None (all dims); int or sequence -> sorted tuple of non-negative dims."""
+    if dim is None:
+        return None
+    if isinstance(dim, numbers.Integral):
+        return (normalize_dim(dim, ndim, op),) if ndim else None
+    if len(dim) == 0:
+        return None
+    dims = tuple(sorted({normalize_dim(d, ndim, op) for d in dim}))
+    return dims if ndim else None
+
+
+def shape_arg(shape) -> tuple:
+    """Accept ``f(2, 3)`` and ``f((2, 3))`` alike."""
+    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def as_tensor_like(value, like):
+    """Turn a NumPy array / list operand into a Tensor; Python scalars are left to the ops."""
+    T = hooks.Tensor
+    if isinstance(value, T):
+        return value
+    a = backend.to_array(value)
+    return T._make(a)
+
+
+def promote(a, b):
+    """Cast two tensors to their PyTorch result dtype (NumPy's rules differ, e.g. int64 + float32)."""
+    da, db = a._data.dtype, b._data.dtype
+    if da == db:
+        return a, b
+    target = backend.result_dtype(backend.from_np_dtype(da), a._data.ndim,
+                                  backend.from_np_dtype(db), b._data.ndim).np
+    return (a if da == target else a.to(target)), (b if db == target else b.to(target))
+
+
+def binary(op, a, b):
+    """Apply a binary op with PyTorch's promotion of ``a`` (a Tensor) and ``b`` (Tensor or scalar)."""
+    T = hooks.Tensor
+    if isinstance(b, T):
+        if a._data.dtype is not b._data.dtype:
+            a, b = promote(a, b)
+        return op.apply(a, b)
+    if isinstance(b, _Scalar):
+        kind = a._data.dtype.kind
+        if kind in "biu" and isinstance(b, float):
+            a = a.to(backend.default_float.np)
+        elif kind == "b" and not isinstance(b, bool):
+            a = a.to(backend.int64.np)
+        return op.apply(a, b)
+    if b is None:
+        raise TypeError(f"{op.__name__.lower()}: unsupported operand None for a Tensor")
+    b = as_tensor_like(b, a)
+    if a._data.dtype is not b._data.dtype:
+        a, b = promote(a, b)
+    return op.apply(a, b)
+
+
+def _floatify(a):
+    return a if a._data.dtype.kind == "f" else a.to(backend.default_float.np)
+
+
+def _no_grad_result(array):
+    return hooks.Tensor._make(array)
+
+
+def _raw(x):
+    return x._data if isinstance(x, hooks.Tensor) else x
+
+
+def where(condition, input, other):
+    """``input`` where ``condition`` holds, else ``other`` (either may be a Python scalar)."""
+    T = hooks.Tensor
+    cond = _raw(condition)
+    if cond.dtype != bool:
+        raise RuntimeError(f"where: expected condition to be a boolean tensor, got {cond.dtype}")
+    if isinstance(input, T) and isinstance(other, T) and input._data.dtype is not other._data.dtype:
+        input, other = promote(input, other)
+    elif not isinstance(input, T) and not isinstance(other, T):
+        input = T._make(backend.to_array(input))
+    return E.Where.apply(cond, input, other)
+
+
+def _changed(t, op: str):
+    """Record an untracked in-place change: bump the version counter, tell observers."""
+    t._version_box[0] += 1
+    if state.observed:
+        notify_inplace(t, op)
+    return t
+
+
+def _correction(unbiased, correction) -> int:
+    if correction is not None:
+        return int(correction)
+    return 0 if unbiased is False else 1
+
+
+def _normalize_index(index) -> tuple:
+    """Turn any index into a tuple NumPy understands, with Tensors replaced by their arrays."""
+    T = hooks.Tensor
+    if not isinstance(index, tuple):
+        index = (index,)
+    out = []
+    for i in index:
+        if isinstance(i, T):
+            i = i._data
+            if i.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        elif isinstance(i, list):
+            i = xp.asarray(i)
+            if i.dtype.kind == "f":
+                raise IndexError("lists used as indices must contain integers or booleans")
+        elif isinstance(i, bool):
+            i = xp.asarray(i)
+        elif isinstance(i, numbers.Integral) and not isinstance(i, int):
+            i = int(i)
+        out.append(i)
+    return tuple(out)
+
+
+class _ValuesIndices(tuple):
+    """The (values, indices) pair returned by ``max(dim)``/``min(dim)``, like PyTorch's named tuple."""
+
+    def __new__(cls, values, indices):
+        return super().__new__(cls, (values, indices))
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
