@@ -11,7 +11,7 @@ import math
 import warnings
 import weakref
 
-from . import backend
+from . import autograd, backend
 from .autograd.function import AccumulateGrad, hooks
 from .backend import DType, xp
 from .ops import elementwise as E
@@ -305,8 +305,7 @@ class Tensor(TensorOps):
     # --- autograd --------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
         """Compute the gradient of this tensor w.r.t. graph leaves and accumulate it into their ``.grad``."""
-        from .autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         return Tensor._make(self._data)._view_of(self)

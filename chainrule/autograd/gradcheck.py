@@ -11,6 +11,7 @@ and names the first whose backward disagrees with its forward — handy for a cu
 
 from __future__ import annotations
 
+import os
 import traceback
 import warnings
 
@@ -171,7 +172,6 @@ class _Capture:
 
 def _user_site() -> str:
     """``file:line`` of the innermost caller outside chainrule itself."""
-    import os
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for frame in reversed(traceback.extract_stack()):
         if not os.path.abspath(frame.filename).startswith(root):

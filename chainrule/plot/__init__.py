@@ -8,14 +8,9 @@ Import as a submodule, ``import chainrule.plot``: matplotlib loads only then.
 2
 """
 
-import importlib.util
 
 from .boundary import decision_boundary
 from .fields import descent_path, gradient_field
+from .training import training_curves
 
-__all__ = ["decision_boundary", "descent_path", "gradient_field"]
-
-if importlib.util.find_spec(f"{__name__}.training") is not None:  # written by the data/CLI work
-    from .training import training_curves
-
-    __all__.append("training_curves")
+__all__ = ["decision_boundary", "descent_path", "gradient_field", "training_curves"]
