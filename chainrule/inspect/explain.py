@@ -22,7 +22,7 @@ from ..autograd.function import FREED_MESSAGE, AccumulateGrad, hooks
 from ..backend import array_math, xp
 from .fmt import number, substitute
 from .graph import formula_of, symbols
-from .labels import Namer, caller_frame, frame_tensors, module_names
+from .labels import name_nodes
 from .recording import known_value
 from .render import Style
 from .walk import collect, out_shape, root_node, tensor_edges
@@ -149,17 +149,8 @@ def explain(output, inputs=None, mode: str = "auto", digits: int = 4, modules=No
                          f"explain output.sum() or a chosen element, as backward() would need gradient=")
     if mode not in ("auto", "routes", "steps"):
         raise ValueError(f"explain: mode must be 'auto', 'routes' or 'steps', got {mode!r}")
-    frame_names, frame_values = frame_tensors(caller_frame())
-    extra = dict(frame_names)
-    extra.update(module_names(modules))
-    for t, n in (names or {}).items():
-        extra[id(t)] = n
-        if t.grad_fn is not None:
-            extra[id(t.grad_fn)] = n
-    namer = Namer(extra)
     nodes = collect([root])
-    for node in nodes:
-        namer.node(node)
+    namer, frame_values = name_nodes(nodes, modules, names)
     if inputs is None:
         inputs = [n.variable for n in nodes if type(n) is AccumulateGrad and n.variable is not None]
     elif isinstance(inputs, hooks.Tensor):

@@ -19,7 +19,7 @@ import shutil
 from ..autograd.function import AccumulateGrad
 from . import recording as rec
 from .fmt import array, extra_letters, number, substitute
-from .labels import Namer, caller_frame, frame_tensors, module_names
+from .labels import Namer, name_nodes
 from .walk import collect, out_dtype_name, out_shape, root_node, tensor_edges
 
 NO_DOT_MESSAGE = (
@@ -148,17 +148,8 @@ def graph(tensor, show_grad: bool = True, modules=None, collapse=None, digits: i
         └── x  (see above)
     """
     root = root_node(tensor, "graph")
-    frame_names, frame_values = frame_tensors(caller_frame())
-    extra = dict(frame_names)
-    extra.update(module_names(modules))
-    for t, n in (names or {}).items():
-        extra[id(t)] = n
-        if t.grad_fn is not None:
-            extra[id(t.grad_fn)] = n
-    namer = Namer(extra)
     nodes = collect([root])
-    for node in nodes:
-        namer.node(node)
+    namer, frame_values = name_nodes(nodes, modules, names)
 
     def value(node):
         return rec.known_value(node, root, tensor, frame_values)

@@ -155,3 +155,22 @@ class Namer:
         self.names[node] = name
         self.taken.add(name)
         return name
+
+
+def name_nodes(nodes, modules=None, names: dict | None = None) -> tuple:
+    """A ``Namer`` holding a name for every node, and the caller's ``{id(node): tensor}``.
+
+    Names come from, in order: ``names`` (``{tensor: "W1"}``), the modules' parameter names, the
+    caller's variable names, then ``t1``, ``t2``, ….
+    """
+    frame_names, frame_values = frame_tensors(caller_frame())
+    extra = dict(frame_names)
+    extra.update(module_names(modules))
+    for t, n in (names or {}).items():
+        extra[id(t)] = n
+        if t.grad_fn is not None:
+            extra[id(t.grad_fn)] = n
+    namer = Namer(extra)
+    for node in nodes:
+        namer.node(node)
+    return namer, frame_values

@@ -169,3 +169,13 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None =
         q = q.T
     with no_grad():
         return tensor.copy_(Tensor._make(q.reshape(tensor.shape) * gain))
+
+
+def _default_layer_init_(weight: Tensor, bias: Tensor | None) -> None:
+    """PyTorch's default for Linear and Conv layers: kaiming_uniform(a=√5) on the weight, which is
+    U(±1/√fan_in), and the same bound for the bias."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
