@@ -6,18 +6,9 @@ from .. import backend
 from ..backend import xp
 from ..tensor import Tensor
 from . import init
-from .functional_conv import conv1d, conv2d
+from .functional_conv import _pair, conv1d, conv2d
 from .module import Module
 from .parameter import Parameter
-
-
-def _ntuple(value, n: int, name: str, cls: str) -> tuple:
-    if isinstance(value, int):
-        return (value,) * n
-    value = tuple(value)
-    if len(value) != n:
-        raise ValueError(f"{cls}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-    return value
 
 
 class _ConvNd(Module):
@@ -37,8 +28,8 @@ class _ConvNd(Module):
             raise ValueError(f"{cls}: padding_mode={padding_mode!r} is not supported by chainrule; "
                              f"only 'zeros' is (pad the input yourself for reflect/replicate/circular)")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = _ntuple(kernel_size, n, "kernel_size", cls)
-        self.stride = _ntuple(stride, n, "stride", cls)
+        self.kernel_size = _pair(kernel_size, "kernel_size", cls, n)
+        self.stride = _pair(stride, "stride", cls, n)
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"{cls}: invalid padding string {padding!r}, expected 'same' or 'valid'")
@@ -46,8 +37,8 @@ class _ConvNd(Module):
                 raise ValueError(f"{cls}: padding='same' is not supported for strided convolutions")
             self.padding = padding
         else:
-            self.padding = _ntuple(padding, n, "padding", cls)
-        self.dilation = _ntuple(dilation, n, "dilation", cls)
+            self.padding = _pair(padding, "padding", cls, n)
+        self.dilation = _pair(dilation, "dilation", cls, n)
         self.transposed = False
         self.output_padding = (0,) * n
         self.groups = groups
