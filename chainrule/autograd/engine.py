@@ -147,7 +147,7 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
                 for obs in watching:
                     obs.node_done(node, g, grad_inputs)
             if not retain_graph and node._saved is not None:
-                node._saved = _FREED            # (Node._release, inlined: this is the hot loop)
+                node._saved = _FREED            # release saved arrays; a 2nd backward raises
                 node._saved_versions = ()
 
             nrs = node._edge_outputs

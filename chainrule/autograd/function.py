@@ -66,7 +66,7 @@ class Node:
     xp = array_math          # the namespace backward formulas use; see module docstring
     _saved = None            # arrays from save_for_backward, or _FREED after backward
     _saved_slots = ()        # per saved array: input index, -1 for the output, None for a constant
-    _saved_versions = ()     # (version box, version at save time, slot) for each saved tensor
+    _saved_versions = ()     # (version box, version at save time, index into _saved) per saved tensor
     _edges = ()              # per forward argument: the node its gradient flows to, or None
     _edge_outputs = None     # {argument index: output number} for edges into multi-output nodes
     _tensor_hooks = None     # hooks registered on the output tensor
@@ -109,7 +109,6 @@ class Node:
             return
         T = hooks.Tensor
         self._saved = tuple(x._data if isinstance(x, T) else x for x in items)
-        self._saved_from = items  # identities, to tell inputs/outputs apart in _record_saved
 
     @property
     def saved_tensors(self) -> tuple:
@@ -118,10 +117,9 @@ class Node:
             raise RuntimeError(FREED_MESSAGE)
         if saved is None:
             return ()
-        for box, version, slot in self._saved_versions:
+        for box, version, k in self._saved_versions:
             if box[0] != version:
-                array = saved[self._saved_slots.index(slot)]
-                self._raise_modified(slot, box[0], version, array)
+                self._raise_modified(self._saved_slots[k], box[0], version, saved[k])
         if self.xp is array_math and self._raw:
             return saved
         return tuple(self._unpack(a, s) for a, s in zip(saved, self._saved_slots))
@@ -146,11 +144,6 @@ class Node:
             f"{tuple(array.shape)}) is at version {now}; expected version "
             f"{expected} instead. Hint: an in-place op (add_, mul_, +=, x[...] = ...) changed a tensor "
             f"after it was saved for backward; use the out-of-place form (x = x * 2) or clone() first.")
-
-    def _release(self) -> None:
-        if self._saved is not None:
-            self._saved = _FREED
-            self._saved_versions = ()
 
 
 _NOT_TENSOR = object()  # edge marker for a forward argument that is not a tensor (e.g. dim=1)
@@ -266,28 +259,8 @@ class Function(Node):
             ctx._out_shape = out.shape
             ctx._out_dtype = out.dtype
             result = first = T._make(out, ctx)
-        saved = ctx._saved
-        if saved is not None:  # map saved arrays to inputs/output and remember their versions
-            slots = []
-            versions = []
-            for array in saved:
-                if array.__class__ is not ndarray:      # a Python scalar or other constant
-                    slots.append(None)
-                    continue
-                if array is out:
-                    versions.append((first._version_box, 0, -1))
-                    slots.append(-1)
-                    continue
-                for i in range(len(values)):
-                    if values[i] is array and edges[i] is not _NOT_TENSOR:
-                        box = args[i]._version_box
-                        versions.append((box, box[0], i))
-                        slots.append(i)
-                        break
-                else:
-                    slots.append(None)
-            ctx._saved_slots = slots
-            ctx._saved_versions = versions
+        if ctx._saved is not None:
+            _record_saved(ctx, args, values, edges, first)
         if state.observed:
             for obs in forward_observers:
                 obs.node_created(ctx, args, result)
@@ -341,9 +314,7 @@ def _apply_tensor_level(cls, ctx, args):
         ctx._out_shape, ctx._out_dtype = out.shape, out.dtype
         result = first = T._make(out, ctx)
     if ctx._saved is not None:
-        values = [a._data if isinstance(a, T) else a for a in args]
-        _record_saved(ctx, args, values, ctx._saved_from, first)
-        del ctx._saved_from
+        _record_saved(ctx, args, [a._data if isinstance(a, T) else a for a in args], edges, first)
     if state.observed:
         for obs in forward_observers:
             obs.node_created(ctx, args, result)
@@ -374,27 +345,29 @@ def _connect_outputs(ctx, outs):
     return tuple(results)
 
 
-def _record_saved(ctx, args, values, sources, first) -> None:
-    """Map each saved item to the input (by index) or output it is, and remember its version."""
-    T = hooks.Tensor
-    out_data = first._data
+def _record_saved(ctx, args, values, edges, first) -> None:
+    """Map each saved array to the input it is (by index), the output (-1) or a constant (None), and
+    remember each saved input's/output's version so backward can tell if it was changed in place.
+
+    Arrays are matched by identity: ``save_for_backward`` keeps the very arrays forward received."""
     slots = []
-    versions = []
-    n = len(values)
-    for item in sources:
-        array = item._data if isinstance(item, T) else item
-        slot = None
-        for i in range(n):
-            if values[i] is array and isinstance(args[i], T):
-                slot = i
-                box = args[i]._version_box
-                versions.append((box, box[0], i))
-                break
+    versions = []            # (version box, version now, index into ctx._saved)
+    out = first._data
+    for k, array in enumerate(ctx._saved):
+        if array.__class__ is not ndarray:      # a Python scalar or other constant
+            slots.append(None)
+        elif array is out:
+            versions.append((first._version_box, 0, k))
+            slots.append(-1)
         else:
-            if array is out_data:
-                slot = -1
-                versions.append((first._version_box, first._version_box[0], -1))
-        slots.append(slot)
+            for i in range(len(values)):
+                if values[i] is array and edges[i] is not _NOT_TENSOR:
+                    box = args[i]._version_box
+                    versions.append((box, box[0], k))
+                    slots.append(i)
+                    break
+            else:
+                slots.append(None)
     ctx._saved_slots = slots
     ctx._saved_versions = versions
 
