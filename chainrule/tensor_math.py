@@ -8,7 +8,7 @@ can be differentiated again (grad of grad, Hessian-vector products).
 from __future__ import annotations
 
 from .autograd.function import hooks
-from .backend import xp
+from .backend import broadcast_axes, xp
 from .ops import indexing as I
 from .ops import reduce as R
 from .tensor_ops import as_tensor_like, where  # noqa: F401  (part of the vocabulary)
@@ -115,12 +115,12 @@ def zeros(shape, dtype):
 def sum_to(x, shape):
     """Sum a Tensor down to ``shape`` (undo broadcasting), recording the graph."""
     x = _t(x)
-    if tuple(x.shape) == tuple(shape):
+    shape = tuple(shape)
+    if tuple(x.shape) == shape:
         return x
-    lead = x.ndim - len(shape)
-    dims = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1)
-    y = x.sum(dim=dims, keepdim=True) if dims else x
-    return y.reshape(tuple(shape)) if lead or tuple(y.shape) != tuple(shape) else y
+    axes = broadcast_axes(tuple(x.shape), shape)
+    y = x.sum(dim=axes, keepdim=True) if axes else x
+    return y.reshape(shape) if tuple(y.shape) != shape else y
 
 
 def take_along_axis(x, index, axis):

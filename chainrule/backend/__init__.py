@@ -24,6 +24,7 @@ __all__ = [
     "DType",
     "Generator",
     "bool_",
+    "broadcast_axes",
     "default_float",
     "default_generator",
     "float16",
@@ -154,16 +155,20 @@ def result_dtype(a: DType, a_dim: int, b: DType | None, b_dim: int, scalar=None)
     return dimmed
 
 
+def broadcast_axes(from_shape: tuple, to_shape: tuple) -> tuple:
+    """The axes of ``from_shape`` to sum over to undo broadcasting ``to_shape`` up to it."""
+    lead = len(from_shape) - len(to_shape)
+    return tuple(range(lead)) + tuple(i + lead for i, n in enumerate(to_shape)
+                                      if n == 1 and from_shape[i + lead] != 1)
+
+
 def sum_to(x, shape: tuple):
     """Sum ``x`` down to ``shape``, undoing broadcasting; the engine's one place for it."""
     if x.shape == shape:
         return x
-    lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1)
+    axes = broadcast_axes(x.shape, shape)
     y = x.sum(axis=axes, keepdims=True) if axes else x
-    if lead:
-        y = y.reshape(shape)
-    return y
+    return y.reshape(shape) if y.shape != shape else y
 
 
 def to_array(data, dtype=None):
