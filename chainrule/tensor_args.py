@@ -64,7 +64,8 @@ def promote(a, b):
         return a, b
     target = backend.result_dtype(backend.from_np_dtype(da), a._data.ndim,
                                   backend.from_np_dtype(db), b._data.ndim).np
-    return (a if da == target else a.to(target)), (b if db == target else b.to(target))
+    return (a if da == target else E.Cast.apply(a, target, True)), \
+        (b if db == target else E.Cast.apply(b, target, True))
 
 
 def binary(op, a, b):

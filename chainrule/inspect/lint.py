@@ -18,7 +18,6 @@ Each warning says what to do instead.
 from __future__ import annotations
 
 import contextlib
-import sys
 import warnings
 import weakref
 
@@ -50,16 +49,9 @@ def _warn_at_user_line(message: str) -> None:
 
 
 def _implicit(node) -> bool:
-    """Whether a float32 -> float64 change was PyTorch's type promotion, not an explicit .double()/.to():
-    promotion converts inside ``tensor_args.promote``, so look for that frame on the stack."""
-    if node.name() != "ToCopyBackward0":
-        return True
-    frame = sys._getframe(2)
-    while frame is not None:
-        if frame.f_code.co_name == "promote" and frame.f_globals.get("__name__") == "chainrule.tensor_args":
-            return True
-        frame = frame.f_back
-    return False
+    """Whether a float64 result came from PyTorch's type promotion rather than an explicit
+    .double()/.to(): promotion's casts are marked by the Cast op itself."""
+    return node.name() != "ToCopyBackward0" or getattr(node, "implicit", False)
 
 
 class _Lint:

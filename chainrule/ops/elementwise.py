@@ -98,12 +98,13 @@ class Cast(Op):
     local = ("1",)
 
     @staticmethod
-    def forward(ctx, x, dtype):
+    def forward(ctx, x, dtype, implicit=False):
+        ctx.implicit = implicit  # True for type promotion the user did not write (the lint tells)
         return x.astype(dtype)
 
     @staticmethod
     def backward(ctx, g):
-        return g, None
+        return g, None, None
 
 
 class Clone(Op):
