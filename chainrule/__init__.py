@@ -14,7 +14,9 @@ from .autograd import Function, enable_grad, inference_mode, is_grad_enabled, no
 from .backend import DType as dtype
 from .backend import Generator, float16, float32, float64, int32, int64, uint8
 from .backend import bool_ as bool
-from .creation import (
+from .serialization import load, save
+from .tensor import Size, Tensor, device
+from .tensor.creation import (
     arange,
     as_tensor,
     bernoulli,
@@ -46,9 +48,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .functions import *
-from .serialization import load, save
-from .tensor import Size, Tensor, device
+from .tensor.functions import *
 
 float = float32
 double = float64

@@ -1,7 +1,7 @@
 """The vocabulary backward formulas are written in, on raw arrays.
 
 Op backward formulas call ``ctx.xp.<name>``. On the ordinary first-order path ``ctx.xp`` is this
-module (plain NumPy, no wrapping); under ``create_graph=True`` it is ``chainrule.tensor_math``,
+module (plain NumPy, no wrapping); under ``create_graph=True`` it is ``chainrule.tensor.differentiable``,
 which offers the same names with the same NumPy signatures but records the graph. Keep the two
 in step: a name used by a backward must exist in both.
 """
@@ -36,6 +36,7 @@ from numpy import (  # noqa: F401  (re-exported vocabulary)
 )
 
 from . import sum_to  # noqa: F401
+from .special import erf  # noqa: F401
 
 
 def zeros(shape, dtype):

@@ -12,9 +12,9 @@ import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from chainrule.backend import Generator, from_np_dtype, xp
-from chainrule.creation import tensor
-from chainrule.functions import stack
 from chainrule.tensor import Tensor
+from chainrule.tensor.creation import tensor
+from chainrule.tensor.functions import stack
 
 from .dataset import IterableDataset, Subset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from ..autograd import engine
 from ..autograd import grad as autograd_grad
-from ..autograd.function import FREED_MESSAGE, AccumulateGrad, hooks
+from ..autograd.function import FREED_MESSAGE, AccumulateGrad
 from ..backend import array_math, xp
+from ..tensor import Tensor
 from .fmt import number, substitute
 from .graph import formula_of, symbols
 from .labels import name_nodes
@@ -68,7 +69,7 @@ class _StepRecorder:
         self.steps = []
 
     def node_done(self, node, grad_output, grad_inputs) -> None:
-        T = hooks.Tensor
+        T = Tensor
         sent = {}
         for _, i, nxt in tensor_edges(node):
             gi = grad_inputs[i] if i < len(grad_inputs) else None
@@ -87,7 +88,7 @@ def unit_backward(node, g=None) -> dict:
     """``{forward index: gradient}`` from running ``node``'s own backward with upstream ``g`` (default 1,
     which for a one-element output gives the exact local derivatives ∂out/∂input), summed to each
     input's shape."""
-    T = hooks.Tensor
+    T = Tensor
     if g is None:
         g = xp.ones(out_shape(node), dtype=node._out_dtype)
     if node._num_outputs > 1:
@@ -153,7 +154,7 @@ def explain(output, inputs=None, mode: str = "auto", digits: int = 4, modules=No
     namer, frame_values = name_nodes(nodes, modules, names)
     if inputs is None:
         inputs = [n.variable for n in nodes if type(n) is AccumulateGrad and n.variable is not None]
-    elif isinstance(inputs, hooks.Tensor):
+    elif isinstance(inputs, Tensor):
         inputs = [inputs]
     inputs = list(inputs)
     targets = [root_node(t, "explain") for t in inputs]

@@ -18,7 +18,8 @@ import os
 import sys
 import weakref
 
-from ..autograd.function import AccumulateGrad, hooks
+from ..autograd.function import AccumulateGrad
+from ..tensor import Tensor
 
 
 class TensorMap:
@@ -51,7 +52,7 @@ def label(tensor, name: str):
     >>> cr.inspect.labels.name_of_tensor(w)
     'w'
     """
-    if not isinstance(tensor, hooks.Tensor):
+    if not isinstance(tensor, Tensor):
         raise TypeError(f"label: expected a Tensor to label {name!r}, got {type(tensor).__name__}")
     if not isinstance(name, str) or not name:
         raise TypeError(f"label: the name must be a non-empty string, got {name!r}")
@@ -90,7 +91,7 @@ def frame_tensors(frame) -> tuple[dict, dict]:
     tensors: dict = {}
     if frame is None:
         return names, tensors
-    T = hooks.Tensor
+    T = Tensor
     for scope in (frame.f_locals, frame.f_globals):
         for name, value in list(scope.items()):
             if not isinstance(value, T) or name.startswith("_"):

@@ -23,7 +23,8 @@ import weakref
 
 from ..autograd import engine
 from ..autograd.anomaly import user_stack
-from ..autograd.function import add_forward_observer, hooks, remove_forward_observer
+from ..autograd.function import add_forward_observer, remove_forward_observer
+from ..tensor import Tensor
 from .labels import TensorMap
 
 
@@ -69,7 +70,7 @@ class _Lint:
 
     # --- forward --------------------------------------------------------------------------------
     def node_created(self, node, args, result) -> None:
-        T = hooks.Tensor
+        T = Tensor
         tensors = [a for a in args if isinstance(a, T)]
         out = result[0] if isinstance(result, tuple) else result
         kinds = {a._data.dtype.name for a in tensors if a._data.dtype.kind == "f"}
@@ -118,7 +119,7 @@ class _Lint:
     # --- backward -------------------------------------------------------------------------------
     def node_done(self, node, grad_output, grad_inputs) -> None:
         # A scalar op receiving gradient 1 is almost always the loss a backward pass started from.
-        g = grad_output._data if isinstance(grad_output, hooks.Tensor) else grad_output
+        g = grad_output._data if isinstance(grad_output, Tensor) else grad_output
         if getattr(g, "size", 0) == 1 and float(g.reshape(())) == 1.0:
             self.finished_roots.add(node)
 

@@ -19,8 +19,9 @@ import contextlib
 import weakref
 
 from ..autograd import engine
-from ..autograd.function import AccumulateGrad, add_forward_observer, hooks, remove_forward_observer
+from ..autograd.function import AccumulateGrad, add_forward_observer, remove_forward_observer
 from ..backend import array_math
+from ..tensor import Tensor
 from .walk import out_shape, tensor_edges
 
 values: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()      # node -> output array copy
@@ -31,7 +32,7 @@ module_of: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # node -> (
 
 
 def _copy(a, max_numel):
-    a = a._data if isinstance(a, hooks.Tensor) else a
+    a = a._data if isinstance(a, Tensor) else a
     if a is None or getattr(a, "size", max_numel + 1) > max_numel:
         return None
     return a.copy()
@@ -48,7 +49,7 @@ class _Recorder:
         v = _copy(first, self.max_numel)
         if v is not None:
             values[node] = v
-        T = hooks.Tensor
+        T = Tensor
         arguments[node] = tuple(weakref.ref(a) if isinstance(a, T) else
                                 (lambda v=a: v) if isinstance(a, (int, float)) else None for a in args)
         if self.module_stack:
@@ -67,7 +68,7 @@ class _Recorder:
             gi = grad_inputs[i] if i < len(grad_inputs) else None
             if nxt is None or gi is None:
                 continue
-            gi = gi._data if isinstance(gi, hooks.Tensor) else gi
+            gi = gi._data if isinstance(gi, Tensor) else gi
             gi = array_math.sum_to(gi, out_shape(nxt))
             gi = _copy(gi, self.max_numel)
             if gi is not None:

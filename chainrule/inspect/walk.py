@@ -8,12 +8,13 @@ same graph the same way every time.
 
 from __future__ import annotations
 
-from ..autograd.function import _NOT_TENSOR, AccumulateGrad, hooks
+from ..autograd.function import _NOT_TENSOR, AccumulateGrad
+from ..tensor import Tensor
 
 
 def root_node(t, who: str = "inspect"):
     """The node a tensor's gradient enters the graph through."""
-    if not isinstance(t, hooks.Tensor):
+    if not isinstance(t, Tensor):
         raise TypeError(f"{who}: expected a Tensor, got {type(t).__name__}")
     if t.grad_fn is not None:
         return t.grad_fn

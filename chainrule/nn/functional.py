@@ -2,22 +2,22 @@
 
 Most functions are short compositions of core ops, so autograd differentiates them for free (and
 twice, under ``create_graph``). A few are ops of their own, each for a stated reason: ``Linear``
-(one node instead of transpose + matmul + add on the training hot path), ``Erf``/``Gelu`` (the core
-has no erf) and ``Embedding`` (``padding_idx`` must receive no gradient). Losses, and the
-``LogSigmoid`` op they need, live in ``loss.py`` and are re-exported here.
+(one node instead of transpose + matmul + add on the training hot path), ``Gelu`` and ``Embedding``;
+they live with the other ops in ``chainrule/ops/nn.py``. Losses live in ``loss.py`` and are
+re-exported here.
 """
 
 from __future__ import annotations
 
 import math
 
-from ..autograd.function import Op
-from ..backend import array_math, default_generator, xp
-from ..functions import pad  # noqa: F401  (F.pad is torch.nn.functional.pad)
+from ..backend import default_generator, xp
+from ..ops.nn import Embedding, Gelu, Linear, LogSigmoid
+from ..ops.unary import Erf
 from ..tensor import Tensor
+from ..tensor.functions import pad  # noqa: F401  (F.pad is torch.nn.functional.pad)
 from .functional_conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d  # noqa: F401
 from .loss import (  # noqa: F401  (losses live next to their modules; F exposes them too)
-    LogSigmoid,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -28,162 +28,6 @@ from .loss import (  # noqa: F401  (losses live next to their modules; F exposes
     nll_loss,
     smooth_l1_loss,
 )
-
-# --- erf: W. J. Cody, "Rational Chebyshev approximations for the error function" (1969) ------------
-# Three rational approximations (|x| ≤ 0.46875: erf; ≤ 4: erfc·e^{x²}; > 4: asymptotic erfc),
-# accurate to about 1e-16 relative in float64 — the algorithm behind SPECFUN's CALERF.
-_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02, 3.20937758913846947e03,
-      1.85777706184603153e-1)
-_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03, 2.84423683343917062e03)
-_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01, 2.98635138197400131e02,
-      8.81952221241769090e02, 1.71204761263407058e03, 2.05107837782607147e03, 1.23033935479799725e03,
-      2.15311535474403846e-8)
-_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02, 1.62138957456669019e03,
-      3.29079923573345963e03, 4.36261909014324716e03, 3.43936767414372164e03, 1.23033935480374942e03)
-_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1, 1.60837851487422766e-2,
-      6.58749161529837803e-4, 1.63153871373020978e-2)
-_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1, 6.05183413124413191e-2,
-      2.33520497626869185e-3)
-_SQRPI = 5.6418958354775628695e-1      # 1/√π
-_XBIG = 26.543                         # erfc(x) underflows to 0 beyond this
-
-
-def _erfc_scaled_tail(y, r):
-    """erfc(y) = exp(-y²)·r, with y² split as ysq² + del so exp(-y²) keeps full precision."""
-    ysq = xp.trunc(y * 16.0) / 16.0
-    delta = (y - ysq) * (y + ysq)
-    return xp.exp(-ysq * ysq) * xp.exp(-delta) * r
-
-
-def _erf_array(x):
-    """erf of an array, computed in float64 and returned in x's dtype."""
-    x64 = x.astype(xp.float64, copy=False)
-    y = xp.abs(x64)
-    out = xp.full_like(y, xp.nan)           # NaN stays NaN: no branch claims it
-    small = y <= 0.46875
-    mid = (y > 0.46875) & (y <= 4.0)
-    big = y > 4.0
-    if small.any():
-        ys = y[small]
-        z = ys * ys
-        num, den = _A[4] * z, z
-        for i in range(3):
-            num, den = (num + _A[i]) * z, (den + _B[i]) * z
-        out[small] = ys * (num + _A[3]) / (den + _B[3])
-    if mid.any():
-        ym = y[mid]
-        num, den = _C[8] * ym, ym
-        for i in range(7):
-            num, den = (num + _C[i]) * ym, (den + _D[i]) * ym
-        out[mid] = 1.0 - _erfc_scaled_tail(ym, (num + _C[7]) / (den + _D[7]))
-    if big.any():
-        yb = xp.minimum(y[big], _XBIG)       # beyond XBIG erfc is 0 (and the formula would give NaN at inf)
-        z = 1.0 / (yb * yb)
-        num, den = _P[5] * z, z
-        for i in range(4):
-            num, den = (num + _P[i]) * z, (den + _Q[i]) * z
-        r = (_SQRPI - z * (num + _P[4]) / (den + _Q[4])) / yb
-        out[big] = xp.where(yb < _XBIG, 1.0 - _erfc_scaled_tail(yb, r), 1.0)
-    return xp.copysign(out, x64).astype(x.dtype, copy=False)
-
-
-def _erf(xp_, v):
-    """erf in the backward's namespace: the array function, or the op itself under create_graph."""
-    return _erf_array(v) if xp_ is array_math else Erf.apply(v)
-
-
-class Erf(Op):
-    """z = erf(x) = 2/√π ∫₀ˣ e^(-t²) dt;  ∂z/∂x = 2/√π · e^(-x²)"""
-
-    backward_name = "ErfBackward0"
-    formula = "z = erf(x)"
-    local = ("2/√π·exp(-x²)",)
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _erf_array(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return (g * (2.0 * _SQRPI) * ctx.xp.exp(-(x * x)),)
-
-
-class Gelu(Op):
-    """z = x·Φ(x) with Φ(x) = ½(1 + erf(x/√2));  ∂z/∂x = Φ(x) + x·φ(x), φ(x) = e^(-x²/2)/√(2π)"""
-
-    backward_name = "GeluBackward0"
-    formula = "z = x·Φ(x)"
-    local = ("Φ(x) + x·φ(x)",)
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * (0.5 * (1.0 + _erf_array(x * math.sqrt(0.5))))
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        xp_ = ctx.xp
-        cdf = 0.5 * (1.0 + _erf(xp_, x * math.sqrt(0.5)))
-        pdf = xp_.exp(-0.5 * (x * x)) * (1.0 / math.sqrt(2.0 * math.pi))
-        return (g * (cdf + x * pdf),)
-
-
-class Linear(Op):
-    """z = x·Wᵀ + b;  ∂L/∂x = g·W, ∂L/∂W = gᵀ·x (summed over batch dims), ∂L/∂b = Σ_batch g"""
-
-    formula = "z = x @ W.T + b"
-    local = ("g·W", "gᵀ·x", "Σ g")
-
-    @staticmethod
-    def forward(ctx, x, w, b):
-        ctx.backward_name = "AddmmBackward0" if b is not None else "MmBackward0"
-        z = x @ w.T              # the transposed view costs nothing: BLAS reads it transposed
-        if b is not None:
-            z += b               # in place: z is a fresh buffer that only we hold
-        ctx.save_for_backward(x, w)
-        return z
-
-    @staticmethod
-    def backward(ctx, g):
-        x, w = ctx.saved_tensors
-        xp_ = ctx.xp
-        gx = xp_.matmul(g, w) if ctx.needs(0) else None
-        gw = None
-        if ctx.needs(1):
-            if x.ndim == 1:
-                gw = xp_.expand_dims(g, -1) * x
-            else:
-                g2 = g if g.ndim == 2 else xp_.reshape(g, (-1, g.shape[-1]))
-                x2 = x if x.ndim == 2 else xp_.reshape(x, (-1, x.shape[-1]))
-                gw = xp_.matmul(xp_.swapaxes(g2, 0, 1), x2)
-        gb = g if ctx.needs(2) else None   # the engine sums the batch dims down to b's shape
-        return gx, gw, gb
-
-
-class Embedding(Op):
-    """z = W[idx] (a row lookup);  ∂L/∂W = rows of g added back at idx (row padding_idx gets none)"""
-
-    backward_name = "EmbeddingBackward0"
-    formula = "z = W[idx]"
-    local = ("1 at the looked-up rows",)
-
-    @staticmethod
-    def forward(ctx, w, idx, padding_idx):
-        ctx.shape, ctx.idx, ctx.padding_idx = w.shape, idx, padding_idx
-        return xp.take(w, idx, axis=0)
-
-    @staticmethod
-    def backward(ctx, g):
-        xp_ = ctx.xp
-        gw = xp_.index_add(ctx.shape, (ctx.idx,), g)
-        if ctx.padding_idx is not None:
-            pad_row = xp.zeros((ctx.shape[0],) + (1,) * (len(ctx.shape) - 1), bool)
-            pad_row[ctx.padding_idx] = True
-            gw = xp_.where(pad_row, 0, gw)
-        return gw, None, None
 
 
 # --- layers ------------------------------------------------------------------------------------

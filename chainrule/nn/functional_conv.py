@@ -6,10 +6,10 @@ turn ints into per-axis tuples and call the ops in ``chainrule.ops.conv``, which
 
 from __future__ import annotations
 
-from ..autograd.function import hooks
 from ..backend import xp
 from ..ops import conv as C
 from ..ops import pool as P
+from ..tensor import Tensor
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "max_pool2d"]
 
@@ -32,7 +32,7 @@ def _check_positive(values: tuple, name: str, fn: str, minimum: int = 1) -> None
 
 
 def _conv(fn: str, nd: int, input, weight, bias, stride, padding, dilation, groups):
-    T = hooks.Tensor
+    T = Tensor
     if not isinstance(input, T) or not isinstance(weight, T):
         raise TypeError(f"{fn}: input and weight must be Tensors, got {type(input).__name__} and "
                         f"{type(weight).__name__}")
@@ -124,7 +124,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def _pool_args(fn: str, input, kernel_size, stride, padding, dilation, ceil_mode):
     """Validate a pooling call; return (batched input, unbatched?, kernel, Geometry, OH, OW)."""
-    if not isinstance(input, hooks.Tensor):
+    if not isinstance(input, Tensor):
         raise TypeError(f"{fn}: input must be a Tensor, got {type(input).__name__}")
     if input.ndim not in (3, 4):
         raise RuntimeError(f"{fn}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
@@ -187,7 +187,7 @@ def _flat_indices(out, x, k, geom):
     ki, kj = arg // k[1], arg % k[1]
     rows = xp.arange(oh)[:, None] * geom.stride[0] - geom.padding[0] + ki * geom.dilation[0]
     cols = xp.arange(ow)[None, :] * geom.stride[1] - geom.padding[2] + kj * geom.dilation[1]
-    return hooks.Tensor._make((rows * x.shape[3] + cols).astype(xp.int64))
+    return Tensor._make((rows * x.shape[3] + cols).astype(xp.int64))
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -231,7 +231,7 @@ def adaptive_avg_pool2d(input, output_size):
     >>> adaptive_avg_pool2d(cr.ones(2, 3, 7, 5), (2, 3)).shape
     chainrule.Size([2, 3, 2, 3])
     """
-    if not isinstance(input, hooks.Tensor) or input.ndim not in (3, 4):
+    if not isinstance(input, Tensor) or input.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_avg_pool2d: expected a 3-D or 4-D Tensor input, got "
                            f"{tuple(getattr(input, 'shape', ())) or type(input).__name__}")
     size = (output_size, output_size) if isinstance(output_size, int) or output_size is None else tuple(output_size)

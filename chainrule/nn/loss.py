@@ -1,20 +1,20 @@
 """Loss functions, in both forms: ``F.cross_entropy(...)`` and ``nn.CrossEntropyLoss()(...)``.
 
 Each functional form computes the per-element loss and hands it to ``_reduce``; the formulas,
-including the weighted-mean normalisation and label smoothing, follow PyTorch's exactly. Two ops
-exist because the composite would be wrong at the edges: ``LogSigmoid`` (the gradient at exactly 0)
-and ``BinaryCrossEntropy`` (log(0) clamped to -100 must still give a finite gradient).
+including the weighted-mean normalisation and label smoothing, follow PyTorch's exactly. Two are ops
+of their own (``chainrule/ops/nn.py``) because the composite would be wrong at the edges:
+``LogSigmoid`` (the gradient at exactly 0) and ``BinaryCrossEntropy`` (log(0) clamped to -100 must
+still give a finite gradient).
 """
 
 from __future__ import annotations
 
-from ..autograd.function import Op
 from ..backend import xp
+from ..ops.nn import BinaryCrossEntropy, LogSigmoid
 from ..tensor import Tensor
 from .module import Module
 
 _REDUCTIONS = ("none", "mean", "sum")
-_BCE_EPS = float(xp.float32(1e-12))   # PyTorch's BCE backward clamps x(1-x) at the float32 value of 1e-12
 
 
 def _reduce(loss: Tensor, reduction: str, fn: str) -> Tensor:
@@ -34,58 +34,6 @@ def _legacy_reduction(size_average, reduce, reduction: str) -> str:
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     return "none" if not reduce else ("mean" if size_average else "sum")
-
-
-class LogSigmoid(Op):
-    """z = log σ(x) = min(x, 0) - log(1 + e^(-|x|)) (never overflows);  ∂z/∂x = σ(-x)"""
-
-    backward_name = "LogSigmoidBackward0"
-    formula = "z = log(sigmoid(x))"
-    local = ("σ(-x)",)
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        xp_ = ctx.xp
-        e = xp_.exp(-xp_.abs(x))               # in (0, 1]: σ(-x) from it without overflow on either side
-        return (g * xp_.where(x >= 0, e / (1 + e), 1 / (1 + e)),)
-
-
-class BinaryCrossEntropy(Op):
-    """z = -(t·max(log x, -100) + (1-t)·max(log(1-x), -100));  ∂z/∂x = (x - t) / max(x(1-x), 1e-12),
-    ∂z/∂t = log(1-x) - log x"""
-
-    backward_name = "BinaryCrossEntropyBackward0"
-    formula = "z = -(t·log x + (1-t)·log(1-x))"
-    local = ("(x - t) / (x(1-x))", "log(1-x) - log x")
-
-    @staticmethod
-    def forward(ctx, x, t):
-        if x.size and (x.min() < 0 or x.max() > 1):
-            raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 and 1 "
-                               f"(got min {x.min():.4g}, max {x.max():.4g}); use binary_cross_entropy_with_logits "
-                               f"for raw scores")
-        ctx.save_for_backward(x, t)
-        with xp.errstate(divide="ignore"):   # log(0) = -inf is expected; the clamp makes it -100
-            log_x = xp.maximum(xp.log(x), -100.0)
-            log_1mx = xp.maximum(xp.log1p(-x), -100.0)
-        return -(t * log_x + (1 - t) * log_1mx)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, t = ctx.saved_tensors
-        xp_ = ctx.xp
-        gx = g * (x - t) / xp_.maximum(x * (1 - x), _BCE_EPS) if ctx.needs(0) else None
-        gt = None
-        if ctx.needs(1):
-            with xp.errstate(divide="ignore"):   # -logit(x), unclamped as PyTorch's (±inf at x = 0 or 1)
-                gt = g * (xp_.log(1 - x) - xp_.log(x))
-        return gx, gt
 
 
 # --- functional forms -------------------------------------------------------------------------

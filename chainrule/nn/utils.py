@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 from ..autograd.grad_mode import no_grad
 from ..backend import xp
-from ..functions import cat
 from ..tensor import Tensor
+from ..tensor.functions import cat
 
 
 def _as_list(parameters) -> list:

@@ -11,19 +11,18 @@ already in (N, O, OH, OW) order. Conv is bilinear in (x, w), so its gradients ar
 Each of the three is an Op whose backward calls the other two, so any order of derivative works.
 Pooling (``chainrule.ops.pool``) reuses the geometry helpers and the work-array pool below.
 
-Speed comes from memory, not arithmetic: the big work arrays are taken from a small pool and
+Speed comes from memory, not arithmetic: the big work arrays come from ``backend.scratch`` and are
 reused once nothing else holds them (fresh multi-MB arrays cost page faults on every step), and
 the forward's ``cols`` is kept for the weight gradient instead of being built a second time.
 """
 
 from __future__ import annotations
 
-import sys
-import threading
 from typing import NamedTuple
 
 from ..autograd.function import Op
 from ..backend import array_math, xp
+from ..backend.scratch import scratch
 
 _strided = xp.lib.stride_tricks.as_strided
 KEEP_COLS_BYTES = 64 * 2 ** 20  # keep forward's im2col matrix for backward up to this size
@@ -36,42 +35,6 @@ class Geometry(NamedTuple):
     padding: tuple
     dilation: tuple
     groups: int = 1
-
-
-# --- the work-array pool ---------------------------------------------------------------------
-_pool: dict = {}
-_pool_lock = threading.Lock()     # two threads must not both see one array as free
-
-
-def _refs(arrays) -> int:
-    for a in arrays:              # the same pattern as in scratch(): list + loop variable + argument
-        return sys.getrefcount(a)
-
-
-_FREE_REFS = _refs([xp.empty(1)])  # references of an array only the pool holds (measured, not assumed)
-
-
-def scratch(tag: str, shape: tuple, dtype, fill: float | None = None):
-    """A work array of ``shape`` that nothing outside this module can see.
-
-    An array is handed out again only when its reference count shows that the pool is its sole
-    owner (no tensor, saved ctx or view holds it), so reuse can never alias live data. A *new*
-    array starts filled with ``fill`` (if given); a reused one keeps what its last user left.
-    """
-    key = (tag, shape, xp.dtype(dtype).str)
-    with _pool_lock:
-        arrays = _pool.get(key)
-        if arrays is None:
-            if len(_pool) > 32:       # forget the oldest shapes when a model changes sizes
-                _pool.pop(next(iter(_pool)))
-            arrays = _pool[key] = []
-        for a in arrays:
-            if sys.getrefcount(a) == _FREE_REFS:
-                return a
-        a = xp.empty(shape, dtype) if fill is None else xp.full(shape, fill, dtype)
-        if len(arrays) < 4:
-            arrays.append(a)
-        return a
 
 
 def _call(op, xp_, *args):

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from ..autograd.function import Op
 from ..backend import array_math, xp
-from .conv import _call, _offset, _pad, scratch
+from ..backend.scratch import scratch
+from .conv import _call, _offset, _pad
 
 
 def _offsets(k: tuple):

@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from ..autograd.function import Op
 from ..backend import array_math, xp
+from ..backend.special import erf
 from .elementwise import _array
 
 
@@ -320,3 +321,21 @@ class Clamp(Op):
         if ctx.hi is not None:
             keep = (x <= ctx.hi) if ctx.lo is None else (keep & (x <= ctx.hi))
         return ctx.xp.where(keep, g, 0), None, None
+
+
+class Erf(Op):
+    """z = erf(x) = 2/√π ∫₀ˣ e^(-t²) dt;  ∂z/∂x = 2/√π · e^(-x²)"""
+
+    backward_name = "ErfBackward0"
+    formula = "z = erf(x)"
+    local = ("2/√π·exp(-x²)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return erf(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g * (2.0 / math.sqrt(math.pi)) * ctx.xp.exp(-(x * x)),)

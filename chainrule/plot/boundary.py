@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 
 from ..autograd.grad_mode import no_grad
 from ..backend import float32, xp
-from ..creation import tensor
+from ..tensor.creation import tensor
 from .fields import _save
 
 

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from ..autograd import grad as autograd_grad
 from ..backend import float64, xp
-from ..creation import tensor
+from ..tensor.creation import tensor
 
 
 def _grid(xlim, ylim, n):

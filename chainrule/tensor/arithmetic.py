@@ -5,12 +5,12 @@ One line per op where possible: each method normalises PyTorch-style arguments a
 
 from __future__ import annotations
 
-from .autograd.function import hooks
-from .backend import xp
-from .ops import arithmetic as A
-from .ops import elementwise as E
-from .ops import unary as U
-from .tensor_args import (
+from ..backend import xp
+from ..ops import arithmetic as A
+from ..ops import elementwise as E
+from ..ops import unary as U
+from . import core
+from .args import (
     _Add,
     _floatify,
     _Mul,
@@ -62,8 +62,8 @@ class MathMethods:
     __rmul__ = __mul__
 
     def __truediv__(self, other):
-        if self._data.dtype.kind != "f" and (not isinstance(other, (hooks.Tensor, float))
-                                              or (isinstance(other, hooks.Tensor)
+        if self._data.dtype.kind != "f" and (not isinstance(other, (core.Tensor, float))
+                                              or (isinstance(other, core.Tensor)
                                                   and other._data.dtype.kind != "f")):
             return binary(A.Div, _floatify(self), other)
         return binary(A.Div, self, other)
@@ -296,12 +296,12 @@ class MathMethods:
     def clamp(self, min=None, max=None):
         if min is None and max is None:
             raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-        if isinstance(min, hooks.Tensor) or isinstance(max, hooks.Tensor):
+        if isinstance(min, core.Tensor) or isinstance(max, core.Tensor):
             out = self
             if min is not None:
-                out = out.maximum(min if isinstance(min, hooks.Tensor) else hooks.Tensor._make(xp.asarray(min, self._data.dtype)))
+                out = out.maximum(min if isinstance(min, core.Tensor) else core.Tensor._make(xp.asarray(min, self._data.dtype)))
             if max is not None:
-                out = out.minimum(max if isinstance(max, hooks.Tensor) else hooks.Tensor._make(xp.asarray(max, self._data.dtype)))
+                out = out.minimum(max if isinstance(max, core.Tensor) else core.Tensor._make(xp.asarray(max, self._data.dtype)))
             return out
         return U.Clamp.apply(self, min, max)
 

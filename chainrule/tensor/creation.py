@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from . import backend
-from .backend import Generator, default_generator, xp
-from .tensor import Tensor
-from .tensor_ops import shape_arg
+from .. import backend
+from ..backend import Generator, default_generator, xp
+from .args import shape_arg
+from .core import Tensor
 
 
 def _finish(array, requires_grad: bool) -> Tensor:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 
-from . import backend
-from .autograd.function import hooks
-from .backend import xp
-from .ops import linalg as L
-from .ops import reduce as R
-from .tensor_args import (
+from .. import backend
+from ..backend import xp
+from ..ops import linalg as L
+from ..ops import reduce as R
+from . import core
+from .args import (
     _correction,
     _floatify,
     _no_grad_result,
@@ -60,7 +60,7 @@ class ReduceMethods:
         if dim is None:
             cls = R.Amax if largest else R.Amin
             return cls.apply(self, None, False, "MaxBackward1" if largest else "MinBackward1")
-        if isinstance(dim, hooks.Tensor):
+        if isinstance(dim, core.Tensor):
             return self.maximum(dim) if largest else self.minimum(dim)
         d = normalize_dim(dim, self.ndim, name)
         if self.ndim == 0:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from .backend import xp
+from ..backend import xp
 
 PRECISION, LINEWIDTH, THRESHOLD, EDGEITEMS = 4, 80, 1000, 3
 _DEFAULT_DTYPES = ("float32", "int64", "bool")

@@ -7,15 +7,16 @@ can be differentiated again (grad of grad, Hessian-vector products).
 
 from __future__ import annotations
 
-from .autograd.function import hooks
-from .backend import broadcast_axes, xp
-from .ops import indexing as I
-from .ops import reduce as R
-from .tensor_ops import as_tensor_like, where  # noqa: F401  (part of the vocabulary)
+from ..backend import broadcast_axes, xp
+from ..ops import indexing as I
+from ..ops import reduce as R
+from ..ops import unary as U
+from . import core
+from .args import as_tensor_like, where  # noqa: F401  (part of the vocabulary)
 
 
 def _t(x):
-    return x if isinstance(x, hooks.Tensor) else as_tensor_like(x, None)
+    return x if isinstance(x, core.Tensor) else as_tensor_like(x, None)
 
 
 def _axes(axis, ndim):
@@ -38,6 +39,10 @@ def exp(x):
 
 def log(x):
     return _t(x).log()
+
+
+def erf(x):
+    return U.Erf.apply(_t(x))
 
 
 def sin(x):
@@ -101,15 +106,15 @@ def prod(x, axis=None, keepdims=False):
 
 
 def zeros_like(x):
-    return hooks.Tensor._make(_t(x)._data * 0)
+    return core.Tensor._make(_t(x)._data * 0)
 
 
 def ones_like(x):
-    return hooks.Tensor._make(_t(x)._data * 0 + 1)
+    return core.Tensor._make(_t(x)._data * 0 + 1)
 
 
 def zeros(shape, dtype):
-    return hooks.Tensor._make(xp.zeros(shape, dtype))
+    return core.Tensor._make(xp.zeros(shape, dtype))
 
 
 def sum_to(x, shape):
@@ -124,7 +129,7 @@ def sum_to(x, shape):
 
 
 def take_along_axis(x, index, axis):
-    idx = index._data if isinstance(index, hooks.Tensor) else index
+    idx = index._data if isinstance(index, core.Tensor) else index
     return I.Gather.apply(_t(x), axis % _t(x).ndim, idx)
 
 
@@ -133,7 +138,7 @@ def index_add(shape, index, values):
 
 
 def scatter_add(shape, axis, index, values):
-    idx = index._data if isinstance(index, hooks.Tensor) else index
+    idx = index._data if isinstance(index, core.Tensor) else index
     return I.ScatterAdd.apply(_t(values), tuple(shape), axis, idx)
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import numbers
 
-from . import backend
-from .autograd.function import hooks, notify_inplace
-from .autograd.grad_mode import state
-from .backend import xp
-from .ops import arithmetic as A
-from .ops import elementwise as E
+from .. import backend
+from ..autograd.function import notify_inplace
+from ..autograd.grad_mode import state
+from ..backend import xp
+from ..ops import arithmetic as A
+from ..ops import elementwise as E
+from . import core
 
 _ndarray = xp.ndarray
 _Scalar = (int, float, bool)
@@ -50,7 +51,7 @@ def shape_arg(shape) -> tuple:
 
 def as_tensor_like(value, like):
     """Turn a NumPy array / list operand into a Tensor; Python scalars are left to the ops."""
-    T = hooks.Tensor
+    T = core.Tensor
     if isinstance(value, T):
         return value
     a = backend.to_array(value)
@@ -70,7 +71,7 @@ def promote(a, b):
 
 def binary(op, a, b):
     """Apply a binary op with PyTorch's promotion of ``a`` (a Tensor) and ``b`` (Tensor or scalar)."""
-    T = hooks.Tensor
+    T = core.Tensor
     if isinstance(b, T):
         if a._data.dtype is not b._data.dtype:
             a, b = promote(a, b)
@@ -95,16 +96,16 @@ def _floatify(a):
 
 
 def _no_grad_result(array):
-    return hooks.Tensor._make(array)
+    return core.Tensor._make(array)
 
 
 def _raw(x):
-    return x._data if isinstance(x, hooks.Tensor) else x
+    return x._data if isinstance(x, core.Tensor) else x
 
 
 def where(condition, input, other):
     """``input`` where ``condition`` holds, else ``other`` (either may be a Python scalar)."""
-    T = hooks.Tensor
+    T = core.Tensor
     cond = _raw(condition)
     if cond.dtype != bool:
         raise RuntimeError(f"where: expected condition to be a boolean tensor, got {cond.dtype}")
@@ -131,7 +132,7 @@ def _correction(unbiased, correction) -> int:
 
 def _normalize_index(index) -> tuple:
     """Turn any index into a tuple NumPy understands, with Tensors replaced by their arrays."""
-    T = hooks.Tensor
+    T = core.Tensor
     if not isinstance(index, tuple):
         index = (index,)
     out = []

@@ -11,12 +11,17 @@ import math
 import warnings
 import weakref
 
-from . import autograd, backend
-from .autograd.function import AccumulateGrad, hooks
-from .backend import DType, xp
-from .ops import elementwise as E
-from .tensor_format import format_tensor
-from .tensor_ops import TensorOps, normalize_dim
+from .. import autograd, backend
+from ..autograd.function import AccumulateGrad, hooks
+from ..backend import DType, xp
+from ..ops import elementwise as E
+from .args import normalize_dim
+from .arithmetic import MathMethods
+from .format import format_tensor
+from .indexing import IndexingMethods
+from .inplace import InplaceMethods
+from .reduce import ReduceMethods
+from .shape import ShapeMethods
 
 _ndarray = xp.ndarray
 _new = object.__new__
@@ -56,7 +61,7 @@ class device:
 _CPU = device()
 
 
-class Tensor(TensorOps):
+class Tensor(MathMethods, ReduceMethods, ShapeMethods, IndexingMethods, InplaceMethods):
     """A multi-dimensional array that can record the operations applied to it.
 
     >>> import chainrule as cr
@@ -420,8 +425,9 @@ class _HookHandle:
             self._list.remove(self._hook)
 
 
+# autograd sits below this layer: it learns the Tensor class and the differentiable namespace here, once.
 hooks.Tensor = Tensor
 
-from . import tensor_math
+from . import differentiable
 
-hooks.tensor_math = tensor_math
+hooks.tensor_math = differentiable

@@ -1,0 +1,22 @@
+"""The Tensor layer: the ``Tensor`` class, split by concern into mixins, and the functions that make and
+combine tensors.
+
+- ``core``         the Tensor class itself: data, ``requires_grad``, ``grad``, ``grad_fn``, ``backward``
+- ``args``         PyTorch's argument conventions: dims, shapes, indices, scalar and dtype promotion
+- ``arithmetic``   operators, comparisons and elementwise math (a mixin)
+- ``reduce``       sums, means, norms, matmul and other reductions (a mixin)
+- ``shape``        reshape, view, permute, expand, split … (a mixin)
+- ``indexing``     ``t[i]``, ``t[i] = v``, gather, scatter, masked_fill (a mixin)
+- ``inplace``      ``add_``, ``mul_``, ``zero_``, ``copy_`` … (a mixin)
+- ``format``       printing, as PyTorch prints
+- ``creation``     ``tensor``, ``zeros``, ``randn`` … and the random-number functions
+- ``functions``    the ``chainrule.<op>(t, ...)`` namespace (``cat``, ``stack``, ``tanh`` …)
+- ``differentiable`` the namespace backward formulas use under ``create_graph=True``
+
+``chainrule.tensor`` as an attribute is the ``tensor(...)`` creation function, as in PyTorch; this package is
+imported by its full path (``from chainrule.tensor import Tensor``).
+"""
+
+from .core import Size, Tensor, device
+
+__all__ = ["Size", "Tensor", "device"]
