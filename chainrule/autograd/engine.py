@@ -99,98 +99,113 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
     is returned in those slots (``autograd.grad``). With ``accumulate`` leaves' ``.grad`` are
     updated (``Tensor.backward``).
     """
-    T = hooks.Tensor
     deps = _count_dependencies([node for node, _ in roots])
     needed = _nodes_leading_to(capture, deps) if capture is not None else None
     results = [None] * sum(len(v) for v in capture.values()) if capture is not None else None
-
     buffers = {}
     for (node, nr), g in zip(roots, grads):
         _add_to_buffer(buffers, node, nr, g)
     ready = [(-n._seq, n) for n in buffers if deps[n] == 0]
     heapq.heapify(ready)
     namespace = hooks.tensor_math if create_graph else array_math
-    first_order = not create_graph
-    sum_to = namespace.sum_to
-    heappush, heappop = heapq.heappush, heapq.heappop
     watching = observers[:] if observers else None
 
     prev_mode = state.enabled
     state.enabled = create_graph
     try:
         while ready:
-            node = heappop(ready)[1]
-            g = buffers.pop(node)
-            if node._tensor_hooks:
-                g = _run_tensor_hooks(node, g, create_graph)
-            if node._retained is not None:
-                t = node._retained()
-                if t is not None:
-                    t._grad = g if create_graph else T._make(g.copy())
-            if capture is not None and node in capture:
-                for slot, nr in capture[node]:
-                    results[slot] = g[nr] if node._num_outputs > 1 else g
+            node = heapq.heappop(ready)[1]
+            g = _arrived(node, buffers.pop(node), create_graph, capture, results)
             if needed is not None and node not in needed:
                 continue
             if type(node) is AccumulateGrad:
                 if accumulate:
                     _accumulate(node, g, create_graph, watching)
                 continue
-
-            if first_order and node._raw and node._num_outputs == 1:
-                grad_inputs = node.backward(node, g)   # the common case, without the general wrapper
-                if type(grad_inputs) is not tuple:
-                    grad_inputs = (grad_inputs,)
-            else:
-                grad_inputs = _call_backward(node, g, namespace)
+            grad_inputs = run_node(node, g, namespace)
             if watching:
                 for obs in watching:
                     obs.node_done(node, g, grad_inputs)
             if not retain_graph and node._saved is not None:
                 node._saved = _FREED            # release saved arrays; a 2nd backward raises
                 node._saved_versions = ()
-
-            nrs = node._edge_outputs
-            n_grads = len(grad_inputs)
-            for i, nxt in enumerate(node._edges):
-                if nxt is None or nxt is _NOT_TENSOR:
-                    continue
-                gi = grad_inputs[i] if i < n_grads else None
-                if gi is not None:
-                    if nxt._num_outputs == 1:
-                        shape, dtype = nxt._out_shape, nxt._out_dtype
-                        if gi.shape != shape and shape is not None:
-                            gi = sum_to(gi, shape)
-                        if first_order:
-                            if gi.dtype != dtype and dtype is not None:
-                                gi = gi.astype(dtype)
-                        elif gi._data.dtype != dtype and dtype is not None:
-                            gi = gi.to(dtype)
-                        old = buffers.get(nxt)
-                        buffers[nxt] = gi if old is None else old + gi
-                    else:
-                        nr = nrs[i]
-                        shape, dtype = nxt._out_shape[nr], nxt._out_dtype[nr]
-                        if gi.shape != shape:
-                            gi = sum_to(gi, shape)
-                        if first_order:
-                            if gi.dtype != dtype:
-                                gi = gi.astype(dtype)
-                        elif gi._data.dtype != dtype:
-                            gi = gi.to(dtype)
-                        _add_to_buffer(buffers, nxt, nr, gi)
-                left = deps[nxt] - 1
-                deps[nxt] = left
-                if left == 0 and nxt in buffers:
-                    heappush(ready, (-nxt._seq, nxt))
-            grad_inputs = gi = g = None  # let .grad steal fresh arrays (see _owned)
+            _send(node, grad_inputs, buffers, deps, ready)
+            grad_inputs = g = None  # let .grad steal fresh arrays (see _owned)
     finally:
         state.enabled = prev_mode
     return results
 
 
+def _arrived(node, g, create_graph: bool, capture, results):
+    """The total gradient has arrived at ``node``: run its tensor hooks, fill a retained ``.grad``
+    and the slots ``autograd.grad`` asked for. Returns the gradient the node's backward will see."""
+    if node._tensor_hooks:
+        g = _run_tensor_hooks(node, g, create_graph)
+    if node._retained is not None:
+        t = node._retained()
+        if t is not None:
+            t._grad = g if create_graph else hooks.Tensor._make(g.copy())
+    if capture is not None and node in capture:
+        for slot, nr in capture[node]:
+            results[slot] = g[nr] if node._num_outputs > 1 else g
+    return g
+
+
+def run_node(node, g, namespace=array_math) -> tuple:
+    """Run one node's backward: the gradient of its output(s) in, one gradient per forward argument
+    out, each summed down to that input's shape and cast to its dtype (None where none flows).
+
+    The one way a node is run: by the engine, and by ``chainrule.inspect`` to read local derivatives.
+    Under ``create_graph`` (``namespace`` is the differentiable one) the result is Tensors."""
+    if namespace is array_math and node._raw and node._num_outputs == 1:
+        grads = node.backward(node, g)          # the common case: raw arrays in and out, no wrapping
+        if type(grads) is not tuple:
+            grads = (grads,)
+    else:
+        grads = _call_backward(node, g, namespace)
+    first_order = namespace is array_math
+    out = []
+    n_grads = len(grads)
+    for i, nxt in enumerate(node._edges):
+        gi = grads[i] if i < n_grads else None
+        if gi is None or nxt is None or nxt is _NOT_TENSOR:
+            out.append(None)
+            continue
+        if nxt._num_outputs == 1:
+            shape, dtype = nxt._out_shape, nxt._out_dtype
+        else:
+            nr = node._edge_outputs[i]
+            shape, dtype = nxt._out_shape[nr], nxt._out_dtype[nr]
+        if shape is not None and gi.shape != shape:
+            gi = namespace.sum_to(gi, shape)    # un-broadcasting, in this one place
+        if dtype is not None and (gi.dtype if first_order else gi._data.dtype) != dtype:
+            gi = gi.astype(dtype) if first_order else gi.to(dtype)
+        out.append(gi)
+    return out
+
+
+def _send(node, grad_inputs, buffers, deps, ready) -> None:
+    """Pass each input's gradient along its edge; a node whose last pending gradient arrived is ready."""
+    nrs = node._edge_outputs
+    for i, nxt in enumerate(node._edges):
+        if nxt is None or nxt is _NOT_TENSOR:
+            continue
+        gi = grad_inputs[i]
+        if gi is not None:
+            if nxt._num_outputs == 1:
+                old = buffers.get(nxt)
+                buffers[nxt] = gi if old is None else old + gi
+            else:
+                _add_to_buffer(buffers, nxt, nrs[i], gi)
+        left = deps[nxt] - 1
+        deps[nxt] = left
+        if left == 0 and nxt in buffers:
+            heapq.heappush(ready, (-nxt._seq, nxt))
+
+
 def _call_backward(node, g, namespace):
-    """Run one node's backward and return a tuple with one entry per forward argument."""
+    """The general case of ``run_node``: several outputs, a user Function (Tensors in and out), or
+    ``create_graph`` (the node's formulas run in the differentiable namespace)."""
     T = hooks.Tensor
     first_order = namespace is array_math
     if node._num_outputs > 1:

@@ -76,9 +76,11 @@ class Node:
     _num_outputs = 1
     _out_shape = ()
     _out_dtype = None
-    backward_name = None
+    backward_name = None     # PyTorch's grad_fn name; built-in ops derive it (see Op.__init_subclass__)
+    op_name = None           # the name the user wrote (``max``, ``reshape``), for error messages
 
     def name(self) -> str:
+        """PyTorch's name for this node (``MulBackward0``); a custom Function is ``<Class>Backward``."""
         return self.backward_name or type(self).__name__ + "Backward"
 
     def __repr__(self) -> str:
@@ -373,6 +375,19 @@ def _record_saved(ctx, args, values, edges, first) -> None:
 
 
 class Op(Function):
-    """Base of chainrule's built-in ops: forward and backward see raw arrays (see module docstring)."""
+    """Base of chainrule's built-in ops: forward and backward see raw arrays (see module docstring).
+
+    Names are data, declared once per class: ``backward_name`` (PyTorch's grad_fn name) defaults to
+    ``<Class>Backward0`` and ``op_name`` (what errors call the op) to the class name in lower case;
+    a class sets either only where PyTorch's name differs. An op whose PyTorch name depends on its
+    arguments (``sum`` with or without ``dim``) sets ``ctx.backward_name`` in ``forward``.
+    """
 
     _raw = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "backward_name" not in cls.__dict__:
+            cls.backward_name = cls.__name__ + "Backward0"
+        if "op_name" not in cls.__dict__:
+            cls.op_name = cls.__name__.lower()

@@ -12,6 +12,7 @@ import numpy as _np
 from numpy import (  # noqa: F401  (re-exported vocabulary)
     abs,
     broadcast_to,
+    concatenate,
     cos,
     cumsum,
     exp,
@@ -27,6 +28,7 @@ from numpy import (  # noqa: F401  (re-exported vocabulary)
     sign,
     sin,
     sqrt,
+    stack,
     sum,
     swapaxes,
     take_along_axis,

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from ..autograd import engine
 from ..autograd import grad as autograd_grad
+from ..autograd.engine import run_node
 from ..autograd.function import FREED_MESSAGE, AccumulateGrad
-from ..backend import array_math, xp
+from ..backend import xp
 from ..tensor import Tensor
 from .fmt import number, substitute
 from .graph import formula_of, symbols
@@ -69,15 +70,14 @@ class _StepRecorder:
         self.steps = []
 
     def node_done(self, node, grad_output, grad_inputs) -> None:
-        T = Tensor
+        # the engine hands over each input's gradient already summed to that input's shape
         sent = {}
         for _, i, nxt in tensor_edges(node):
-            gi = grad_inputs[i] if i < len(grad_inputs) else None
+            gi = grad_inputs[i]
             if nxt is None or gi is None:
                 continue
-            gi = gi._data if isinstance(gi, T) else gi
-            sent[i] = (tuple(gi.shape), array_math.sum_to(gi, out_shape(nxt)).copy())
-        g = grad_output._data if isinstance(grad_output, T) else grad_output
+            sent[i] = xp.array(gi._data if isinstance(gi, Tensor) else gi, copy=True)
+        g = grad_output._data if isinstance(grad_output, Tensor) else grad_output
         self.steps.append((node, xp.array(g, copy=True), sent))
 
     def leaf_done(self, tensor, grad) -> None:
@@ -88,25 +88,13 @@ def unit_backward(node, g=None) -> dict:
     """``{forward index: gradient}`` from running ``node``'s own backward with upstream ``g`` (default 1,
     which for a one-element output gives the exact local derivatives ∂out/∂input), summed to each
     input's shape."""
-    T = Tensor
     if g is None:
         g = xp.ones(out_shape(node), dtype=node._out_dtype)
     if node._num_outputs > 1:
         raise ValueError(f"explain: {node.name()} has {node._num_outputs} outputs; route explanations "
                          f"and Jacobians support single-output ops only (use mode='steps')")
-    if getattr(node, "_raw", False):
-        out = node.backward(node, g)
-    else:
-        out = node.backward(node, T._make(g))
-    if not isinstance(out, tuple):
-        out = (out,)
-    local = {}
-    for _, i, nxt in tensor_edges(node):
-        if nxt is None or i >= len(out) or out[i] is None:
-            continue
-        gi = out[i]._data if isinstance(out[i], T) else xp.asarray(out[i])
-        local[i] = array_math.sum_to(gi, out_shape(nxt))
-    return local
+    out = run_node(node, g)     # the engine's own step, so explanations and training agree
+    return {i: xp.asarray(out[i]) for _, i, nxt in tensor_edges(node) if nxt is not None and out[i] is not None}
 
 
 def jacobian(node, i: int, in_shape: tuple, max_size: int = 36):
@@ -271,6 +259,16 @@ def _symbol(node, sym, namer):
     return substitute(sym, symbols(node, namer))
 
 
+def _broadcast_note(out: tuple, shape: tuple):
+    """Say so when an input was broadcast up to the op's output (the engine summed its gradient back)."""
+    if out is None or shape == out or len(shape) > len(out):
+        return None
+    padded = (1,) * (len(out) - len(shape)) + shape
+    if all(s in (1, o) for s, o in zip(padded, out)):
+        return f"summed over broadcast dimensions: {out} → {shape}"
+    return None
+
+
 def _steps(root, targets, steps, namer, jacobians=False):
     arrivals = {}  # node -> [(from op formula, gradient)], to show where paths were added
     out_steps = []
@@ -280,10 +278,8 @@ def _steps(root, targets, steps, namer, jacobians=False):
         for k, i, nxt in tensor_edges(node):
             if nxt is None or i not in sent:
                 continue
-            raw_shape, gi = sent[i]
-            note = None
-            if raw_shape != tuple(gi.shape):
-                note = f"summed over broadcast dimensions: {raw_shape} → {tuple(gi.shape)}"
+            gi = sent[i]
+            note = _broadcast_note(out_shape(node), tuple(gi.shape))
             sym = syms[k] if k < len(syms) else None
             rule = _rule(node, sym, namer)
             jac = jacobian(node, i, out_shape(nxt)) if jacobians else None

@@ -20,9 +20,8 @@ import weakref
 
 from ..autograd import engine
 from ..autograd.function import AccumulateGrad, add_forward_observer, remove_forward_observer
-from ..backend import array_math
 from ..tensor import Tensor
-from .walk import out_shape, tensor_edges
+from .walk import tensor_edges
 
 values: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()      # node -> output array copy
 arguments: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # node -> (weakref | number getter | None, ...)
@@ -65,11 +64,9 @@ class _Recorder:
             grads[node] = g
         sent = {}
         for _, i, nxt in tensor_edges(node):
-            gi = grad_inputs[i] if i < len(grad_inputs) else None
+            gi = grad_inputs[i]           # already summed to the input's shape by the engine
             if nxt is None or gi is None:
                 continue
-            gi = gi._data if isinstance(gi, Tensor) else gi
-            gi = array_math.sum_to(gi, out_shape(nxt))
             gi = _copy(gi, self.max_numel)
             if gi is not None:
                 sent[i] = gi

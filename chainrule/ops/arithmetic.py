@@ -15,7 +15,6 @@ from .elementwise import _array, _broadcast_error
 class Add(Op):
     """z = x + y;  ∂z/∂x = 1, ∂z/∂y = 1"""
 
-    backward_name = "AddBackward0"
     formula = "z = x + y"
     local = ("1", "1")
 
@@ -34,7 +33,6 @@ class Add(Op):
 class Sub(Op):
     """z = x - y;  ∂z/∂x = 1, ∂z/∂y = -1"""
 
-    backward_name = "SubBackward0"
     formula = "z = x - y"
     local = ("1", "-1")
 
@@ -69,7 +67,6 @@ class RSub(Op):
 class Mul(Op):
     """z = x · y;  ∂z/∂x = y, ∂z/∂y = x"""
 
-    backward_name = "MulBackward0"
     formula = "z = x * y"
     local = ("y", "x")
 
@@ -90,7 +87,6 @@ class Mul(Op):
 class Div(Op):
     """z = x / y;  ∂z/∂x = 1/y, ∂z/∂y = -x/y² = -z/y"""
 
-    backward_name = "DivBackward0"
     formula = "z = x / y"
     local = ("1/y", "-x/y²")
 
@@ -133,7 +129,6 @@ class RDiv(Op):
 class Neg(Op):
     """z = -x;  ∂z/∂x = -1"""
 
-    backward_name = "NegBackward0"
     formula = "z = -x"
     local = ("-1",)
 
@@ -149,7 +144,6 @@ class Neg(Op):
 class Pow(Op):
     """z = xᵖ for a scalar exponent p;  ∂z/∂x = p·xᵖ⁻¹"""
 
-    backward_name = "PowBackward0"
     formula = "z = x ** p"
     local = ("p·x^(p-1)",)
 

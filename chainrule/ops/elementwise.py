@@ -29,7 +29,6 @@ def _broadcast_error(op: str, x, y, err: ValueError):
 class Maximum(Op):
     """z = max(x, y);  ∂z/∂x = 1[x > y], ∂z/∂y = 1[y > x]; ties split the gradient evenly (PyTorch)"""
 
-    backward_name = "MaximumBackward0"
     formula = "z = maximum(x, y)"
     local = ("1[x>y] (½ at ties)", "1[y>x] (½ at ties)")
     _pick = staticmethod(xp.maximum)
@@ -39,7 +38,7 @@ class Maximum(Op):
         try:
             z = cls._pick(x, y)
         except ValueError as e:
-            _broadcast_error(cls.backward_name[:7].lower(), x, y, e)
+            _broadcast_error(ctx.op_name, x, y, e)
         ctx.save_for_backward(x, y)
         return z
 
@@ -58,7 +57,6 @@ class Maximum(Op):
 class Minimum(Maximum):
     """z = min(x, y);  ∂z/∂x = 1[x < y], ∂z/∂y = 1[y < x]; ties split evenly"""
 
-    backward_name = "MinimumBackward0"
     formula = "z = minimum(x, y)"
     local = ("1[x<y] (½ at ties)", "1[y<x] (½ at ties)")
     _pick = staticmethod(xp.minimum)
@@ -67,7 +65,6 @@ class Minimum(Maximum):
 class Where(Op):
     """z = x where cond else y;  ∂z/∂x = 1[cond], ∂z/∂y = 1[not cond]"""
 
-    backward_name = "WhereBackward0"
     formula = "z = where(c, x, y)"
     local = ("1[c]", "1[¬c]")
 
@@ -110,7 +107,6 @@ class Cast(Op):
 class Clone(Op):
     """z = a copy of x;  ∂z/∂x = 1"""
 
-    backward_name = "CloneBackward0"
     formula = "z = x"
     local = ("1",)
 

@@ -74,7 +74,6 @@ class IndexAdd(Op):
 class IndexPut(Op):
     """z = x with z[index] = v;  ∂L/∂x = g with the written positions zeroed, ∂L/∂v = g[index]"""
 
-    backward_name = "IndexPutBackward0"
     formula = "z = x; z[index] = v"
     local = ("1 where not written", "1 at the written positions")
 
@@ -104,7 +103,6 @@ class IndexPut(Op):
 class Gather(Op):
     """z[i][j] = x[i][index[i][j]] along ``axis``;  ∂L/∂x = g scattered (added) back to those positions"""
 
-    backward_name = "GatherBackward0"
     formula = "z = gather(x, dim, index)"
     local = ("1 at the gathered positions",)
 
@@ -123,7 +121,6 @@ class Gather(Op):
 class ScatterAdd(Op):
     """z = zeros(shape) with x added at ``index`` along ``axis``;  ∂L/∂x = gather(g, axis, index)"""
 
-    backward_name = "ScatterAddBackward0"
     formula = "z = zeros().scatter_add_(dim, index, x)"
     local = ("1 at the scattered positions",)
 
@@ -146,7 +143,6 @@ class ScatterAdd(Op):
 class Scatter(Op):
     """z = x with z[..index..] = src along ``axis``;  ∂L/∂x = g zeroed where written, ∂L/∂src = gather(g)"""
 
-    backward_name = "ScatterBackward0"
     formula = "z = x.scatter(dim, index, src)"
     local = ("1 where not written", "1 at the written positions")
 
@@ -187,7 +183,6 @@ def _pad_zeros(xp_, g, pads):
 class MaskedFill(Op):
     """z = value where mask else x;  ∂L/∂x = g where not mask, 0 where filled"""
 
-    backward_name = "MaskedFillBackward0"
     formula = "z = x.masked_fill(mask, value)"
     local = ("1[¬mask]",)
 
@@ -204,3 +199,19 @@ class MaskedFill(Op):
     def backward(ctx, g):
         (mask,) = ctx.saved_tensors
         return ctx.xp.where(mask, 0, g), None, None
+
+
+class IndexSelect(Op):
+    """z = x.index_select(axis, idx);  ∂L/∂x = zeros with g's slices added back at idx (repeats add up)"""
+
+    formula = "z = x.index_select(axis, idx)"
+    local = ("1 at the selected slices",)
+
+    @staticmethod
+    def forward(ctx, x, idx, axis):
+        ctx.shape, ctx.where = x.shape, (slice(None),) * axis + (idx,)
+        return xp.take(x, idx, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.index_add(ctx.shape, ctx.where, g), None, None

@@ -19,8 +19,8 @@ class MatMul(Op):
     local = ("g·yᵀ", "xᵀ·g")
 
     @staticmethod
-    def forward(ctx, x, y, name="MmBackward0", op="matmul"):
-        ctx.backward_name = name
+    def forward(ctx, x, y):
+        op = ctx.op_name
         if x.ndim == 0 or y.ndim == 0:
             raise RuntimeError(f"{op}: both arguments need at least 1 dimension; got shapes "
                                f"{x.shape} and {y.shape}")
@@ -56,4 +56,28 @@ class MatMul(Op):
         else:
             gx = xp_.matmul(g, xp_.swapaxes(y, -1, -2)) if ctx.needs(0) else None
             gy = xp_.matmul(xp_.swapaxes(x, -1, -2), g) if ctx.needs(1) else None
-        return gx, gy, None, None
+        return gx, gy
+
+
+class Dot(MatMul):
+    """``x @ y`` of two vectors (``matmul``, ``dot``, ``inner``): a scalar."""
+
+    op_name = "matmul"
+
+
+class Mm(MatMul):
+    """``x @ y`` of two matrices (``matmul``, ``mm``)."""
+
+    op_name = "matmul"
+
+
+class Mv(MatMul):
+    """``x @ y`` of a matrix and a vector (``matmul``, ``mv``)."""
+
+    op_name = "matmul"
+
+
+class Bmm(MatMul):
+    """``x @ y`` with batch dimensions (``matmul``, ``bmm``)."""
+
+    op_name = "matmul"

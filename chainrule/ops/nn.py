@@ -21,7 +21,6 @@ _BCE_EPS = float(xp.float32(1e-12))   # PyTorch's BCE backward clamps x(1-x) at 
 class Gelu(Op):
     """z = x·Φ(x) with Φ(x) = ½(1 + erf(x/√2));  ∂z/∂x = Φ(x) + x·φ(x), φ(x) = e^(-x²/2)/√(2π)"""
 
-    backward_name = "GeluBackward0"
     formula = "z = x·Φ(x)"
     local = ("Φ(x) + x·φ(x)",)
 
@@ -74,7 +73,6 @@ class Linear(Op):
 class Embedding(Op):
     """z = W[idx] (a row lookup);  ∂L/∂W = rows of g added back at idx (row padding_idx gets none)"""
 
-    backward_name = "EmbeddingBackward0"
     formula = "z = W[idx]"
     local = ("1 at the looked-up rows",)
 
@@ -97,7 +95,6 @@ class Embedding(Op):
 class LogSigmoid(Op):
     """z = log σ(x) = min(x, 0) - log(1 + e^(-|x|)) (never overflows);  ∂z/∂x = σ(-x)"""
 
-    backward_name = "LogSigmoidBackward0"
     formula = "z = log(sigmoid(x))"
     local = ("σ(-x)",)
 
@@ -118,7 +115,6 @@ class BinaryCrossEntropy(Op):
     """z = -(t·max(log x, -100) + (1-t)·max(log(1-x), -100));  ∂z/∂x = (x - t) / max(x(1-x), 1e-12),
     ∂z/∂t = log(1-x) - log x"""
 
-    backward_name = "BinaryCrossEntropyBackward0"
     formula = "z = -(t·log x + (1-t)·log(1-x))"
     local = ("(x - t) / (x(1-x))", "log(1-x) - log x")
 

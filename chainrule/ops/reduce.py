@@ -70,7 +70,6 @@ class Mean(Op):
 class Var(Op):
     """z = Σᵢ (xᵢ - x̄)² / (n - c);  ∂z/∂xᵢ = 2(xᵢ - x̄)/(n - c)  (c = Bessel correction)"""
 
-    backward_name = "VarBackward0"
     formula = "z = var(x)"
     local = ("2(x - mean)/(n - c)",)
 
@@ -91,7 +90,6 @@ class Var(Op):
 class Std(Op):
     """z = √var(x);  ∂z/∂xᵢ = (xᵢ - x̄) / ((n - c)·z)"""
 
-    backward_name = "StdBackward0"
     formula = "z = std(x)"
     local = ("(x - mean)/((n - c)·std)",)
 
@@ -152,10 +150,9 @@ class Amax(Op):
     _reduce = staticmethod(xp.max)
 
     @classmethod
-    def forward(cls, ctx, x, axis, keepdim, name):
-        ctx.backward_name = name
+    def forward(cls, ctx, x, axis, keepdim):
         if x.size == 0 and (axis is None or any(x.shape[a] == 0 for a in axis)):
-            raise IndexError(f"{name[:4].lower()}: cannot reduce an empty tensor of shape {x.shape} "
+            raise IndexError(f"{ctx.op_name}: cannot reduce an empty tensor of shape {x.shape} "
                              f"over dimension {axis}")
         z = xp.asarray(cls._reduce(x, axis=axis, keepdims=keepdim))
         ctx.save_for_backward(x, z)
@@ -169,7 +166,7 @@ class Amax(Op):
         hit = x == z
         count = ctx.xp.sum(ctx.xp.where(hit, 1.0, 0.0), axis=ctx.axis, keepdims=True)
         g = _keep(g, ctx.shape, ctx.axis, ctx.keepdim) / count
-        return ctx.xp.where(hit, g, 0), None, None, None
+        return ctx.xp.where(hit, g, 0), None, None
 
 
 class Amin(Amax):
@@ -177,6 +174,18 @@ class Amin(Amax):
 
     formula = "z = min(x)"
     _reduce = staticmethod(xp.min)
+
+
+class Max(Amax):
+    """``x.max()`` over all elements: amax, as PyTorch names it."""
+
+    backward_name = "MaxBackward1"
+
+
+class Min(Amin):
+    """``x.min()`` over all elements: amin, as PyTorch names it."""
+
+    backward_name = "MinBackward1"
 
 
 class MaxDim(Op):
@@ -235,7 +244,6 @@ class LogSumExp(Op):
 class Softmax(Op):
     """zᵢ = exp(xᵢ - m) / Σⱼ exp(xⱼ - m);  ∂L/∂x = z ⊙ (g - Σⱼ gⱼzⱼ)"""
 
-    backward_name = "SoftmaxBackward0"
     formula = "z = softmax(x)"
     local = ("diag(z) - z zᵀ",)
 
@@ -256,7 +264,6 @@ class Softmax(Op):
 class LogSoftmax(Op):
     """zᵢ = xᵢ - logsumexp(x);  ∂L/∂x = g - softmax(x)·Σⱼ gⱼ"""
 
-    backward_name = "LogSoftmaxBackward0"
     formula = "z = log_softmax(x)"
     local = ("I - 1·softmax(x)ᵀ",)
 
@@ -320,7 +327,6 @@ class Norm(Op):
 class Cumsum(Op):
     """zᵢ = Σ_{j≤i} xⱼ;  ∂L/∂xⱼ = Σ_{i≥j} gᵢ (a reversed cumulative sum)"""
 
-    backward_name = "CumsumBackward0"
     formula = "z = cumsum(x)"
     local = ("1[j ≤ i]",)
 

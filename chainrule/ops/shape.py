@@ -6,6 +6,8 @@ Arguments arrive normalised by the tensor layer (non-negative axes, full shapes)
 
 from __future__ import annotations
 
+import itertools
+
 from ..autograd.function import Op
 from ..backend import xp
 
@@ -13,49 +15,75 @@ from ..backend import xp
 class Reshape(Op):
     """z = x viewed with a new shape;  ∂L/∂x = g reshaped back"""
 
-    backward_name = "ViewBackward0"
+    backward_name = "ViewBackward0"    # PyTorch's reshape of a contiguous tensor is a view
     formula = "z = x.reshape(shape)"
     local = ("1 (reshaped)",)
 
     @staticmethod
-    def forward(ctx, x, shape, name="ViewBackward0"):
-        if name != "ViewBackward0":
-            ctx.backward_name = name
+    def forward(ctx, x, shape):
         ctx.shape = x.shape
         try:
             return x.reshape(shape)
         except ValueError:
-            raise RuntimeError(f"{name[:-9].lower() or 'view'}: shape {tuple(shape)} is invalid for input of "
+            raise RuntimeError(f"{ctx.op_name}: shape {tuple(shape)} is invalid for input of "
                                f"shape {x.shape} ({x.size} elements)") from None
 
     @staticmethod
     def backward(ctx, g):
-        return ctx.xp.reshape(g, ctx.shape), None, None
+        return ctx.xp.reshape(g, ctx.shape), None
+
+
+class View(Reshape):
+    """``x.view(shape)``: the same op as reshape, named as the user called it."""
+
+
+class Squeeze(Reshape):
+    """``x.squeeze()``: drop every size-1 dimension."""
+
+    backward_name = "SqueezeBackward0"
+
+
+class SqueezeDim(Reshape):
+    """``x.squeeze(dim)``: drop the given size-1 dimensions."""
+
+    backward_name = "SqueezeBackward1"
+    op_name = "squeeze"
+
+
+class Unsqueeze(Reshape):
+    """``x.unsqueeze(dim)``: insert a size-1 dimension."""
 
 
 class Permute(Op):
     """z = x with its axes reordered by ``perm``;  ∂L/∂x = g with the inverse order"""
 
-    backward_name = "PermuteBackward0"
     formula = "z = x.permute(perm)"
     local = ("1 (permuted back)",)
 
     @staticmethod
-    def forward(ctx, x, perm, name="PermuteBackward0"):
-        if name != "PermuteBackward0":
-            ctx.backward_name = name
+    def forward(ctx, x, perm):
         ctx.inverse = tuple(sorted(range(len(perm)), key=perm.__getitem__))
         return xp.transpose(x, perm)
 
     @staticmethod
     def backward(ctx, g):
-        return ctx.xp.transpose(g, ctx.inverse), None, None
+        return ctx.xp.transpose(g, ctx.inverse), None
+
+
+class Transpose(Permute):
+    """``x.transpose(a, b)``: swap two axes."""
+
+
+class TransposeT(Permute):
+    """``x.t()``: reverse the axes of a matrix."""
+
+    backward_name = "TBackward0"
+    op_name = "t"
 
 
 class Expand(Op):
     """z = x broadcast to ``shape`` (no copy);  ∂L/∂x = g summed over the copies (done by the engine)"""
 
-    backward_name = "ExpandBackward0"
     formula = "z = x.expand(shape)"
     local = ("1 (summed over copies)",)
 
@@ -75,7 +103,6 @@ class Expand(Op):
 class Flip(Op):
     """z = x reversed along ``axes``;  ∂L/∂x = g reversed along the same axes"""
 
-    backward_name = "FlipBackward0"
     formula = "z = flip(x)"
     local = ("1 (flipped)",)
 
@@ -92,7 +119,6 @@ class Flip(Op):
 class Cat(Op):
     """z = [x₁, x₂, …] joined along ``axis``;  ∂L/∂xₖ = the k-th slice of g"""
 
-    backward_name = "CatBackward0"
     formula = "z = cat(xs)"
     local = ("1 (sliced)",)
 
@@ -121,7 +147,6 @@ class Cat(Op):
 class Stack(Op):
     """z = [x₁, x₂, …] stacked along a new ``axis``;  ∂L/∂xₖ = g[..., k, ...]"""
 
-    backward_name = "StackBackward0"
     formula = "z = stack(xs)"
     local = ("1 (selected)",)
 
@@ -144,7 +169,6 @@ class Stack(Op):
 class Repeat(Op):
     """z = x tiled ``reps`` times per axis (``Tensor.repeat``);  ∂L/∂x = Σ over the tiles of g"""
 
-    backward_name = "RepeatBackward0"
     formula = "z = x.repeat(reps)"
     local = ("1 (summed over tiles)",)
 
@@ -197,3 +221,44 @@ class Tri(Op):
     @staticmethod
     def backward(ctx, g):
         return ctx.xp.where(ctx.keep, g, 0), None, None
+
+
+class Split(Op):
+    """(z₀, z₁, …) = consecutive pieces of x along ``axis``;  ∂L/∂x = the pieces' gradients joined back
+
+    One node for all pieces: its backward is one concatenation (unused pieces count as zeros)."""
+
+    formula = "zₖ = x[..., startₖ:endₖ, ...]"
+    local = ("1 (joined back)",)
+
+    @staticmethod
+    def forward(ctx, x, sizes, axis):
+        ctx.axis = axis
+        bounds = list(itertools.accumulate(sizes))[:-1]
+        return tuple(xp.split(x, bounds, axis=axis))
+
+    @staticmethod
+    def backward(ctx, *gs):
+        return ctx.xp.concatenate(gs, ctx.axis), None, None
+
+
+class SplitWithSizes(Split):
+    """``x.split([sizes])``: split with a list of sizes, as PyTorch names it."""
+
+    op_name = "split"
+
+
+class Unbind(Op):
+    """(z₀, z₁, …) = x[..., k, ...] for each index k of ``axis``;  ∂L/∂x = the gradients stacked back"""
+
+    formula = "zₖ = x.select(axis, k)"
+    local = ("1 (stacked back)",)
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        return tuple(xp.moveaxis(x, axis, 0))
+
+    @staticmethod
+    def backward(ctx, *gs):
+        return ctx.xp.stack(gs, ctx.axis), None

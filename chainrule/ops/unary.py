@@ -7,7 +7,6 @@ upstream gradient ``g`` using ``ctx.xp`` (plain NumPy, or differentiable under `
 from __future__ import annotations
 
 import math
-from typing import ClassVar
 
 from ..autograd.function import Op
 from ..backend import array_math, xp
@@ -18,7 +17,6 @@ from .elementwise import _array
 class Exp(Op):
     """z = eˣ;  ∂z/∂x = z"""
 
-    backward_name = "ExpBackward0"
     formula = "z = exp(x)"
     local = ("exp(x)",)
 
@@ -37,7 +35,6 @@ class Exp(Op):
 class Log(Op):
     """z = ln x;  ∂z/∂x = 1/x"""
 
-    backward_name = "LogBackward0"
     formula = "z = log(x)"
     local = ("1/x",)
 
@@ -55,7 +52,6 @@ class Log(Op):
 class Log2(Op):
     """z = log₂ x;  ∂z/∂x = 1/(x·ln 2)"""
 
-    backward_name = "Log2Backward0"
     formula = "z = log2(x)"
     local = ("1/(x·ln2)",)
 
@@ -91,7 +87,6 @@ class Log1p(Op):
 class Expm1(Op):
     """z = eˣ - 1, accurate for small x;  ∂z/∂x = z + 1"""
 
-    backward_name = "Expm1Backward0"
     formula = "z = expm1(x)"
     local = ("exp(x)",)
 
@@ -110,7 +105,6 @@ class Expm1(Op):
 class Sqrt(Op):
     """z = √x;  ∂z/∂x = 1/(2z)"""
 
-    backward_name = "SqrtBackward0"
     formula = "z = sqrt(x)"
     local = ("1/(2·sqrt(x))",)
 
@@ -129,7 +123,6 @@ class Sqrt(Op):
 class Rsqrt(Op):
     """z = 1/√x;  ∂z/∂x = -z³/2"""
 
-    backward_name = "RsqrtBackward0"
     formula = "z = 1/sqrt(x)"
     local = ("-z³/2",)
 
@@ -148,7 +141,6 @@ class Rsqrt(Op):
 class Sin(Op):
     """z = sin x;  ∂z/∂x = cos x"""
 
-    backward_name = "SinBackward0"
     formula = "z = sin(x)"
     local = ("cos(x)",)
 
@@ -166,7 +158,6 @@ class Sin(Op):
 class Cos(Op):
     """z = cos x;  ∂z/∂x = -sin x"""
 
-    backward_name = "CosBackward0"
     formula = "z = cos(x)"
     local = ("-sin(x)",)
 
@@ -184,7 +175,6 @@ class Cos(Op):
 class Tan(Op):
     """z = tan x;  ∂z/∂x = 1 + z²"""
 
-    backward_name = "TanBackward0"
     formula = "z = tan(x)"
     local = ("1 + tan²(x)",)
 
@@ -203,7 +193,6 @@ class Tan(Op):
 class Tanh(Op):
     """z = tanh x;  ∂z/∂x = 1 - z²"""
 
-    backward_name = "TanhBackward0"
     formula = "z = tanh(x)"
     local = ("1 - tanh²(x)",)
 
@@ -222,7 +211,6 @@ class Tanh(Op):
 class Sigmoid(Op):
     """z = σ(x) = 1/(1 + e⁻ˣ);  ∂z/∂x = z(1 - z)"""
 
-    backward_name = "SigmoidBackward0"
     formula = "z = sigmoid(x)"
     local = ("σ(x)·(1 - σ(x))",)
 
@@ -242,7 +230,6 @@ class Sigmoid(Op):
 class Relu(Op):
     """z = max(x, 0);  ∂z/∂x = 1 where x > 0, else 0 (0 at the kink, as PyTorch)"""
 
-    backward_name = "ReluBackward0"
     formula = "z = relu(x)"
     local = ("1[x > 0]",)
 
@@ -267,7 +254,6 @@ class Relu(Op):
 class Abs(Op):
     """z = |x|;  ∂z/∂x = sign(x) (0 at x = 0, as PyTorch)"""
 
-    backward_name = "AbsBackward0"
     formula = "z = |x|"
     local = ("sign(x)",)
 
@@ -287,16 +273,39 @@ class ZeroGrad(Op):
 
     formula = "z = f(x), piecewise constant"
     local = ("0",)
-    _functions: ClassVar[dict] = {"sign": xp.sign, "floor": xp.floor, "ceil": xp.ceil, "round": xp.round, "trunc": xp.trunc}
 
-    @staticmethod
-    def forward(ctx, x, fname):
-        ctx.backward_name = fname.capitalize() + "Backward0"
-        return ZeroGrad._functions[fname](x)
+    @classmethod
+    def forward(cls, ctx, x):
+        return cls._f(x)
 
     @staticmethod
     def backward(ctx, g):
-        return ctx.xp.zeros_like(g), None
+        return ctx.xp.zeros_like(g)
+
+
+class Sign(ZeroGrad):
+    formula = "z = sign(x)"
+    _f = staticmethod(xp.sign)
+
+
+class Floor(ZeroGrad):
+    formula = "z = floor(x)"
+    _f = staticmethod(xp.floor)
+
+
+class Ceil(ZeroGrad):
+    formula = "z = ceil(x)"
+    _f = staticmethod(xp.ceil)
+
+
+class Round(ZeroGrad):
+    formula = "z = round(x)"
+    _f = staticmethod(xp.round)
+
+
+class Trunc(ZeroGrad):
+    formula = "z = trunc(x)"
+    _f = staticmethod(xp.trunc)
 
 
 class Clamp(Op):
@@ -326,7 +335,6 @@ class Clamp(Op):
 class Erf(Op):
     """z = erf(x) = 2/√π ∫₀ˣ e^(-t²) dt;  ∂z/∂x = 2/√π · e^(-x²)"""
 
-    backward_name = "ErfBackward0"
     formula = "z = erf(x)"
     local = ("2/√π·exp(-x²)",)
 

@@ -276,22 +276,22 @@ class MathMethods:
         return U.Relu.apply(self)
 
     def sign(self):
-        return U.ZeroGrad.apply(self, "sign")
+        return U.Sign.apply(self)
 
     def floor(self):
-        return U.ZeroGrad.apply(self, "floor")
+        return U.Floor.apply(self)
 
     def ceil(self):
-        return U.ZeroGrad.apply(self, "ceil")
+        return U.Ceil.apply(self)
 
     def round(self, decimals: int = 0):
         if decimals:
             scale = 10.0 ** decimals
             return (self * scale).round() / scale
-        return U.ZeroGrad.apply(self, "round")
+        return U.Round.apply(self)
 
     def trunc(self):
-        return U.ZeroGrad.apply(self, "trunc")
+        return U.Trunc.apply(self)
 
     def clamp(self, min=None, max=None):
         if min is None and max is None:

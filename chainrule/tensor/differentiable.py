@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..backend import broadcast_axes, xp
 from ..ops import indexing as I
 from ..ops import reduce as R
+from ..ops import shape as S
 from ..ops import unary as U
 from . import core
 from .args import as_tensor_like, where  # noqa: F401  (part of the vocabulary)
@@ -145,6 +146,14 @@ def scatter_add(shape, axis, index, values):
 def pad_back(g, pads):
     g = _t(g)
     return g[tuple(slice(b, g.shape[i] - a) for i, (b, a) in enumerate(pads))]
+
+
+def concatenate(xs, axis):
+    return S.Cat.apply(axis, *[_t(x) for x in xs])
+
+
+def stack(xs, axis):
+    return S.Stack.apply(axis, *[_t(x) for x in xs])
 
 
 def astype(x, dtype):

@@ -67,10 +67,7 @@ class IndexingMethods:
         idx = _raw(index)
         if idx.ndim > 1:
             raise IndexError(f"index_select: index must be 0-D or 1-D, got shape {idx.shape}")
-        out = I.Index.apply(self, (slice(None),) * d + (idx.reshape(-1),))
-        if out.grad_fn is not None:
-            out.grad_fn.backward_name = "IndexSelectBackward0"
-        return out
+        return I.IndexSelect.apply(self, idx.reshape(-1), d)
 
     def masked_fill(self, mask, value):
         m = _raw(mask)

@@ -58,8 +58,7 @@ class ReduceMethods:
     def _extremum(self, dim, keepdim, largest: bool):
         name = "max" if largest else "min"
         if dim is None:
-            cls = R.Amax if largest else R.Amin
-            return cls.apply(self, None, False, "MaxBackward1" if largest else "MinBackward1")
+            return (R.Max if largest else R.Min).apply(self, None, False)
         if isinstance(dim, core.Tensor):
             return self.maximum(dim) if largest else self.minimum(dim)
         d = normalize_dim(dim, self.ndim, name)
@@ -76,10 +75,10 @@ class ReduceMethods:
         return self._extremum(dim, keepdim, False)
 
     def amax(self, dim=(), keepdim=False):
-        return R.Amax.apply(self, normalize_dims(dim, self.ndim, "amax"), keepdim, "AmaxBackward0")
+        return R.Amax.apply(self, normalize_dims(dim, self.ndim, "amax"), keepdim)
 
     def amin(self, dim=(), keepdim=False):
-        return R.Amin.apply(self, normalize_dims(dim, self.ndim, "amin"), keepdim, "AminBackward0")
+        return R.Amin.apply(self, normalize_dims(dim, self.ndim, "amin"), keepdim)
 
     def argmax(self, dim=None, keepdim=False):
         if dim is None:
@@ -119,35 +118,35 @@ class ReduceMethods:
         other = as_tensor_like(other, self)
         a, b = promote(self, other) if self._data.dtype is not other._data.dtype else (self, other)
         if a.ndim == 1 and b.ndim == 1:
-            name = "DotBackward0"
-        elif a.ndim == 2 and b.ndim == 2:
-            name = "MmBackward0"
-        elif b.ndim == 1:
-            name = "MvBackward0"
-        else:
-            name = "BmmBackward0"
-        return L.MatMul.apply(a, b, name, "matmul")
+            return L.Dot.apply(a, b)
+        if a.ndim == 2 and b.ndim == 2:
+            return L.Mm.apply(a, b)
+        return (L.Mv if b.ndim == 1 else L.Bmm).apply(a, b)
 
-    def _checked_matmul(self, other, op: str, ndims: tuple, name: str):
+    def _checked_matmul(self, other, op: str, ndims: tuple, node):
         if self.ndim != ndims[0] or other.ndim != ndims[1]:
             raise RuntimeError(f"{op}: expected {ndims[0]}-D and {ndims[1]}-D tensors, got shapes "
                                f"{tuple(self.shape)} and {tuple(other.shape)}")
+        k1, k2 = self.shape[-1], other.shape[0] if other.ndim == 1 else other.shape[-2]
+        if k1 != k2:
+            raise RuntimeError(f"{op}: cannot multiply {tuple(self.shape)} by {tuple(other.shape)}: inner "
+                               f"dimensions {k1} and {k2} differ")
         a, b = promote(self, other)
-        return L.MatMul.apply(a, b, name, op)
+        return node.apply(a, b)
 
     def mm(self, mat2):
-        return self._checked_matmul(mat2, "mm", (2, 2), "MmBackward0")
+        return self._checked_matmul(mat2, "mm", (2, 2), L.Mm)
 
     def bmm(self, mat2):
         if self.ndim == 3 and mat2.ndim == 3 and self.shape[0] != mat2.shape[0]:
             raise RuntimeError(f"bmm: batch sizes differ: {tuple(self.shape)} and {tuple(mat2.shape)}")
-        return self._checked_matmul(mat2, "bmm", (3, 3), "BmmBackward0")
+        return self._checked_matmul(mat2, "bmm", (3, 3), L.Bmm)
 
     def mv(self, vec):
-        return self._checked_matmul(vec, "mv", (2, 1), "MvBackward0")
+        return self._checked_matmul(vec, "mv", (2, 1), L.Mv)
 
     def dot(self, other):
-        return self._checked_matmul(other, "dot", (1, 1), "DotBackward0")
+        return self._checked_matmul(other, "dot", (1, 1), L.Dot)
 
     inner = dot
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import numbers
 
-from ..ops import indexing as I
 from ..ops import shape as S
 from .args import (
     normalize_dim,
@@ -29,7 +28,7 @@ class ShapeMethods:
     def view(self, *shape):
         if len(shape) == 1 and not isinstance(shape[0], (numbers.Integral, tuple, list)):
             return self.to(shape[0])
-        return S.Reshape.apply(self, shape_arg(shape))._view_of(self)
+        return S.View.apply(self, shape_arg(shape))._view_of(self)
 
     def view_as(self, other):
         return self.view(other._data.shape)
@@ -62,18 +61,15 @@ class ShapeMethods:
     def squeeze(self, dim=None):
         shp = self._data.shape
         if dim is None:
-            new = tuple(n for n in shp if n != 1)
-            name = "SqueezeBackward0"
-        else:
-            dims = normalize_dims(dim, self.ndim, "squeeze") or ()
-            new = tuple(n for i, n in enumerate(shp) if not (i in dims and n == 1))
-            name = "SqueezeBackward1"
-        return S.Reshape.apply(self, new, name)._view_of(self)
+            return S.Squeeze.apply(self, tuple(n for n in shp if n != 1))._view_of(self)
+        dims = normalize_dims(dim, self.ndim, "squeeze") or ()
+        new = tuple(n for i, n in enumerate(shp) if not (i in dims and n == 1))
+        return S.SqueezeDim.apply(self, new)._view_of(self)
 
     def unsqueeze(self, dim):
         d = normalize_dim(dim, self.ndim + 1, "unsqueeze")
         shp = self._data.shape
-        return S.Reshape.apply(self, shp[:d] + (1,) + shp[d:], "UnsqueezeBackward0")._view_of(self)
+        return S.Unsqueeze.apply(self, shp[:d] + (1,) + shp[d:])._view_of(self)
 
     def permute(self, *dims):
         dims = shape_arg(dims) if dims else ()
@@ -92,14 +88,14 @@ class ShapeMethods:
         b = normalize_dim(dim1, self.ndim, "transpose")
         perm = list(range(self.ndim))
         perm[a], perm[b] = perm[b], perm[a]
-        return S.Permute.apply(self, tuple(perm), "TransposeBackward0")._view_of(self)
+        return S.Transpose.apply(self, tuple(perm))._view_of(self)
 
     swapaxes = swapdims = transpose
 
     def t(self):
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
-        return S.Permute.apply(self, tuple(range(self.ndim))[::-1], "TBackward0")._view_of(self)
+        return S.TransposeT.apply(self, tuple(range(self.ndim))[::-1])._view_of(self)
 
     def expand(self, *sizes):
         sizes = shape_arg(sizes)
@@ -154,16 +150,8 @@ class ShapeMethods:
             sizes = list(split_size_or_sections)
             if sum(sizes) != n:
                 raise RuntimeError(f"split: sizes {sizes} sum to {sum(sizes)} but dim {dim} has size {n}")
-        out, start = [], 0
-        lead = (slice(None),) * d
-        for s in sizes:
-            part = I.Index.apply(self, lead + (slice(start, start + s),))
-            if part.grad_fn is not None:
-                part.grad_fn.backward_name = "SplitBackward0" if isinstance(split_size_or_sections, numbers.Integral) \
-                    else "SplitWithSizesBackward0"
-            out.append(part._view_of(self))
-            start += s
-        return tuple(out)
+        node = S.Split if isinstance(split_size_or_sections, numbers.Integral) else S.SplitWithSizes
+        return tuple(part._view_of(self) for part in node.apply(self, sizes, d))
 
     def chunk(self, chunks: int, dim=0):
         d = normalize_dim(dim, self.ndim, "chunk")
@@ -172,12 +160,7 @@ class ShapeMethods:
 
     def unbind(self, dim=0):
         d = normalize_dim(dim, self.ndim, "unbind")
-        lead = (slice(None),) * d
-        parts = tuple(self[lead + (i,)] for i in range(self._data.shape[d]))
-        for p in parts:
-            if p.grad_fn is not None:
-                p.grad_fn.backward_name = "UnbindBackward0"
-        return parts
+        return tuple(part._view_of(self) for part in S.Unbind.apply(self, d))
 
     def tril(self, diagonal=0):
         return S.Tri.apply(self, diagonal, True)
