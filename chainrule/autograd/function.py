@@ -222,10 +222,11 @@ class Function(Node):
 
     @classmethod
     def apply(cls, *args):
+        """Run forward and, if any input requires grad while grad mode is on, record this node.
+
+        The one recording path, for built-in ops and user Functions alike."""
         T = hooks.Tensor
         ctx = _new(cls)
-        if not cls._raw:
-            return _apply_tensor_level(cls, ctx, args)
         # One pass: unwrap arrays and, if recording, collect each argument's edge.
         recording = state.enabled
         needs_graph = False
@@ -247,7 +248,7 @@ class Function(Node):
             else:
                 values.append(a)
                 edges.append(_NOT_TENSOR)
-        out = cls.forward(ctx, *values)
+        out = cls.forward(ctx, *values) if cls._raw else _forward_on_tensors(cls, ctx, args)
         if not needs_graph:
             if type(out) is tuple:
                 return tuple(T._make(o) for o in out)
@@ -279,48 +280,16 @@ def _remember_output(ctx, index: int, tensor) -> None:
     ctx._edge_outputs[index] = tensor._output_nr
 
 
-def _apply_tensor_level(cls, ctx, args):
-    """User-defined Functions: forward sees Tensors (recording off), as in PyTorch."""
-    T = hooks.Tensor
+def _forward_on_tensors(cls, ctx, args):
+    """A user-defined Function's forward sees Tensors and runs without recording, as in PyTorch;
+    its outputs are unwrapped so the rest of ``apply`` treats them like a built-in op's."""
     prev = state.enabled
     state.enabled = False
     try:
         out = cls.forward(ctx, *args)
     finally:
         state.enabled = prev
-    out = _to_arrays(out)
-    edges = []
-    needs_graph = False
-    for a in args:
-        if isinstance(a, T):
-            if prev and a.requires_grad:
-                fn = a.grad_fn
-                if fn is None:
-                    fn = a._accumulator()
-                elif fn._num_outputs > 1:
-                    _remember_output(ctx, len(edges), a)
-                edges.append(fn)
-                needs_graph = True
-            else:
-                edges.append(None)
-        else:
-            edges.append(_NOT_TENSOR)
-    if not needs_graph:
-        return tuple(T._make(o) for o in out) if type(out) is tuple else T._make(out)
-    ctx._edges = edges
-    ctx._seq = next(_sequence)
-    if type(out) is tuple:
-        result = _connect_outputs(ctx, out)
-        first = result[0]
-    else:
-        ctx._out_shape, ctx._out_dtype = out.shape, out.dtype
-        result = first = T._make(out, ctx)
-    if ctx._saved is not None:
-        _record_saved(ctx, args, [a._data if isinstance(a, T) else a for a in args], edges, first)
-    if state.observed:
-        for obs in forward_observers:
-            obs.node_created(ctx, args, result)
-    return result
+    return _to_arrays(out)
 
 
 def _to_arrays(out):
