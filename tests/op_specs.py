@@ -327,7 +327,128 @@ STABILITY = [
     Spec("sigmoid_big", lambda m, x: x.sigmoid(), domain="fixed", values=(BIG,), numeric=False),
 ]
 
-ALL = ELEMENTWISE + COMPARISONS + MATMUL + REDUCE + SHAPE + INDEXING + TIES + STABILITY
+# The ops behind nn (ops/nn.py, ops/conv.py, ops/pool.py) and the remaining single ops. Double backward of
+# conv and pooling reaches their adjoint ops (ConvInputGrad, ConvWeightGrad, PoolScatter, AvgPoolGrad, …).
+def _conv2d(m, x, w, b):
+    return m.nn.functional.conv2d(x, w, b, padding=1)
+
+
+def _conv2d_groups(m, x, w):
+    return m.nn.functional.conv2d(x, w, None, stride=2, padding=(1, 0), dilation=(1, 2), groups=2)
+
+
+def _bce(m, a, t):
+    return m.nn.functional.binary_cross_entropy(a.sigmoid(), t.sigmoid(), reduction="none")
+
+
+NN = [
+    Spec("linear", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (((4, 3), (5, 3), (5,)),)),
+    Spec("linear_nd", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (((2, 4, 3), (5, 3), (5,)), ((3,), (5, 3), (5,))),
+         name_differs="PyTorch reshapes other ranks to 2-D around addmm (ViewBackward0/SqueezeBackward4 on "
+                      "top); chainrule's Linear is one node for every rank"),
+    Spec("linear_no_bias", lambda m, x, w: m.nn.functional.linear(x, w), (((4, 3), (5, 3)),)),
+    Spec("conv2d", _conv2d, (((2, 3, 5, 5), (4, 3, 3, 3), (4,)),)),
+    Spec("conv2d_groups_stride_dilation", _conv2d_groups, (((2, 4, 6, 7), (6, 2, 3, 2)),)),
+    Spec("conv1d", lambda m, x, w, b: m.nn.functional.conv1d(x, w, b, padding=1), (((2, 3, 7), (4, 3, 3), (4,)),)),
+    Spec("max_pool2d", lambda m, x: m.nn.functional.max_pool2d(x, 2), (((2, 3, 4, 6),),), domain="distinct"),
+    Spec("avg_pool2d", lambda m, x: m.nn.functional.avg_pool2d(x, 3, stride=2, padding=1), (((2, 3, 5, 6),),)),
+    Spec("adaptive_avg_pool2d", lambda m, x: m.nn.functional.adaptive_avg_pool2d(x, (2, 3)), (((2, 3, 4, 6),),)),
+    Spec("gelu", lambda m, x: m.nn.functional.gelu(x)),
+    Spec("erf", lambda m, x: m.nn.functional.erf(x), torch_fn=lambda m, x: m.erf(x)),
+    Spec("logsigmoid", lambda m, x: m.nn.functional.logsigmoid(x)),
+    Spec("embedding", lambda m, w, i: m.nn.functional.embedding(i, w), (((5, 3),),), aux=_index(5, (2, 4))),
+    Spec("binary_cross_entropy", _bce, BINARY[:1]),
+    Spec("to_float32", lambda m, x: x.to(m.float32), numeric=False),   # float32 values: too coarse for differences
+    Spec("clone", lambda m, x: x.clone()),
+    Spec("trunc", lambda m, x: x.trunc(), domain="distinct"),
+    Spec("diag_from_vector", lambda m, x: m.diag(x, 1), (((4,),),),
+         name_differs="chainrule builds the matrix with IndexAdd (IndexAddBackward0); PyTorch has DiagEmbedBackward0"),
+]
+
+# Issue 10's tensor functions: more elementwise math, sorting/selection, moving elements, contractions.
+SQUARE = (((3, 3),), ((2, 3, 4),), ((4, 2),))
+NON_TORCH_NAME = "a composite of chainrule's ops; PyTorch records it through other internal nodes"
+EXTRA = [
+    Spec("erf_method", lambda m, x: x.erf(), family="unary"),
+    Spec("erfinv", lambda m, x: m.erfinv(x), domain="unit", family="unary"),
+    Spec("log10", lambda m, x: m.log10(x), domain="positive", family="unary"),
+    Spec("sinh", lambda m, x: m.sinh(x), family="unary"),
+    Spec("cosh", lambda m, x: x.cosh(), family="unary"),
+    Spec("asin", lambda m, x: m.asin(x), domain="unit", family="unary"),
+    Spec("acos", lambda m, x: x.acos(), domain="unit", family="unary"),
+    Spec("atan", lambda m, x: m.atan(x), family="unary"),
+    Spec("atan2", lambda m, x, y: m.atan2(x, y), BINARY, family="binary"),
+    Spec("remainder", lambda m, x, y: m.remainder(x, y), BINARY, "positive", family="binary"),
+    Spec("remainder_scalar", lambda m, x: x % 0.7, family="unary"),
+    Spec("fmod", lambda m, x, y: m.fmod(x, y * 0.3), BINARY, family="binary"),
+    Spec("fmod_scalar", lambda m, x: m.fmod(x, -0.7), family="unary"),
+    Spec("nan_to_num", lambda m, x: m.nan_to_num(x, posinf=3.0), domain="fixed", numeric=False,
+         values=([float("nan"), float("inf"), -float("inf"), 1.5, -2.0],)),
+    Spec("cumprod", lambda m, x: m.cumprod(x, 1), ND),
+    Spec("cumprod_last", lambda m, x: x.cumprod(-1), UNARY[:4]),
+    Spec("cumprod_zeros", lambda m, x: x.cumprod(1), domain="fixed",
+         values=([[1.5, 0.0, 2.0, 3.0], [0.0, 2.0, 0.0, -1.0], [2.0, -1.0, 0.5, 0.0]],)),
+    Spec("roll", lambda m, x: x.roll(1, 2), ND),
+    Spec("roll_dims", lambda m, x: m.roll(x, (2, -1), (0, 2)), ND),
+    Spec("roll_flat", lambda m, x: x.roll(-4), ND + UNARY[1:3]),
+    Spec("rot90", lambda m, x: x.rot90(), MATRIX),
+    Spec("rot90_k", lambda m, x: m.rot90(x, -3, (2, 0)), ND),
+    Spec("diagonal", lambda m, x: x.diagonal(), SQUARE),
+    Spec("diagonal_offset", lambda m, x: m.diagonal(x, -1, 2, 0), ND),
+    Spec("take", lambda m, x, i: m.take(x, i), (((3, 4),), ((2, 3, 4),)), aux=_index(12, (2, 5))),
+    Spec("narrow", lambda m, x: x.narrow(2, 1, 2), ND),
+    Spec("narrow_fn", lambda m, x: m.narrow(x, -1, -3, 2), ND[:2]),
+    Spec("repeat_interleave", lambda m, x: x.repeat_interleave(2, 1), ND),
+    Spec("repeat_interleave_flat", lambda m, x: m.repeat_interleave(x, 3), UNARY[:4]),
+    Spec("repeat_interleave_counts", lambda m, x: x.repeat_interleave(m.tensor([1, 0, 2]), 0), (((3, 4),),)),
+    Spec("diff", lambda m, x: x.diff(), ND + UNARY[1:3]),
+    Spec("diff_n_dim", lambda m, x, y: m.diff(x, n=2, dim=0, append=y), (((3, 4), (2, 4)),)),
+    Spec("moveaxis", lambda m, x: m.moveaxis(x, 0, -1), ND),
+    Spec("movedim", lambda m, x: x.movedim((0, 1), (2, 0)), ND),
+    Spec("sort", lambda m, x: x.sort(1), ND, "distinct"),
+    Spec("sort_descending", lambda m, x: m.sort(x, descending=True), ND + UNARY[:2], "distinct"),
+    Spec("sort_stable", lambda m, x: x.sort(0, stable=True), domain="fixed", numeric=False,
+         values=([[1.0, 2.0, 1.0], [1.0, 0.0, 1.0], [0.5, 2.0, 1.0]],)),
+    Spec("sort_ties_descending", lambda m, x: x.sort(descending=True), domain="fixed", numeric=False,
+         values=([3.0, 1.0, 2.0, 1.0, 3.0, float("nan"), 2.0],)),
+    Spec("argsort", lambda m, x: (m.argsort(x, 1), x.argsort(descending=True)), ND[:2], "distinct"),
+    Spec("topk", lambda m, x: x.topk(2), ND[:2] + UNARY[1:3], "distinct"),
+    Spec("topk_smallest", lambda m, x: m.topk(x, 3, dim=0, largest=False), (((4, 3),),), "distinct"),
+    Spec("median", lambda m, x: x.median(), UNARY[:4], "distinct"),
+    Spec("median_ties", lambda m, x: x.median(), domain="fixed", numeric=False,
+         values=([[1.0, 2.0, 2.0, 3.0, 2.0], [5.0, 5.0, 1.0, 1.0, 0.0]],)),
+    Spec("median_dim", lambda m, x: x.median(1), ND[:2], "distinct"),
+    Spec("median_dim_keepdims", lambda m, x: m.median(x, -1, keepdims=True), ND[:2], "distinct"),
+    Spec("index_add", lambda m, x, y: x.index_add(1, m.tensor([0, 2, 0]), y, alpha=2.0), (((2, 4), (2, 3)),),
+         name_differs="chainrule's index_add is x + IndexAdd(source) (AddBackward0)"),
+    Spec("index_fill", lambda m, x: m.index_fill(x, 0, m.tensor([1]), -1.5), ND[:2],
+         name_differs="chainrule's index_fill is a masked_fill (MaskedFillBackward0)"),
+    Spec("index_add_", lambda m, x, y: (x * 1).index_add_(0, m.tensor([1, 1]), y), (((3, 2), (2, 2)),),
+         name_differs="chainrule records an in-place op on its new node (AddBackward0)"),
+    Spec("index_fill_", lambda m, x: (x * 1).index_fill_(1, m.tensor([0]), 2.0), (((3, 2),),),
+         name_differs="chainrule records an in-place op on its new node (MaskedFillBackward0)"),
+    Spec("einsum_matmul", lambda m, x, y: m.einsum("ij,jk->ik", x, y), (((2, 3), (3, 4)),),
+         name_differs=NON_TORCH_NAME),
+    Spec("einsum_batch", lambda m, x, y: m.einsum("bhqd,bhkd->bhqk", x, y), (((2, 2, 3, 4), (2, 2, 5, 4)),),
+         name_differs=NON_TORCH_NAME),
+    Spec("einsum_trace_sum", lambda m, x: m.einsum("ii", x), (((3, 3),),), name_differs=NON_TORCH_NAME),
+    Spec("einsum_ellipsis_three", lambda m, x, y, z: m.einsum("...ij,jk,k->...i", x, y, z),
+         (((2, 3, 4), (4, 5), (5,)),), name_differs=NON_TORCH_NAME),
+    Spec("einsum_broadcast_outer", lambda m, x, y: m.einsum("ij,ik->ijk", x, y), (((1, 3), (2, 4)),),
+         name_differs=NON_TORCH_NAME),
+    Spec("tensordot", lambda m, x, y: m.tensordot(x, y, dims=([1, 0], [0, 2])), (((3, 2, 4), (2, 5, 3)),),
+         name_differs=NON_TORCH_NAME),
+    Spec("tensordot_int", lambda m, x, y: m.tensordot(x, y, 1), (((2, 3), (3, 4)),), name_differs=NON_TORCH_NAME),
+    Spec("kron", lambda m, x, y: m.kron(x, y), (((2, 3), (3, 2)), ((3,), (2, 2)), ((2, 1, 2), (2, 3))),
+         name_differs=NON_TORCH_NAME),
+    Spec("cdist", lambda m, x, y: m.cdist(x, y), (((3, 4), (5, 4)), ((2, 3, 4), (2, 2, 4))),
+         name_differs="chainrule composes cdist from a difference and norm (NormBackward1)"),
+    Spec("cdist_p1", lambda m, x, y: m.cdist(x, y, p=1.0), (((3, 4), (5, 4)),), "distinct",
+         name_differs="chainrule composes cdist from a difference and norm (NormBackward1)",
+         double="torch's cdist double backward for p=1 is not implemented the same way (sign' = 0 everywhere)"),
+]
+
+ALL = ELEMENTWISE + COMPARISONS + MATMUL + REDUCE + SHAPE + INDEXING + TIES + STABILITY + NN + EXTRA
 
 
 # Reductions over a hypothesis-drawn shape, dim and keepdim: fn(m, x, dim, keepdim).

@@ -40,8 +40,6 @@ class View(Reshape):
 class Squeeze(Reshape):
     """``x.squeeze()``: drop every size-1 dimension."""
 
-    backward_name = "SqueezeBackward0"
-
 
 class SqueezeDim(Reshape):
     """``x.squeeze(dim)``: drop the given size-1 dimensions."""
