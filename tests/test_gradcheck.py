@@ -52,8 +52,8 @@ def test_wrong_function_is_caught_and_named():
     (x,) = inputs((3,))
     assert gradcheck(lambda a: BadSquare.apply(a.exp()).sum(), (x,), raise_exception=False) is False
     with pytest.raises(GradcheckError, match="Jacobian mismatch for output 0 with respect to input 0") as err:
-        gradcheck(lambda a: BadSquare.apply(a.exp()).sum(), (x,), per_op=True)
-    assert "op #1 BadSquareBackward (created at " in str(err.value)
+        gradcheck(lambda a: BadSquare.apply(a.exp()).sum(), (x,))      # named by default, with shapes
+    assert "op #1 BadSquareBackward on inputs of shapes (3,) (created at " in str(err.value)
     assert "test_gradcheck.py" in str(err.value)
     failures = cr.inspect.check_graph(lambda a: BadSquare.apply(a.exp()).sum(), (x,))
     assert [f["op"] for f in failures] == ["BadSquareBackward"]
@@ -61,7 +61,9 @@ def test_wrong_function_is_caught_and_named():
 
 
 def test_float32_inputs_warn_like_pytorch():
-    x = cr.randn(3, requires_grad=True)
+    # at 0 the float32 central difference of a*2 is exact (random inputs make it fail in float32, in
+    # PyTorch too, which is why it warns)
+    x = cr.zeros(3, requires_grad=True)
     with pytest.warns(UserWarning, match="Input #0 requires gradient and is not a double precision"):
         gradcheck(lambda a: a * 2, (x,), atol=1e-2, rtol=1e-2)
 

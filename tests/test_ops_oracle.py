@@ -77,6 +77,11 @@ def run(m, spec: Spec, arrays, aux, upstream=None, create_graph=True):
     result["grads"] = [_np(g) if g is not None else xp.zeros(x.shape) for g, x in zip(grads, inputs)]
     if not create_graph:
         return result
+    result["grads_rg"] = [g is not None and bool(g.requires_grad) for g in grads]
+    # the same with a constant upstream gradient (loss.backward(create_graph=True) passes ones)
+    fixed = [m.tensor(v, dtype=m.float64) for v in upstream([tuple(o.shape) for o in diff_outs])]
+    const = m.autograd.grad(diff_outs, inputs, grad_outputs=fixed, create_graph=True, allow_unused=True)
+    result["grads_rg"] += [g is not None and bool(g.requires_grad) for g in const]
     rng = xp.random.default_rng(len(arrays))
     terms = [(g * m.tensor(rng.standard_normal(tuple(g.shape)), dtype=m.float64)).sum()
              for g in grads if g is not None and g.requires_grad]
@@ -139,6 +144,10 @@ def compare_with_torch(torch, spec: Spec, arrays, aux, seed: int):
         assert_close(g, w, f"{spec.name}: gradient of input {i} under create_graph=True")
     if spec.double:
         return "first order"
+    # under create_graph=True a gradient must require grad exactly when torch's does (else grad(grad)
+    # raises in one library and returns zeros in the other)
+    assert got["grads_rg"] == want["grads_rg"], \
+        f"{spec.name}: requires_grad of first-order gradients {got['grads_rg']}, torch {want['grads_rg']}"
     for i, (g, w) in enumerate(zip(got["second"], want["second"])):
         what = f"input {i}" if i < len(got["grads"]) else f"upstream gradient {i - len(got['grads'])}"
         if all(a.size == 0 for a in arrays) and xp.isnan(w).any():

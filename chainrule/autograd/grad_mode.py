@@ -3,20 +3,25 @@
 ``no_grad``, ``enable_grad``, ``set_grad_enabled`` and ``inference_mode`` work as context
 managers and as decorators, like PyTorch's. The flags live on one module-level object so the
 per-op check is a single attribute read.
+
+As in PyTorch, grad mode is per thread: a ``no_grad`` block in one thread (an ``optimizer.step()``)
+never switches recording off in another, and every new thread starts with grad mode on. The object
+is a ``threading.local``, so the per-op read stays one attribute read (a per-thread dict lookup).
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 
 
-class _State:
-    __slots__ = ("enabled", "inference", "observed")
+class _State(threading.local):
+    """The current thread's flags; ``__init__`` runs once in each thread that reads them."""
 
     def __init__(self):
         self.enabled = True
         self.inference = False
-        self.observed = False  # some forward observer (anomaly mode, teaching lint) is active
+        self.observed = False  # some forward observer (anomaly mode, teaching lint) is active here
 
 
 state = _State()

@@ -104,8 +104,8 @@ def im2col(x, kh: int, kw: int, geom: Geometry, oh: int, ow: int):
     t, b, left, r = geom.padding
     hp, wp = h + t + b, w + left + r
     pitch = _pitch(kh, kw, geom, wp, ow)
-    if kh == kw == 1 and pitch == ow and sh == sw == 1:
-        return x.reshape(n, g, cg, oh * ow), ow        # a 1×1 conv reads the input as it is
+    if kh == kw == 1 and pitch == ow and sh == sw == 1 and not any(geom.padding):
+        return x.reshape(n, g, cg, oh * ow), ow        # an unpadded 1×1 conv reads the input as it is
     if pitch == wp:
         plane = hp * wp
         # Zero borders, plus (kw−1)·dw zeros of slack: the last wide row reads that far past the end.
@@ -184,7 +184,7 @@ def conv_input_grad(gout, w, geom: Geometry, x_shape: tuple):
 def conv_weight_grad_cols(cols, pitch: int, gout, w_shape: tuple, groups: int):
     """gw[o, k] = Σ_n,l g[n, o, l] · cols[n, k, l]: one batched product, summed over the batch."""
     n, o = gout.shape[:2]
-    gg = _grid(gout, pitch).reshape(n, groups, o // groups, -1)
+    gg = _grid(gout, pitch).reshape(n, groups, o // groups, cols.shape[-1])   # no -1: n may be 0
     # cols @ gᵀ rather than g @ colsᵀ: NumPy copies a transposed *big* operand slice by slice.
     gw_t = xp.matmul(cols, gg.transpose(0, 1, 3, 2))
     return gw_t.sum(axis=0).transpose(0, 2, 1).reshape(w_shape)
@@ -233,6 +233,9 @@ class Conv(Op):
             else:
                 gw = _call(ConvWeightGrad, xp_, x, g, geom, tuple(w.shape))
         gb = xp_.sum(g, axis=(0, 2, 3) if g.ndim == 4 else (0, 2)) if ctx.needs(2) else None
+        if xp_ is not array_math:   # PyTorch computes all three in one node that reads x and w
+            # the gradients depend on x and w with derivative 0 where PyTorch leaves the term undefined
+            gx, gw, gb = (None if t is None else xp_.attach(t, x, w, zeros=False) for t in (gx, gw, gb))
         return gx, gw, gb, None
 
 

@@ -104,6 +104,47 @@ class Cast(Op):
         return g, None, None
 
 
+class Attach(Op):
+    """z = g, also depending (with derivative 0) on tensors a backward formula reads.
+
+    Only built under ``create_graph=True``: PyTorch's backward formulas read saved inputs (relu reads
+    its result, max_pool its input, conv all three), so a first-order gradient requires grad exactly
+    when one of them does — and grad(grad(...)) then returns zeros instead of raising."""
+
+    formula = "z = g"
+    local = ("1", "0")
+
+    @staticmethod
+    def forward(ctx, g, zeros, *deps):
+        ctx.deps = [(d.shape, d.dtype) for d in deps] if zeros else [None] * len(deps)
+        return g.view()
+
+    @staticmethod
+    def backward(ctx, gg):
+        # zeros=False: no gradient at all for the deps (PyTorch leaves some double backwards undefined)
+        return (gg, None) + tuple(None if d is None else ctx.xp.zeros(*d) for d in ctx.deps)
+
+
+class FusedGrad(Op):
+    """z = y: the end of a composite PyTorch computes as one node (batch_norm); ∂L/∂y = g, except that
+    under create_graph g is attached to the composite's inputs, so every gradient the composite passes
+    back requires grad exactly when PyTorch's fused node's would (which reads all of them)."""
+
+    backward_name = "NativeBatchNormBackward0"    # PyTorch's name for the node batch_norm ends in
+    formula = "z = y"
+    local = ("1",)
+
+    @staticmethod
+    def forward(ctx, y, *inputs):
+        ctx.save_for_backward(*inputs)
+        return y.view()
+
+    @staticmethod
+    def backward(ctx, g):
+        deps = ctx.saved_tensors
+        return (ctx.xp.attach(g, *deps),) + (None,) * len(deps)
+
+
 class Clone(Op):
     """z = a copy of x;  ∂z/∂x = 1"""
 

@@ -6,7 +6,7 @@ masked_fill) stops the gradient of ``x`` at the overwritten positions and routes
 from __future__ import annotations
 
 from ..autograd.function import Op
-from ..backend import xp
+from ..backend import array_math, xp
 
 
 def is_basic(index: tuple) -> bool:
@@ -71,6 +71,16 @@ class IndexAdd(Op):
         return g[ctx.index], None, None
 
 
+def fit_value(x, index, v):
+    """``v`` for ``x[index] = v``: PyTorch broadcasts it to the indexed shape after dropping its extra
+    leading 1s (NumPy refuses e.g. a (1, n) value for a boolean mask selecting n elements)."""
+    core = xp.asarray(v)
+    target = x[index].shape
+    while core.ndim > len(target) and core.shape[0] == 1:
+        core = core[0]
+    return core
+
+
 class IndexPut(Op):
     """z = x with z[index] = v;  ∂L/∂x = g with the written positions zeroed, ∂L/∂v = g[index]"""
 
@@ -81,7 +91,8 @@ class IndexPut(Op):
     def forward(ctx, x, index, v):
         out = x.copy()
         try:
-            out[index] = v
+            core = fit_value(out, index, v)
+            out[index] = core
         except (ValueError, IndexError) as e:
             vs = getattr(v, "shape", ())
             raise type(e)(f"setitem: cannot assign a value of shape {tuple(vs)} to index {_show(index)} "
@@ -89,14 +100,17 @@ class IndexPut(Op):
         written = xp.zeros(x.shape, bool)
         written[index] = True
         ctx.save_for_backward(written)
-        ctx.index = index
+        ctx.index, ctx.v_shape, ctx.core_shape = index, xp.shape(v), core.shape
         return out
 
     @staticmethod
     def backward(ctx, g):
         (written,) = ctx.saved_tensors
-        gx = ctx.xp.where(written, 0, g) if ctx.needs(0) else None
-        gv = g[ctx.index] if ctx.needs(2) else None
+        xp_ = ctx.xp
+        gx = xp_.where(written, 0, g) if ctx.needs(0) else None
+        gv = None
+        if ctx.needs(2):   # g at the written positions, summed back over what v was broadcast along
+            gv = xp_.reshape(xp_.sum_to(g[ctx.index], ctx.core_shape), ctx.v_shape)
         return gx, None, gv
 
 
@@ -110,7 +124,7 @@ class Gather(Op):
     def forward(ctx, x, axis, index):
         ctx.shape, ctx.axis = x.shape, axis
         ctx.save_for_backward(index)
-        return xp.take_along_axis(x, index, axis=axis)
+        return array_math.gather(x, axis, index)
 
     @staticmethod
     def backward(ctx, g):
@@ -128,16 +142,16 @@ class ScatterAdd(Op):
     def forward(ctx, x, shape, axis, index):
         ctx.axis = axis
         ctx.save_for_backward(index)
-        out = xp.zeros(shape, x.dtype)
-        idx = list(xp.indices(index.shape, sparse=True))
-        idx[axis] = index
-        xp.add.at(out, tuple(idx), x)
-        return out
+        ctx.src_shape = x.shape
+        return array_math.scatter_add(shape, axis, index, x)
 
     @staticmethod
     def backward(ctx, g):
         (index,) = ctx.saved_tensors
-        return ctx.xp.take_along_axis(g, index, axis=ctx.axis), None, None, None
+        gx = ctx.xp.gather(g, ctx.axis, index)
+        if tuple(gx.shape) != tuple(ctx.src_shape):   # src larger than index: the rest was not read
+            gx = _pad_zeros(ctx.xp, gx, [(0, s - n) for n, s in zip(gx.shape, ctx.src_shape)])
+        return gx, None, None, None
 
 
 class Scatter(Op):
@@ -152,9 +166,10 @@ class Scatter(Op):
         values = src if hasattr(src, "shape") else xp.full(index.shape, src, x.dtype)
         if hasattr(src, "shape"):
             values = src[tuple(slice(0, n) for n in index.shape)]
-        xp.put_along_axis(out, index, values, axis=axis)
+        where = array_math.along(index, axis)
+        out[where] = values
         written = xp.zeros(x.shape, bool)
-        xp.put_along_axis(written, index, True, axis=axis)
+        written[where] = True
         ctx.save_for_backward(written, index)
         ctx.axis = axis
         if not hasattr(src, "shape"):
@@ -168,7 +183,7 @@ class Scatter(Op):
         gx = ctx.xp.where(written, 0, g) if ctx.needs(0) else None
         gs = None
         if ctx.needs(3):
-            gs = ctx.xp.take_along_axis(g, index, axis=ctx.axis)
+            gs = ctx.xp.gather(g, ctx.axis, index)
             if tuple(gs.shape) != tuple(ctx.src_shape):
                 pads = [(0, s - n) for n, s in zip(gs.shape, ctx.src_shape)]
                 gs = _pad_zeros(ctx.xp, gs, pads)

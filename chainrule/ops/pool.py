@@ -92,12 +92,17 @@ class MaxPool2d(Op):
     @staticmethod
     def forward(ctx, x, k, geom, oh, ow):
         out, arg = max_pool(x, k, geom, oh, ow)
-        ctx.arg, ctx.k, ctx.geom, ctx.x_shape = arg, k, geom, x.shape
+        # Saved, not kept on ctx: freed after backward, so a second backward raises like any op's.
+        # x is saved as PyTorch saves it (its backward reads it; an in-place change is caught).
+        ctx.save_for_backward(x, arg)
+        ctx.k, ctx.geom, ctx.x_shape = k, geom, x.shape
         return out
 
     @staticmethod
     def backward(ctx, g):
-        return _call(PoolScatter, ctx.xp, g, ctx.arg, ctx.k, ctx.geom, ctx.x_shape), None, None, None, None
+        x, arg = ctx.saved_tensors
+        gx = _call(PoolScatter, ctx.xp, g, arg, ctx.k, ctx.geom, ctx.x_shape)
+        return ctx.xp.attach(gx, x), None, None, None, None
 
 
 class PoolScatter(Op):
@@ -113,12 +118,14 @@ class PoolScatter(Op):
 
     @staticmethod
     def forward(ctx, g, arg, k, geom, x_shape):
-        ctx.arg, ctx.k, ctx.geom = arg, k, geom
+        ctx.save_for_backward(arg)
+        ctx.k, ctx.geom = k, geom
         return pool_scatter(g, arg, k, geom, x_shape)
 
     @staticmethod
     def backward(ctx, gg):
-        return _call(PoolGather, ctx.xp, gg, ctx.arg, ctx.k, ctx.geom), None, None, None, None
+        (arg,) = ctx.saved_tensors
+        return _call(PoolGather, ctx.xp, gg, arg, ctx.k, ctx.geom), None, None, None, None
 
 
 class PoolGather(Op):
@@ -134,12 +141,14 @@ class PoolGather(Op):
 
     @staticmethod
     def forward(ctx, x, arg, k, geom):
-        ctx.arg, ctx.k, ctx.geom, ctx.x_shape = arg, k, geom, x.shape
+        ctx.save_for_backward(arg)
+        ctx.k, ctx.geom, ctx.x_shape = k, geom, x.shape
         return pool_gather(x, arg, k, geom)
 
     @staticmethod
     def backward(ctx, g):
-        return _call(PoolScatter, ctx.xp, g, ctx.arg, ctx.k, ctx.geom, ctx.x_shape), None, None, None
+        (arg,) = ctx.saved_tensors
+        return _call(PoolScatter, ctx.xp, g, arg, ctx.k, ctx.geom, ctx.x_shape), None, None, None
 
 
 class AvgPool2d(Op):
@@ -165,12 +174,15 @@ class AvgPool2d(Op):
 
     @staticmethod
     def forward(ctx, x, k, geom, divisor):
+        ctx.save_for_backward(x)          # as PyTorch: backward reads it (freed after, like any op)
         ctx.k, ctx.geom, ctx.divisor, ctx.x_shape = k, geom, divisor, x.shape
         return AvgPool2d.kernel(x, k, geom, divisor)
 
     @staticmethod
     def backward(ctx, g):
-        return _call(AvgPoolGrad, ctx.xp, g, ctx.k, ctx.geom, ctx.divisor, ctx.x_shape), None, None, None
+        (x,) = ctx.saved_tensors
+        gx = _call(AvgPoolGrad, ctx.xp, g, ctx.k, ctx.geom, ctx.divisor, ctx.x_shape)
+        return ctx.xp.attach(gx, x), None, None, None
 
 
 class AvgPoolGrad(Op):
@@ -223,12 +235,14 @@ class AdaptiveAvgPool2d(Op):
     def forward(ctx, x, oh, ow):
         ah = adaptive_matrix(x.shape[-2], oh, x.dtype)
         aw = adaptive_matrix(x.shape[-1], ow, x.dtype)
-        ctx.ah, ctx.aw = ah, aw
+        ctx.save_for_backward(x, ah, aw)
         return xp.einsum("ah,nchw,bw->ncab", ah, x, aw, optimize=True)
 
     @staticmethod
     def backward(ctx, g):
-        ah, aw = ctx.ah, ctx.aw
+        x, ah, aw = ctx.saved_tensors
         if ctx.xp is array_math:
             return xp.einsum("ah,ncab,bw->nchw", ah, g, aw, optimize=True), None, None
-        return ctx.xp.matmul(ctx.xp.matmul(ah.T, g), aw), None, None
+        gx = ctx.xp.matmul(ctx.xp.matmul(ah.T, g), aw)
+        # PyTorch's backward reads x, except for output size 1 (a mean, whose gradient does not)
+        return (gx if ah.shape[0] == aw.shape[0] == 1 else ctx.xp.attach(gx, x)), None, None

@@ -17,6 +17,13 @@ from . import core
 
 _ndarray = xp.ndarray
 _Scalar = (int, float, bool)
+_NumpyScalar = xp.generic
+
+
+def py_scalar(x):
+    """A NumPy scalar as the Python number it holds: PyTorch treats ``np.float64(0.5)`` like ``0.5`` (a
+    float32 tensor times it stays float32), where NumPy would make it a float64 operand."""
+    return x.item() if isinstance(x, _NumpyScalar) and x.dtype.kind in "biuf" else x
 _Add, _Sub, _Mul = A.Add.apply, A.Sub.apply, A.Mul.apply
 
 
@@ -40,6 +47,15 @@ def normalize_dims(dim, ndim: int, op: str):
         return None
     dims = tuple(sorted({normalize_dim(d, ndim, op) for d in dim}))
     return dims if ndim else None
+
+
+def keepdim_arg(keepdim, keepdims, op: str) -> bool:
+    """``keepdims=`` is NumPy's spelling of ``keepdim=``; PyTorch accepts either (not both)."""
+    if keepdims is None:
+        return bool(keepdim)
+    if keepdim:
+        raise TypeError(f"{op}(): got both keepdim and keepdims; pass one of them")
+    return bool(keepdims)
 
 
 def shape_arg(shape) -> tuple:
@@ -76,19 +92,26 @@ def binary(op, a, b):
         if a._data.dtype is not b._data.dtype:
             a, b = promote(a, b)
         return op.apply(a, b)
+    b = py_scalar(b)
     if isinstance(b, _Scalar):
-        kind = a._data.dtype.kind
-        if kind in "biu" and isinstance(b, float):
-            a = a.to(backend.default_float.np)
-        elif kind == "b" and not isinstance(b, bool):
-            a = a.to(backend.int64.np)
-        return op.apply(a, b)
+        return op.apply(_scalar_promoted(a, b), b)
     if b is None:
         raise TypeError(f"{op.__name__.lower()}: unsupported operand None for a Tensor")
     b = as_tensor_like(b, a)
     if a._data.dtype is not b._data.dtype:
         a, b = promote(a, b)
     return op.apply(a, b)
+
+
+def _scalar_promoted(a, b):
+    """``a`` cast to PyTorch's result dtype for ``a op b`` with a Python scalar ``b`` (the scalar's type
+    only matters across kinds: an int tensor and a float give float32, a bool tensor and an int int64)."""
+    kind = a._data.dtype.kind
+    if kind in "biu" and isinstance(b, float):
+        return a.to(backend.default_float.np)
+    if kind == "b" and not isinstance(b, bool):
+        return a.to(backend.int64.np)
+    return a
 
 
 def _floatify(a):
@@ -109,8 +132,13 @@ def where(condition, input, other):
     cond = _raw(condition)
     if cond.dtype != bool:
         raise RuntimeError(f"where: expected condition to be a boolean tensor, got {cond.dtype}")
+    input, other = py_scalar(input), py_scalar(other)
     if isinstance(input, T) and isinstance(other, T) and input._data.dtype is not other._data.dtype:
         input, other = promote(input, other)
+    elif isinstance(input, T) and isinstance(other, _Scalar):
+        input = _scalar_promoted(input, other)
+    elif isinstance(other, T) and isinstance(input, _Scalar):
+        other = _scalar_promoted(other, input)
     elif not isinstance(input, T) and not isinstance(other, T):
         input = T._make(backend.to_array(input))
     return E.Where.apply(cond, input, other)
@@ -152,17 +180,3 @@ def _normalize_index(index) -> tuple:
         out.append(i)
     return tuple(out)
 
-
-class _ValuesIndices(tuple):
-    """The (values, indices) pair returned by ``max(dim)``/``min(dim)``, like PyTorch's named tuple."""
-
-    def __new__(cls, values, indices):
-        return super().__new__(cls, (values, indices))
-
-    @property
-    def values(self):
-        return self[0]
-
-    @property
-    def indices(self):
-        return self[1]

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import math
 
+from .. import backend
 from ..backend import xp
 
 PRECISION, LINEWIDTH, THRESHOLD, EDGEITEMS = 4, 80, 1000, 3
-_DEFAULT_DTYPES = ("float32", "int64", "bool")
 
 
 class _Formatter:
@@ -107,7 +107,8 @@ def format_tensor(t) -> str:
     name = t.dtype.name
     if a.size == 0 and a.ndim != 1:
         suffixes.append(f"size={tuple(a.shape)}")
-    if name not in _DEFAULT_DTYPES or (a.size == 0 and name != "float32"):
+    default = backend.default_float.name        # set_default_dtype changes which float type goes unnamed
+    if name not in (default, "int64", "bool") or (a.size == 0 and name != default):
         suffixes.append(f"dtype=chainrule.{name}")
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")

@@ -35,41 +35,90 @@ class IndexingMethods:
             self._inplace(lambda old: I.IndexPut.apply(old, index, v.to(old._data.dtype)), "setitem")
             return
         try:
-            self._data[index] = _raw(value)
+            self._data[index] = I.fit_value(self._data, index, _raw(value))
         except (ValueError, IndexError) as e:
             raise type(e)(f"setitem: cannot assign {getattr(_raw(value), 'shape', type(value).__name__)} to "
                           f"index {I._show(index)} of a tensor of shape {tuple(self.shape)}: {e}") from None
         _changed(self, "setitem")
 
     def gather(self, dim, index):
+        """Pick values along ``dim`` by index: for dim=0, out[i][j] = self[index[i][j]][j]; for dim=1,
+        out[i][j] = self[i][index[i][j]]. ``index`` has self's number of dimensions; the result has its shape.
+
+        Gradient: the upstream gradient scatter-added back to the positions that were read.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[1, 2], [3, 4]]).gather(1, cr.tensor([[1], [0]]))
+        tensor([[2],
+                [3]])
+        """
+        if self.ndim == 0:   # a 0-d input acts as shape (1,); the result has the index's shape
+            return self.reshape(1).gather(0, _flat_index(index, "gather")).reshape(_raw(index).shape)
         d = normalize_dim(dim, self.ndim, "gather")
-        idx = _raw(index)
-        if idx.dtype.kind not in "iu":
-            raise RuntimeError(f"gather: index must be an integer tensor, got {idx.dtype}")
-        if idx.ndim != self.ndim:
-            raise RuntimeError(f"gather: index ({idx.ndim}-D, shape {idx.shape}) must have the same number "
-                               f"of dimensions as input ({self.ndim}-D, shape {tuple(self.shape)})")
+        idx = _check_index("gather", self, d, index)
         return I.Gather.apply(self, d, idx)
 
     def scatter(self, dim, index, src=None, value=None):
-        d = normalize_dim(dim, self.ndim, "scatter")
+        """A copy of self with values written at ``index`` along ``dim``: for dim=0,
+        out[index[i][j]][j] = src[i][j] (or the number ``value``). Where an index repeats, which write wins is
+        unspecified; ``scatter_`` is the in-place form.
+
+        >>> import chainrule as cr
+        >>> cr.zeros(3).scatter(0, cr.tensor([2, 0]), cr.tensor([5.0, 7.0]))
+        tensor([7., 0., 5.])
+        """
         src = value if src is None else src
-        if isinstance(src, core.Tensor) and src._data.dtype != self._data.dtype:
-            src = src.to(self._data.dtype)
-        return I.Scatter.apply(self, d, _raw(index), src)
+        if self.ndim == 0:
+            flat = src.reshape(-1) if isinstance(src, core.Tensor) else src
+            return self.reshape(1).scatter(0, _flat_index(index, "scatter"), flat).reshape(())
+        d = normalize_dim(dim, self.ndim, "scatter")
+        idx = _check_index("scatter", self, d, index, src)
+        return I.Scatter.apply(self, d, idx, src)
 
     def scatter_add(self, dim, index, src):
+        """A copy of self with ``src`` added at ``index`` along ``dim`` (for dim=0,
+        out[index[i][j]][j] += src[i][j]); repeated indices accumulate.
+
+        >>> import chainrule as cr
+        >>> cr.zeros(3).scatter_add(0, cr.tensor([0, 0, 2]), cr.tensor([1.0, 2.0, 3.0]))
+        tensor([3., 0., 3.])
+        """
+        if self.ndim == 0:
+            return self.reshape(1).scatter_add(0, _flat_index(index, "scatter_add"), src.reshape(-1)).reshape(())
         d = normalize_dim(dim, self.ndim, "scatter_add")
-        return self + I.ScatterAdd.apply(src, self._data.shape, d, _raw(index))
+        idx = _check_index("scatter_add", self, d, index, src)
+        return self + I.ScatterAdd.apply(src, self._data.shape, d, idx)
 
     def index_select(self, dim, index):
+        """The slices at positions ``index`` (a 1-D integer tensor) along ``dim``, as a new tensor (a copy,
+        unlike basic slicing). Gradient: added back to the selected slices.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[1, 2], [3, 4], [5, 6]]).index_select(0, cr.tensor([2, 0]))
+        tensor([[5, 6],
+                [1, 2]])
+        """
         d = normalize_dim(dim, self.ndim, "index_select")
         idx = _raw(index)
         if idx.ndim > 1:
             raise IndexError(f"index_select: index must be 0-D or 1-D, got shape {idx.shape}")
+        n = self._data.shape[d] if self.ndim else 1
+        if idx.size and (idx.min() < 0 or idx.max() >= n):
+            bad = int(idx.max()) if idx.max() >= n else int(idx.min())
+            raise IndexError(f"index_select: index {bad} is out of range for dimension {d} of size {n} "
+                             f"(tensor of shape {tuple(self.shape)}); indices must be in [0, {n})")
         return I.IndexSelect.apply(self, idx.reshape(-1), d)
 
     def masked_fill(self, mask, value):
+        """A copy with ``value`` wherever the bool ``mask`` (broadcast to self's shape) is True.
+
+        Gradient: 0 at the filled positions; a ``value`` tensor that requires grad gets their sum.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, -2.0, 3.0])
+        >>> x.masked_fill(x < 0, 0.0)
+        tensor([1., 0., 3.])
+        """
         m = _raw(mask)
         if m.dtype != bool:
             raise RuntimeError(f"masked_fill: expected a boolean mask, got {m.dtype}")
@@ -78,3 +127,38 @@ class IndexingMethods:
                 return E.Where.apply(m, value.to(self._data.dtype), self)
             value = value.item()
         return I.MaskedFill.apply(self, m, value)
+
+
+def _flat_index(index, op: str):
+    idx = _raw(index)
+    if idx.ndim > 1:
+        raise RuntimeError(f"{op}: index of a 0-d input must be 0-d or 1-D, got shape {idx.shape}")
+    return idx.reshape(-1)
+
+
+def _check_index(op: str, x, d: int, index, src=None):
+    """PyTorch's gather/scatter rule: as many dims as the input, ``index.size(k) <= input.size(k)`` for
+    ``k != dim`` (and ``<= src.size(k)`` for all k), values in ``[0, input.size(dim))``; no broadcasting."""
+    idx = _raw(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: index must be an integer tensor, got {idx.dtype}")
+    if idx.ndim != x.ndim:
+        raise RuntimeError(f"{op}: index ({idx.ndim}-D, shape {idx.shape}) must have the same number "
+                           f"of dimensions as input ({x.ndim}-D, shape {tuple(x.shape)})")
+    for k, (n, m) in enumerate(zip(idx.shape, x.shape)):
+        if k != d and n > m:
+            raise RuntimeError(f"{op}: index shape {idx.shape} is larger than input shape {tuple(x.shape)} at "
+                               f"dimension {k}; it may be larger only along dim={d}")
+    if isinstance(src, core.Tensor) and src._data.dtype != x._data.dtype:
+        raise RuntimeError(f"{op}: Expected self.dtype to be equal to src.dtype (got {x.dtype.name} and "
+                           f"{src.dtype.name}); convert with src.to(x.dtype)")
+    if isinstance(src, core.Tensor) and (src.ndim != idx.ndim or any(n > m for n, m in zip(idx.shape, src.shape))):
+        raise RuntimeError(f"{op}: index shape {idx.shape} must be no larger than src shape "
+                           f"{tuple(src.shape)} in every dimension")
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        bad = lo if lo < 0 else hi
+        if lo < 0 or hi >= x.shape[d]:
+            raise RuntimeError(f"{op}: index {bad} is out of bounds for dimension {d} with size {x.shape[d]} "
+                               f"(input shape {tuple(x.shape)}); indices must be in [0, {x.shape[d]})")
+    return idx

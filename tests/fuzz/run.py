@@ -1,0 +1,193 @@
+"""Run a program in one library, and compare two runs.
+
+A run executes the program's lines one by one (so an error names its line), then the loss, then one
+of three gradient modes: ``backward`` (``loss.backward()``, the leaves' ``.grad`` and retained
+gradients), ``grad`` (``autograd.grad``, plain) and ``second`` (``create_graph=True``, the
+``requires_grad`` of each first-order gradient, then the gradient of Σ <grad, R> — second order).
+"""
+
+from __future__ import annotations
+
+import traceback
+import warnings
+
+import numpy as np
+
+from .program import Program
+
+MODES = ("backward", "grad", "second")
+TOL = {"float64": (1e-7, 1e-9), "float32": (2e-3, 2e-4)}   # (rtol, atol relative to the largest value)
+
+
+def module(lib: str):
+    if lib == "torch":
+        import torch
+        return torch
+    import chainrule
+    return chainrule
+
+
+def _array(t):
+    if t is None:
+        return None
+    if hasattr(t, "numpy"):
+        d = t.detach()
+        if "torch" in type(t).__module__:
+            # clone first: numpy(force=True) of some of torch 2.13's second-order ZeroTensors segfaults
+            return np.array(d.clone().numpy(force=True))
+        return np.array(d.numpy())
+    return np.asarray(t)
+
+
+def _error(where, e: BaseException) -> dict:
+    frames = traceback.extract_tb(e.__traceback__)
+    raw = bool(frames) and "/numpy/" in frames[-1].filename and type(e).__module__ != "torch"
+    return {"where": where, "type": type(e).__name__, "message": str(e).split("\n")[0][:300], "numpy": raw}
+
+
+def run(program: Program, lib: str, dtype: str, mode: str) -> dict:
+    """Execute ``program`` in ``lib`` ('torch' or 'chainrule') with float dtype ``dtype``."""
+    m = module(lib)
+    env = {"m": m, "F": m.nn.functional, "np": np, "DT": getattr(m, dtype)}
+    out: dict = {"warned": []}
+    for i, stmt in enumerate(program.stmts):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                exec(stmt.code, env)  # noqa: S102 - the fuzzer runs the programs it writes
+            except Exception as e:  # noqa: BLE001 - compared with the other library's behaviour
+                out["error"] = _error(i, e)
+                return out
+        if any(issubclass(w.category, UserWarning) and not issubclass(w.category, DeprecationWarning)
+               for w in caught):
+            out["warned"].append(i)
+    values = {}
+    for s in program.stmts:
+        t = env.get(s.defines) if s.defines else None
+        if t is not None and hasattr(t, "requires_grad"):
+            values[s.defines] = (_array(t), str(t.dtype).split(".")[-1], bool(t.requires_grad))
+    out["values"] = values
+    leaves = [env[n] for n in program.leaves]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exec(program.loss_code(), env)  # noqa: S102 - the fuzzer runs the programs it writes
+            loss = env["loss"]
+            if loss is None or not leaves or not loss.requires_grad:
+                return out
+            _gradients(m, env, program, loss, leaves, mode, out)
+    except Exception as e:  # noqa: BLE001
+        out["error"] = _error(mode, e)
+    return out
+
+
+def _gradients(m, env, program, loss, leaves, mode, out):
+    if mode == "backward":
+        loss.backward()
+        retained = [s.uses[0] for s in program.stmts if s.op == "retain_grad"]
+        out["grads"] = [_array(t.grad) for t in leaves] + [_array(env[n].grad) for n in retained]
+        return
+    grads = m.autograd.grad(loss, leaves, create_graph=mode == "second", allow_unused=True)
+    out["grads"] = [_array(g) for g in grads]
+    if mode != "second":
+        return
+    out["grads_rg"] = [g is not None and bool(g.requires_grad) for g in grads]
+    weights = dict(program.second)
+    terms = [(g * m.tensor(eval(weights[n]), dtype=env["DT"])).sum()
+             for g, n in zip(grads, program.leaves) if g is not None and g.requires_grad]
+    if not terms:
+        return
+    s = terms[0]
+    for t in terms[1:]:
+        s = s + t
+    out["second"] = [_array(g) for g in m.autograd.grad(s, leaves, allow_unused=True)]
+
+
+def close(got, want, dtype: str) -> bool:
+    if got is None or want is None:
+        return got is None and want is None
+    if got.shape != want.shape:
+        return False
+    if want.dtype.kind in "biu" or got.dtype.kind in "biu":
+        return np.array_equal(got, want)
+    if not got.size:
+        return True
+    # the values' own precision decides (an int tensor times 1.5 is float32 even in a float64 run)
+    rtol, atol = TOL["float32" if np.float32 in (got.dtype, want.dtype) or dtype == "float32" else "float64"]
+    if np.float16 in (got.dtype, want.dtype):
+        rtol, atol = 1e-2, 1e-3
+    w = want.astype(np.float64)
+    g = got.astype(np.float64)
+    finite = np.isfinite(w)
+    scale = max(1.0, float(np.abs(w[finite]).max())) if finite.any() else 1.0
+    # NaN where torch has NaN, the same infinities where it has infinities, finite where it is finite
+    if not np.array_equal(g[~finite], w[~finite], equal_nan=True) or not np.isfinite(g[finite]).all():
+        return False
+    return bool(np.all(np.abs(g[finite] - w[finite]) <= atol * scale + rtol * np.abs(w[finite])))
+
+
+def compare(program: Program, got: dict, want: dict, dtype: str, mode: str) -> str | None:
+    """The first difference between chainrule's run (``got``) and torch's (``want``), or None."""
+    ge, we = got.get("error"), want.get("error")
+    op = (lambda i: program.stmts[i].op if isinstance(i, int) else i)
+    if ge and ge["numpy"]:
+        return f"raw NumPy error escapes at {op(ge['where'])}: {ge['type']}: {ge['message']}"
+    if ge or we:
+        if not ge:
+            return f"torch raises at {op(we['where'])} ({we['type']}: {we['message']}), chainrule does not"
+        if not we:
+            return f"chainrule raises at {op(ge['where'])} ({ge['type']}: {ge['message']}), torch does not"
+        if ge["where"] != we["where"]:
+            return f"both raise, chainrule at {op(ge['where'])}, torch at {op(we['where'])}: {ge['message']}"
+        return None
+    if got["warned"] != want["warned"]:
+        return f"warnings differ: chainrule warns at {[op(i) for i in got['warned']]}, " \
+               f"torch at {[op(i) for i in want['warned']]}"
+    ops = {s.defines: s.op for s in program.stmts if s.defines}
+    for name, (w, wdt, wrg) in want["values"].items():
+        g, gdt, grg = got["values"].get(name, (None, None, None))
+        if g is None or g.shape != w.shape:
+            return f"forward shape of {ops[name]}: chainrule {None if g is None else g.shape}, torch {w.shape}"
+        if gdt != wdt:
+            return f"forward dtype of {ops[name]}: chainrule {gdt}, torch {wdt}"
+        if grg != wrg:
+            return f"requires_grad of {ops[name]}: chainrule {grg}, torch {wrg}"
+        if not close(g, w, dtype):
+            return f"forward value of {ops[name]}"
+    for key, what in (("grads", f"{mode} gradient"), ("grads_rg", "requires_grad of create_graph gradient"),
+                      ("second", "second-order gradient")):
+        gs, ws = got.get(key), want.get(key)
+        if (gs is None) != (ws is None):
+            return f"{what}: chainrule {'computes none' if gs is None else 'computes one'}, torch the opposite"
+        for k, (g, w) in enumerate(zip(gs or [], ws or [])):
+            if key == "grads_rg":
+                if g != w:
+                    return f"{what} of input {k}: chainrule {g}, torch {w}"
+            elif (g is None) != (w is None):
+                return f"{what} of input {k}: chainrule {'None' if g is None else 'a tensor'}, torch the other"
+            elif not close(g, w, dtype):
+                return f"{what} value of input {k}"
+    return None
+
+
+# chainrule's documented limitations: raising this (and nothing else) where torch runs is not a bug
+UNSUPPORTED = ("in-place modification of a view of a tensor that requires grad is not supported by chainrule",)
+
+
+def check(program: Program, dtypes=("float64", "float32"), modes=MODES, skipped=None) -> tuple[str, str, str] | None:
+    """Run both libraries; return (dtype, mode, difference) for the first difference, else None.
+
+    A program that hits a documented limitation of chainrule counts in ``skipped`` instead."""
+    for dtype in dtypes:
+        for mode in modes:
+            want = run(program, "torch", dtype, mode)
+            got = run(program, "chainrule", dtype, mode)
+            limit = [u for u in UNSUPPORTED if u in got.get("error", {}).get("message", "")]
+            if limit:
+                if skipped is not None:
+                    skipped[limit[0]] += 1
+                return None
+            diff = compare(program, got, want, dtype, mode)
+            if diff:
+                return dtype, mode, diff
+    return None
