@@ -382,3 +382,21 @@ def test_ops_are_silent_on_ieee_specials_like_pytorch():
     assert run.returncode == 0, run.stderr
     warned = [line for line in run.stderr.splitlines() if "RuntimeWarning" in line]
     assert len(warned) == 1 and "<string>" in warned[0], run.stderr
+
+
+def test_function_returning_a_one_tuple_backpropagates():
+    import chainrule as cr
+
+    class Double(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return (x * 2,)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    (y,) = Double.apply(x)
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]

@@ -21,6 +21,8 @@ from ..backend import array_math
 from .function import _FREED, _NOT_TENSOR, AccumulateGrad, hooks
 from .grad_mode import state
 
+_NOTHING = object()   # the buffer of a node that every route reached with None (no gradient flows)
+
 observers: list = []  # objects with node_done(node, grad_output, grad_inputs) / leaf_done(tensor, grad)
 
 
@@ -109,13 +111,23 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
     heapq.heapify(ready)
     namespace = hooks.tensor_math if create_graph else array_math
     watching = observers[:] if observers else None
+    if watching:
+        for obs in watching:
+            started = getattr(obs, "backward_started", None)
+            if started is not None:
+                started(roots, grads, retain_graph, create_graph, capture is not None, accumulate)
 
     prev_mode = state.enabled
     state.enabled = create_graph
     try:
         while ready:
             node = heapq.heappop(ready)[1]
-            g = _arrived(node, buffers.pop(node), create_graph, capture, results)
+            g = buffers.pop(node)
+            if g is _NOTHING:       # every route into it sent None: pass that on, so no node waits forever
+                if type(node) is not AccumulateGrad:
+                    _send(node, [None] * len(node._edges), buffers, deps, ready)
+                continue
+            g = _arrived(node, g, create_graph, capture, results)
             if needed is not None and node not in needed:
                 continue
             if type(node) is AccumulateGrad:
@@ -199,7 +211,9 @@ def _send(node, grad_inputs, buffers, deps, ready) -> None:
                 _add_to_buffer(buffers, nxt, nrs[i], gi)
         left = deps[nxt] - 1
         deps[nxt] = left
-        if left == 0 and nxt in buffers:
+        if left == 0:
+            if nxt not in buffers:
+                buffers[nxt] = _NOTHING
             heapq.heappush(ready, (-nxt._seq, nxt))
 
 

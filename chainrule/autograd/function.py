@@ -60,6 +60,34 @@ def notify_inplace(tensor, op: str) -> None:
         obs.inplace(tensor, op)
 
 
+def notify(event: str, *args) -> None:
+    """Tell the forward observers that have a method ``event`` about something other than a node:
+    an op run without recording (``untracked_op``), a tensor value read in Python (``data_read``),
+    a tensor made from constants (``constant_made``), random draws (``random_draw``), a module
+    called (``module_call``), a call of an optimizer/scheduler method (``call_begin``/``call_end``).
+    ``chainrule.compile`` records a training step from these."""
+    for obs in forward_observers:
+        method = getattr(obs, event, None)
+        if method is not None:
+            method(*args)
+
+
+def observed_method(method):
+    """Wrap a method whose effect is not an op (``optimizer.step``, ``zero_grad``, ``scheduler.step``)
+    so observers see the call as one event. One flag test when nothing observes."""
+    def wrapper(self, *args, **kwargs):
+        if not state.observed:
+            return method(self, *args, **kwargs)
+        notify("call_begin", self, method.__name__, args, kwargs)
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            notify("call_end", self, method.__name__)
+    wrapper.__name__, wrapper.__qualname__, wrapper.__doc__ = method.__name__, method.__qualname__, method.__doc__
+    wrapper.__wrapped__ = method
+    return wrapper
+
+
 class Node:
     """A node of the backward graph. Class-level defaults keep per-op construction cheap."""
 
@@ -133,10 +161,13 @@ class Node:
             return array  # a Python scalar argument stays a scalar
         if self.xp is array_math or slot is None:
             return T._make(array)
-        edge = self if slot == -1 else self._edges[slot]
+        if slot == -1:
+            return T._make(array, self)
+        edge = self._edges[slot]
         if edge is None or edge is _NOT_TENSOR:
             return T._make(array)
-        return T._make(array, edge)
+        # an input that is output k of a multi-output node (a split piece) is reconnected as output k
+        return T._make(array, edge, self._edge_outputs.get(slot, 0) if self._edge_outputs else 0)
 
     def _raise_modified(self, slot, now, expected, array):
         what = "the output" if slot == -1 else f"input {slot}"
@@ -250,9 +281,10 @@ class Function(Node):
                 edges.append(_NOT_TENSOR)
         out = cls.forward(ctx, *values) if cls._raw else _forward_on_tensors(cls, ctx, args)
         if not needs_graph:
-            if type(out) is tuple:
-                return tuple(T._make(o) for o in out)
-            return T._make(out)
+            result = tuple(T._make(o) for o in out) if type(out) is tuple else T._make(out)
+            if state.observed:
+                notify("untracked_op", ctx, args, result)
+            return result
         ctx._edges = edges
         ctx._seq = _next_seq()
         if type(out) is tuple:
@@ -305,8 +337,11 @@ def _connect_outputs(ctx, outs):
     T = hooks.Tensor
     nondiff = ctx._non_differentiable or ()
     ctx._num_outputs = len(outs)
-    ctx._out_shape = [o.shape for o in outs]
-    ctx._out_dtype = [o.dtype for o in outs]
+    if len(outs) == 1:      # a 1-tuple: one output, recorded like a single result (the tuple is kept)
+        ctx._out_shape, ctx._out_dtype = outs[0].shape, outs[0].dtype
+    else:
+        ctx._out_shape = [o.shape for o in outs]
+        ctx._out_dtype = [o.dtype for o in outs]
     results = []
     for i, o in enumerate(outs):
         if id(o) in nondiff or o.dtype.kind not in "fc":
@@ -320,8 +355,11 @@ def _record_saved(ctx, args, values, edges, first) -> None:
     """Map each saved array to the input it is (by index), the output (-1) or a constant (None), and
     remember each saved input's/output's version so backward can tell if it was changed in place.
 
-    Arrays are matched by identity: ``save_for_backward`` keeps the very arrays forward received."""
+    Arrays are matched by identity: ``save_for_backward`` keeps the very arrays forward received.
+    When several inputs share one array (``x * x.detach()``), saved arrays are matched to them in
+    argument order, each input once, so each keeps its own connection to the graph."""
     slots = []
+    used = set()
     versions = []            # (version box, version now, index into ctx._saved)
     out = first._data
     for k, array in enumerate(ctx._saved):
@@ -331,14 +369,19 @@ def _record_saved(ctx, args, values, edges, first) -> None:
             versions.append((first._version_box, 0, k))
             slots.append(-1)
         else:
+            slot = None
             for i in range(len(values)):
                 if values[i] is array and edges[i] is not _NOT_TENSOR:
-                    box = args[i]._version_box
-                    versions.append((box, box[0], k))
-                    slots.append(i)
-                    break
-            else:
+                    slot = i
+                    if i not in used:
+                        break
+            if slot is None:
                 slots.append(None)
+            else:
+                used.add(slot)
+                box = args[slot]._version_box
+                versions.append((box, box[0], k))
+                slots.append(slot)
     ctx._saved_slots = slots
     ctx._saved_versions = versions
 
