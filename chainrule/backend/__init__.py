@@ -14,6 +14,8 @@ import warnings
 import numpy as xp
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from .random import Generator  # PyTorch's CPU generator (MT19937), bit for bit
+
 # NumPy reports log(0), 0/0, overflow … as RuntimeWarnings; PyTorch returns the IEEE result
 # (inf, nan) silently and leaves NaN-hunting to anomaly mode. Silence them for calls made from
 # chainrule's own modules only (a filter costs nothing until a warning fires; np.errstate per op
@@ -23,6 +25,7 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"chainrule(\.
 __all__ = [
     "DType",
     "Generator",
+    "bfloat16",
     "bool_",
     "broadcast_axes",
     "default_float",
@@ -37,6 +40,7 @@ __all__ = [
     "ndarray",
     "promote_types",
     "result_dtype",
+    "set_default_float",
     "sum_to",
     "to_array",
     "to_dtype",
@@ -76,12 +80,47 @@ float16 = DType("float16", xp.float16, 2)
 float32 = DType("float32", xp.float32, 2)
 float64 = DType("float64", xp.float64, 2)
 
+
+
+class _NameOnlyDType(DType):
+    """A dtype chainrule knows by name but cannot store. ``bfloat16``: NumPy, chainrule's array engine,
+    has no bfloat16, and silently storing float32 under that name would print different numbers from
+    PyTorch. So the name exists (for ``dtype == torch.bfloat16`` checks, dicts of dtypes, autocast
+    arguments) and any attempt to make a tensor of it raises a TypeError that says so."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str, itemsize: int):
+        self.name, self.itemsize, self.category = name, itemsize, 2
+        self.is_floating_point = self.is_signed = True
+
+    @property
+    def np(self):
+        raise TypeError(f"chainrule.{self.name} is a name only: NumPy, chainrule's array engine, has no "
+                        f"{self.name} type, so no tensor can be stored in it; use chainrule.float32 "
+                        f"(or float16) instead")
+
+
+bfloat16 = _NameOnlyDType("bfloat16", 2)
+
 _ALL = (bool_, uint8, int32, int64, float16, float32, float64)
 _BY_NP = {d.np: d for d in _ALL}
 _BY_NAME = {d.name: d for d in _ALL}
-_BY_NAME.update({"float": float32, "double": float64, "long": int64, "int": int32, "half": float16})
+_BY_NAME.update({"float": float32, "double": float64, "long": int64, "int": int32, "half": float16,
+                 "bfloat16": bfloat16})
 
 default_float = float32
+
+
+def set_default_float(dtype: DType) -> None:
+    """Make ``dtype`` (float16, float32 or float64) the type of Python floats, of int-to-float results
+    and of float factories, as ``torch.set_default_dtype`` does."""
+    global default_float
+    if not isinstance(dtype, DType) or not dtype.is_floating_point:
+        raise TypeError(f"set_default_dtype: only floating-point types are supported as the default type, "
+                        f"got {dtype!r}")
+    dtype.np  # noqa: B018  (raises for a name-only dtype such as bfloat16)
+    default_float = dtype
 
 
 def from_np_dtype(np_dtype) -> DType:
@@ -171,8 +210,36 @@ def sum_to(x, shape: tuple):
     return y.reshape(shape) if y.shape != shape else y
 
 
+def _ragged(data) -> str | None:
+    """Where nested lists stop being rectangular, in PyTorch's words (None if they are rectangular)."""
+    level = [data]
+    for dim in range(64):
+        seqs = [x for x in level if isinstance(x, (list, tuple))]
+        if not seqs:
+            return None
+        if len(seqs) != len(level):
+            return f"expected a sequence at dim {dim} for every element, got a mix of numbers and sequences"
+        n = len(seqs[0])
+        for s in seqs:
+            if len(s) != n:
+                return f"expected sequence of length {n} at dim {dim} (got {len(s)})"
+        level = [x for s in seqs for x in s]
+    return None
+
+
 def to_array(data, dtype=None):
     """Copy ``data`` into a new array with PyTorch's dtype inference (Python floats -> float32)."""
+    try:
+        return _to_array(data, dtype)
+    except ValueError:
+        problem = _ragged(data) if isinstance(data, (list, tuple)) else None
+        if problem:   # only looked for after NumPy failed: a big list costs nothing extra
+            raise ValueError(f"tensor: {problem}; nested lists must be rectangular (every row the same "
+                             f"length)") from None
+        raise
+
+
+def _to_array(data, dtype):
     if dtype is not None:
         return xp.array(data, dtype=to_dtype(dtype).np)
     if isinstance(data, xp.ndarray):
@@ -216,33 +283,6 @@ def get_num_threads() -> int:
 
 def is_array(x) -> bool:
     return isinstance(x, xp.ndarray)
-
-
-class Generator:
-    """A seeded random stream (PyTorch's ``torch.Generator``), backed by NumPy's PCG64."""
-
-    def __init__(self, seed: int | None = None):
-        self._seed = 67280421310721 if seed is None else int(seed)
-        self.rng = xp.random.default_rng(self._seed)
-
-    def manual_seed(self, seed: int) -> Generator:
-        self._seed = int(seed)
-        self.rng = xp.random.default_rng(self._seed)
-        return self
-
-    def initial_seed(self) -> int:
-        return self._seed
-
-    def seed(self) -> int:
-        s = int(xp.random.SeedSequence().entropy) % (2 ** 63)
-        self.manual_seed(s)
-        return s
-
-    def get_state(self) -> dict:
-        return self.rng.bit_generator.state
-
-    def set_state(self, state: dict) -> None:
-        self.rng.bit_generator.state = state
 
 
 default_generator = Generator()

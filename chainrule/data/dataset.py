@@ -12,7 +12,7 @@ import math
 import operator
 from collections.abc import Sequence
 
-from chainrule.backend import Generator, default_generator
+from chainrule.backend import Generator, default_generator, random
 from chainrule.tensor import Tensor
 
 __all__ = ["ConcatDataset", "Dataset", "IterableDataset", "Subset", "TensorDataset", "random_split"]
@@ -195,7 +195,7 @@ def random_split(dataset, lengths: Sequence[int | float], generator: Generator |
         if sum(lengths) != n:
             raise ValueError(f"random_split: sum of input lengths {lengths} is {sum(lengths)}, which does not "
                              f"equal the length of the input dataset ({n})")
-    perm = (generator or default_generator).rng.permutation(n).tolist()
+    perm = random.randperm(n, generator or default_generator).tolist()   # torch's randperm: the same split
     subsets, start = [], 0
     for length in lengths:
         subsets.append(Subset(dataset, perm[start:start + length]))

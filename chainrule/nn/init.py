@@ -8,9 +8,10 @@ nor vanish through depth (Glorot & Bengio 2010; He et al. 2015).
 from __future__ import annotations
 
 import math
+import warnings
 
 from ..autograd.grad_mode import no_grad
-from ..backend import Generator, default_generator, xp
+from ..backend import Generator, default_generator, random, xp
 from ..tensor import Tensor
 
 _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -60,10 +61,6 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _rng(generator: Generator | None):
-    return (generator or default_generator).rng
-
-
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Fill with U(a, b).
 
@@ -84,15 +81,54 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Gene
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator: Generator | None = None) -> Tensor:
-    """Fill with N(mean, std²) restricted to [a, b] (redraws out-of-range values)."""
-    rng = _rng(generator)
-    values = rng.normal(mean, std, tensor.shape)
-    bad = (values < a) | (values > b)
-    while bad.any():   # each redraw keeps P(in range) of the rest, so this ends quickly
-        values[bad] = rng.normal(mean, std, int(bad.sum()))
-        bad = (values < a) | (values > b)
+    """Fill with N(mean, std²) restricted to [a, b], by PyTorch's rejection scheme (same values).
+
+    When [a, b] holds more than 30 % of the mass, whole normal tensors are drawn and out-of-range
+    entries replaced until none is left; otherwise candidates are uniform on [a, b] and accepted
+    with probability pdf/peak. (That second branch compares against a float32 ``log``; a value one
+    ulp from the acceptance boundary could be decided differently from PyTorch's vectorised log.)
+
+    >>> import chainrule as cr
+    >>> w = cr.nn.init.trunc_normal_(cr.empty(1000), std=2.0)
+    >>> bool((w.abs() <= 2).all())
+    True
+    """
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
+    gen = generator or default_generator
+    data = tensor._data
+    low, high = data.dtype.type(a), data.dtype.type(b)  # the bounds as the tensor's dtype
+    mass = _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std)
+    if mass > 0.3:
+        result = random.normal_(xp.empty_like(data), mean, std, gen)
+        while True:
+            redraw = (result < low) | (result > high)
+            if not redraw.any():
+                break
+            result = xp.where(redraw, random.normal_(xp.empty_like(data), mean, std, gen), result)
+    else:
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+        one = data.dtype.type(1)
+
+        def log_density(x):  # PyTorch's in-place chain: sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+            z = (x - data.dtype.type(mean)) / data.dtype.type(std)
+            return z * z * data.dtype.type(-0.5) - data.dtype.type(log_peak)
+
+        result = random.uniform_(xp.empty_like(data), a, b, gen)
+        pending = xp.log(random.uniform_(xp.empty_like(data), 0.0, one, gen)) > log_density(result)
+        while pending.any():
+            candidates = random.uniform_(xp.empty_like(data), a, b, gen)
+            result = xp.where(pending, candidates, result)
+            accept_log = xp.log(random.uniform_(xp.empty_like(data), 0.0, one, gen))
+            pending = xp.where(pending, accept_log > log_density(candidates), pending)
     with no_grad():
-        return tensor.copy_(Tensor._make(values))
+        return tensor.copy_(Tensor._make(result))
+
+
+def _norm_cdf(x: float) -> float:
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -120,7 +156,8 @@ def eye_(tensor: Tensor) -> Tensor:
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Glorot uniform: U(-a, a) with a = gain·√(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    a = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    a = math.sqrt(3.0) * std  # PyTorch's order of operations, so the bound is the same double
     return uniform_(tensor, -a, a, generator)
 
 
@@ -139,7 +176,8 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonline
     if 0 in tensor.shape:
         return tensor   # PyTorch warns and leaves a zero-element tensor alone
     fan = _calculate_correct_fan(tensor, mode)
-    bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    bound = math.sqrt(3.0) * std  # PyTorch's order of operations, so the bound is the same double
     return uniform_(tensor, -bound, bound, generator)
 
 
@@ -153,14 +191,18 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinea
 
 
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
-    """Fill with a (semi-)orthogonal matrix (Saxe et al. 2013): Q of the QR of a Gaussian matrix."""
+    """Fill with a (semi-)orthogonal matrix (Saxe et al. 2013): Q of the QR of a Gaussian matrix.
+
+    The Gaussian matrix is PyTorch's (same generator, same values); the QR factorisation is NumPy's
+    LAPACK, not PyTorch's MKL, so Q agrees with PyTorch to rounding, not bit for bit.
+    """
     if tensor.ndim < 2:
         raise ValueError(f"Only tensors with 2 or more dimensions are supported (got shape {tuple(tensor.shape)})")
     if tensor.numel() == 0:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = _rng(generator).normal(0.0, 1.0, (rows, cols))
+    flat = random.normal_(xp.empty((rows, cols), tensor._data.dtype), 0.0, 1.0, generator or default_generator)
     if rows < cols:
         flat = flat.T
     q, r = xp.linalg.qr(flat)

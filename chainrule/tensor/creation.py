@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 from .. import backend
-from ..backend import Generator, default_generator, xp
+from ..autograd.function import notify
+from ..autograd.grad_mode import state
+from ..backend import Generator, default_generator, random, xp
 from .args import shape_arg
 from .core import Tensor
+from .device import require_cpu
 
 
 def _finish(array, requires_grad: bool) -> Tensor:
     t = Tensor._make(array)
+    if state.observed:
+        notify("constant_made", t)
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+def _size(size, op: str) -> tuple:
+    """The shape from ``f(2, 3)`` or ``f((2, 3))``; a negative size is PyTorch's error, named for ``op``."""
+    shape = shape_arg(size)
+    bad = [d for d in shape if d < 0]
+    if bad:
+        raise RuntimeError(f"{op}: Trying to create tensor with negative dimension {bad[0]}: {list(shape)} "
+                           f"(every size must be >= 0)")
+    return shape
 
 
 def _np_dtype(dtype, default=None):
@@ -29,6 +44,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     tensor([[1, 2],
             [3, 4]])
     """
+    require_cpu(device, "tensor")
     if isinstance(data, Tensor):
         data = data._data
     return _finish(backend.to_array(data, dtype), requires_grad)
@@ -36,6 +52,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with a NumPy array or Tensor when no conversion is needed."""
+    require_cpu(device, "as_tensor")
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
     if isinstance(data, xp.ndarray) and (dtype is None or backend.to_dtype(dtype).np == data.dtype):
@@ -57,29 +74,37 @@ def from_dlpack(obj) -> Tensor:
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(xp.zeros(shape_arg(size), _np_dtype(dtype)), requires_grad)
+    require_cpu(device, "zeros")
+    return _finish(xp.zeros(_size(size, "zeros"), _np_dtype(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(xp.ones(shape_arg(size), _np_dtype(dtype)), requires_grad)
+    require_cpu(device, "ones")
+    return _finish(xp.ones(_size(size, "ones"), _np_dtype(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(xp.empty(shape_arg(size), _np_dtype(dtype)), requires_grad)
+    require_cpu(device, "empty")
+    return _finish(xp.empty(_size(size, "empty"), _np_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    require_cpu(device, "full")
+    if isinstance(fill_value, xp.generic):   # a NumPy scalar counts as the Python number it holds
+        fill_value = fill_value.item()
     if dtype is None:
         dtype = backend.bool_ if isinstance(fill_value, bool) else \
             backend.int64 if isinstance(fill_value, int) else backend.default_float
-    return _finish(xp.full(shape_arg((size,)), fill_value, _np_dtype(dtype)), requires_grad)
+    return _finish(xp.full(_size((size,), "full"), fill_value, _np_dtype(dtype)), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    require_cpu(device, "eye")
     return _finish(xp.eye(n, m, dtype=_np_dtype(dtype)), requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    require_cpu(device, "arange")
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -89,6 +114,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
 
 
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    require_cpu(device, "linspace")
     return _finish(xp.linspace(start, end, steps, dtype=_np_dtype(dtype)), requires_grad)
 
 
@@ -113,61 +139,133 @@ def full_like(input: Tensor, fill_value, dtype=None, requires_grad: bool = False
 
 
 # --- random --------------------------------------------------------------------------------
+# Every draw reproduces PyTorch's CPU generator: same seed, same calls, same values
+# (chainrule.backend.random explains how each sampler uses the Mersenne Twister's words).
 
 def manual_seed(seed: int) -> Generator:
-    """Seed the default generator so ``rand``/``randn``/initialisation/shuffling are reproducible."""
+    """Seed the default generator: ``rand``/``randn``/initialisation/dropout then repeat PyTorch's numbers.
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(0)
+    >>> cr.rand(2)   # torch.manual_seed(0); torch.rand(2) prints the same
+    tensor([0.4963, 0.7682])
+    """
     return default_generator.manual_seed(seed)
 
 
 def seed() -> int:
+    """Seed the default generator from the operating system's entropy; returns the seed."""
     return default_generator.seed()
 
 
 def initial_seed() -> int:
+    """The seed the default generator was last seeded with."""
     return default_generator.initial_seed()
 
 
-def get_rng_state() -> dict:
-    return default_generator.get_state()
+def get_rng_state() -> Tensor:
+    """The default generator's state: the same 5056 bytes (uint8) as ``torch.get_rng_state()``."""
+    return Tensor._make(default_generator.get_state())
 
 
-def set_rng_state(state: dict) -> None:
-    default_generator.set_state(state)
+def set_rng_state(new_state) -> None:
+    """Restore a state from ``get_rng_state()`` (chainrule's or PyTorch's)."""
+    default_generator.set_state(new_state)
 
 
-def _rng(generator):
-    return (generator or default_generator).rng
+def _gen(generator) -> Generator:
+    if state.observed:
+        notify("random_draw", generator or default_generator)
+    return generator or default_generator
+
+
+def _empty(size, dtype, default=None, op: str = "empty"):
+    return xp.empty(_size(size, op), _np_dtype(dtype, default))
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples from [0, 1)."""
-    return _finish(_rng(generator).random(shape_arg(size)).astype(_np_dtype(dtype)), requires_grad)
+    """Uniform samples from [0, 1) (float32: 24 random bits each, float64: 53).
+
+    >>> import chainrule as cr
+    >>> cr.rand(3, generator=cr.Generator().manual_seed(2147483647))
+    tensor([0.7081, 0.3542, 0.1054])
+    """
+    require_cpu(device, "rand")
+    return _finish(random.uniform_(_empty(size, dtype, op="rand"), 0.0, 1.0, _gen(generator)), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples."""
-    return _finish(_rng(generator).standard_normal(shape_arg(size)).astype(_np_dtype(dtype)), requires_grad)
+    """Standard normal samples (Box-Muller, exactly as PyTorch: see ``chainrule.backend.random``).
+
+    >>> import chainrule as cr
+    >>> cr.randn(2, generator=cr.Generator().manual_seed(2147483647))
+    tensor([-0.9800, -1.6578])
+    """
+    require_cpu(device, "randn")
+    return _finish(random.normal_(_empty(size, dtype, op="randn"), 0.0, 1.0, _gen(generator)), requires_grad)
 
 
 def randint(low, high=None, size=(), generator=None, dtype=None, device=None,
             requires_grad: bool = False) -> Tensor:
-    if high is None:
+    """Integers drawn uniformly from [low, high).
+
+    >>> import chainrule as cr
+    >>> cr.randint(0, 10, (5,), generator=cr.Generator().manual_seed(0))
+    tensor([4, 9, 3, 0, 3])
+    >>> cr.randint(5, (3,)).shape         # PyTorch's randint(high, size): low is 0
+    chainrule.Size([3])
+    """
+    require_cpu(device, "randint")
+    if isinstance(high, (tuple, list)):   # randint(high, size), the two-argument form
+        if size != ():
+            raise TypeError(f"randint: got two sizes, {high!r} and {size!r}; call randint(high, size) or "
+                            f"randint(low, high, size)")
+        low, high, size = 0, low, tuple(high)
+    elif high is None:
         low, high = 0, low
-    data = _rng(generator).integers(low, high, size=shape_arg((size,)))
-    return _finish(data.astype(_np_dtype(dtype, backend.int64)), requires_grad)
+    if int(high) <= int(low):
+        raise RuntimeError(f"randint: expects low < high, but got low={low} and high={high} "
+                           f"(randint(high, size) draws from [0, high))")
+    data = random.random_(_empty((size,), dtype, backend.int64, "randint"), low, high, _gen(generator))
+    return _finish(data, requires_grad)
 
 
 def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
-    return Tensor._make(_rng(generator).permutation(n).astype(_np_dtype(dtype, backend.int64)))
+    """A random permutation of ``0 … n-1`` (PyTorch's Fisher-Yates shuffle).
+
+    >>> import chainrule as cr
+    >>> cr.randperm(5, generator=cr.Generator().manual_seed(0))
+    tensor([4, 0, 1, 3, 2])
+    """
+    require_cpu(device, "randperm")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise RuntimeError(f"randperm: n must be a non-negative integer, got {n!r}")
+    return Tensor._make(random.randperm(n, _gen(generator)).astype(_np_dtype(dtype, backend.int64)))
 
 
 def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Normal samples; ``mean``/``std`` may be tensors (then the shape follows them)."""
-    m = mean._data if isinstance(mean, Tensor) else mean
-    s = std._data if isinstance(std, Tensor) else std
-    shape = shape_arg((size,)) if size is not None else xp.broadcast_shapes(xp.shape(m), xp.shape(s))
-    dt = mean.dtype if isinstance(mean, Tensor) else dtype
-    return _finish(_rng(generator).normal(m, s, shape).astype(_np_dtype(dt)), requires_grad)
+    """Normal samples; ``mean``/``std`` may be tensors (then the shape follows them, as in PyTorch:
+    standard normals scaled by ``std`` and shifted by ``mean`` in the tensor's dtype).
+
+    >>> import chainrule as cr
+    >>> cr.normal(2.0, 0.5, (2,), generator=cr.Generator().manual_seed(2147483647))
+    tensor([1.5100, 1.1711])
+    """
+    gen = _gen(generator)
+    if isinstance(std, Tensor) and std.numel() and not (std._data >= 0).all():
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    if isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        out = random.normal_(xp.empty(mean.shape, mean._data.dtype), 0.0, std, gen) + mean._data
+    elif isinstance(std, Tensor):
+        ref = mean if isinstance(mean, Tensor) else std
+        m = mean._data if isinstance(mean, Tensor) else ref._data.dtype.type(mean)
+        shape = xp.broadcast_shapes(xp.shape(m), std.shape)
+        out = random.normal_(xp.empty(shape, ref._data.dtype), 0.0, 1.0, gen) * std._data + m
+    else:
+        if size is None:
+            raise TypeError("normal: with float mean and std, give the output size")
+        out = random.normal_(_empty((size,), dtype), mean, std, gen)
+    return _finish(out, requires_grad)
 
 
 def rand_like(input: Tensor, dtype=None, generator=None, requires_grad: bool = False) -> Tensor:
@@ -182,13 +280,22 @@ def randint_like(input: Tensor, low, high=None, dtype=None, generator=None) -> T
     return randint(low, high, tuple(input.shape), generator=generator, dtype=dtype or input.dtype)
 
 
-def bernoulli(input: Tensor, generator=None) -> Tensor:
-    return Tensor._make((_rng(generator).random(input._data.shape) < input._data).astype(input._data.dtype))
+def bernoulli(input: Tensor, p=None, generator=None) -> Tensor:
+    """0/1 draws: 1 with probability ``input`` (elementwise), or with probability ``p`` if given.
+
+    >>> import chainrule as cr
+    >>> cr.bernoulli(cr.tensor([0.0, 1.0, 0.5]), generator=cr.Generator().manual_seed(1))
+    tensor([0., 1., 1.])
+    """
+    probs = input._data if p is None else p
+    return Tensor._make(random.bernoulli_(xp.empty_like(input._data), probs, _gen(generator)))
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, generator=None) -> Tensor:
-    p = input._data / input._data.sum(axis=-1, keepdims=True)
-    rng = _rng(generator)
-    rows = p.reshape(-1, p.shape[-1])
-    out = xp.stack([rng.choice(p.shape[-1], num_samples, replace=replacement, p=r) for r in rows])
-    return Tensor._make(out.reshape(p.shape[:-1] + (num_samples,)).astype(xp.int64))
+    """Category indices drawn with probabilities proportional to each row of ``input``.
+
+    >>> import chainrule as cr
+    >>> cr.multinomial(cr.tensor([0.1, 0.0, 0.9]), 4, replacement=True, generator=cr.Generator().manual_seed(0))
+    tensor([2, 2, 2, 2])
+    """
+    return Tensor._make(random.multinomial(input._data, num_samples, replacement, _gen(generator)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .. import backend
 from ..autograd.function import notify_inplace
 from ..autograd.grad_mode import state
-from ..backend import xp
+from ..backend import random, xp
 from . import core
 from .args import (
     _changed,
@@ -65,20 +65,50 @@ class InplaceMethods:
         return self._inplace(lambda old: op(old, old if other is self else other), name)
 
     def add_(self, other, alpha=1):
+        """In place: self += alpha·other (also ``+=``); returns self and bumps its version counter.
+
+        other broadcasts to self's shape, and the result must fit self's dtype (a float into an integer tensor
+        is refused). A leaf that requires grad may be changed in place only under ``no_grad()``, as an
+        optimizer does:
+
+        >>> import chainrule as cr
+        >>> w = cr.ones(2, requires_grad=True)
+        >>> with cr.no_grad():
+        ...     _ = w.add_(cr.tensor([0.5, 1.0]), alpha=-0.1)
+        >>> w
+        tensor([0.9500, 0.9000], requires_grad=True)
+        """
         other = other * alpha if alpha != 1 else other
         return self._inplace_binary(MathMethods.__add__, other, "add_", xp.add)
 
     def sub_(self, other, alpha=1):
+        """In place: self −= alpha·other (also ``-=``); returns self and bumps its version counter."""
         other = other * alpha if alpha != 1 else other
         return self._inplace_binary(MathMethods.__sub__, other, "sub_", xp.subtract)
 
     def mul_(self, other):
+        """In place: self *= other (also ``*=``); returns self and bumps its version counter.
+
+        Changing a tensor that an op saved for its backward makes that backward fail, naming the op:
+
+        >>> import chainrule as cr
+        >>> a = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> b = a.sigmoid(); _ = b.mul_(2)          # sigmoid saved its output b
+        >>> b.sum().backward()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        RuntimeError: SigmoidBackward0: one of the variables needed for gradient computation has been...
+        """
         return self._inplace_binary(MathMethods.__mul__, other, "mul_", xp.multiply)
 
     def div_(self, other):
+        """In place: self /= other (also ``/=``); true division, so an integer tensor is refused (its dtype
+        cannot hold the result). Returns self and bumps its version counter.
+        """
         return self._inplace_binary(MathMethods.__truediv__, other, "div_", xp.true_divide)
 
     def pow_(self, exponent):
+        """In place: self = self ** exponent; returns self and bumps its version counter."""
         return self._inplace_binary(MathMethods.__pow__, exponent, "pow_", xp.power)
 
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
@@ -90,9 +120,11 @@ class InplaceMethods:
         return self._inplace(method, name)
 
     def zero_(self):
+        """In place: set every element to 0; returns self and bumps its version counter."""
         return self._fill(0, "zero_")
 
     def fill_(self, value):
+        """In place: set every element to ``value``; returns self and bumps its version counter."""
         return self._fill(value, "fill_")
 
     def _fill(self, value, name: str):
@@ -102,6 +134,15 @@ class InplaceMethods:
         return _changed(self, name)
 
     def copy_(self, src):
+        """In place: copy ``src``'s values into self (broadcast to self's shape, cast to self's dtype);
+        returns self. Recorded when either side requires grad: the gradient flows to ``src``.
+
+        >>> import chainrule as cr
+        >>> x = cr.zeros(2, 2); _ = x.copy_(cr.tensor([1, 2]))
+        >>> x
+        tensor([[1., 2.],
+                [1., 2.]])
+        """
         T = core.Tensor
         if state.enabled and (self.requires_grad or (isinstance(src, T) and src.requires_grad)):
             return self._inplace(lambda old: (old * 0 + src).to(old._data.dtype), "copy_")
@@ -113,56 +154,107 @@ class InplaceMethods:
         return _changed(self, "copy_")
 
     def clamp_(self, min=None, max=None):
+        """In place: ``clamp(min, max)`` (``clip_`` is an alias); returns self."""
         return self._inplace_unary(lambda t: t.clamp(min, max), "clamp_")
 
     clip_ = clamp_
 
     def neg_(self):
+        """In place: self = −self; returns self."""
         return self._inplace_unary(MathMethods.neg, "neg_")
 
     def exp_(self):
+        """In place: self = exp(self); returns self."""
         return self._inplace_unary(MathMethods.exp, "exp_")
 
     def relu_(self):
+        """In place: self = max(self, 0) (what ``nn.ReLU(inplace=True)`` calls); returns self."""
         return self._inplace_unary(MathMethods.relu, "relu_")
 
     def sigmoid_(self):
+        """In place: self = σ(self) = 1/(1 + e^(−self)); returns self."""
         return self._inplace_unary(MathMethods.sigmoid, "sigmoid_")
 
     def tanh_(self):
+        """In place: self = tanh(self); returns self."""
         return self._inplace_unary(MathMethods.tanh, "tanh_")
 
     def sqrt_(self):
+        """In place: self = √self; returns self."""
         return self._inplace_unary(MathMethods.sqrt, "sqrt_")
 
     def abs_(self):
+        """In place: self = |self|; returns self."""
         return self._inplace_unary(MathMethods.abs, "abs_")
 
     def masked_fill_(self, mask, value):
+        """In place: ``masked_fill(mask, value)``, writing ``value`` where mask is True; returns self."""
         return self._inplace_unary(lambda t: t.masked_fill(mask, value), "masked_fill_")
 
+    def scatter_(self, dim, index, src=None, value=None):
+        """In place: ``scatter(dim, index, src)`` (or the number ``value``); returns self."""
+        return self._inplace_with(lambda t: t.scatter(dim, index, src, value), src, "scatter_")
+
+    def scatter_add_(self, dim, index, src):
+        """In place: ``scatter_add(dim, index, src)``, repeated indices accumulating; returns self."""
+        return self._inplace_with(lambda t: t.scatter_add(dim, index, src), src, "scatter_add_")
+
+    def _inplace_with(self, method, other, name: str):
+        """An in-place update that reads ``other`` too: recorded when either requires grad."""
+        if state.enabled and isinstance(other, core.Tensor) and other.requires_grad:
+            return self._inplace(method, name)
+        return self._inplace_unary(method, name)
+
     def addcmul_(self, t1, t2, value=1):
+        """In place: self += value·t1·t2 (an optimizer's running-average update); returns self."""
         return self.add_(t1 * t2 * value)
 
     def addcdiv_(self, t1, t2, value=1):
+        """In place: self += value·t1/t2 (Adam's step); returns self."""
         return self.add_(t1 / t2 * value)
 
     def lerp_(self, end, weight):
+        """In place: self += weight·(end − self), a fraction ``weight`` of the way to end; returns self."""
         return self.add_((end - self) * weight)
 
+    # Random fills draw PyTorch's values for the same generator state (chainrule.backend.random).
     def uniform_(self, a=0.0, b=1.0, generator=None):
-        return self._fill_random(lambda rng, shape: rng.uniform(a, b, shape), generator, "uniform_")
+        """In place: fill with samples from the uniform distribution on [a, b); returns self.
+
+        After the same ``chainrule.manual_seed(s)`` the values are PyTorch's.
+
+        >>> import chainrule as cr
+        >>> _ = cr.manual_seed(0)
+        >>> cr.empty(3).uniform_()
+        tensor([0.4963, 0.7682, 0.0885])
+        """
+        return self._fill_random(lambda out, gen: random.uniform_(out, a, b, gen), generator, "uniform_")
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
-        return self._fill_random(lambda rng, shape: rng.normal(mean, std, shape), generator, "normal_")
+        """In place: fill with samples from the normal distribution N(mean, std²); returns self (PyTorch's
+        values for the same seed).
+        """
+        return self._fill_random(lambda out, gen: random.normal_(out, mean, std, gen), generator, "normal_")
 
     def bernoulli_(self, p=0.5, generator=None):
-        return self._fill_random(lambda rng, shape: rng.random(shape) < p, generator, "bernoulli_")
+        """In place: fill with 1 with probability ``p`` (a number or a tensor of probabilities), else 0."""
+        probs = p._data if isinstance(p, core.Tensor) else p
+        return self._fill_random(lambda out, gen: random.bernoulli_(out, probs, gen), generator, "bernoulli_")
+
+    def exponential_(self, lambd=1.0, generator=None):
+        """In place: fill with samples from the exponential distribution, density λe^(−λx) for x >= 0."""
+        return self._fill_random(lambda out, gen: random.exponential_(out, lambd, gen), generator, "exponential_")
+
+    def random_(self, *bounds, generator=None):
+        """``random_()``: [0, 2**mantissa] (floats) or [0, max]; ``random_(to)``: [0, to); ``random_(from, to)``."""
+        if not bounds:
+            return self._fill_random(random.random_bits_, generator, "random_")
+        low, high = (0, bounds[0]) if len(bounds) == 1 else bounds
+        return self._fill_random(lambda out, gen: random.random_(out, low, high, gen), generator, "random_")
 
     def _fill_random(self, draw, generator, name: str):
         if state.enabled and self.requires_grad and self.grad_fn is None:
             raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place "
                                f"operation; wrap it in `with chainrule.no_grad():`")
-        rng = (generator or backend.default_generator).rng
-        self._data[...] = draw(rng, self._data.shape)
+        draw(self._data, generator or backend.default_generator)
         return _changed(self, name)
