@@ -11,6 +11,7 @@ import math
 
 from ..autograd.function import Op
 from ..backend import array_math, xp
+from .elementwise import _array
 
 
 def _keep(g, in_shape, axis, keepdim):
@@ -41,7 +42,9 @@ class Sum(Op):
     def forward(ctx, x, axis, keepdim):
         ctx.backward_name = "SumBackward0" if axis is None else "SumBackward1"
         ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
-        return xp.sum(x, axis=axis, keepdims=keepdim)
+        if x.dtype.kind == "f":          # the ufunc itself: np.sum's Python wrapper costs more than a small sum
+            return xp.add.reduce(x, axis=axis, keepdims=keepdim)
+        return xp.sum(x, axis=axis, keepdims=keepdim)   # integers widen to int64, as PyTorch's
 
     @staticmethod
     def backward(ctx, g):
@@ -76,13 +79,15 @@ class Var(Op):
     @staticmethod
     def forward(ctx, x, axis, correction, keepdim):
         ctx.save_for_backward(x)
-        ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
+        ctx.shape, ctx.axis, ctx.keepdim, ctx.dtype = x.shape, axis, keepdim, x.dtype
         ctx.dof = _count(x.shape, axis) - correction
         return xp.var(x, axis=axis, ddof=correction, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        if 0 in ctx.shape and ctx.axis is None:  # PyTorch: an empty full reduction's gradient reads g, not x
+            return _keep(g, ctx.shape, ctx.axis, ctx.keepdim) * ctx.xp.zeros(ctx.shape, ctx.dtype), None, None, None
         centred = x - ctx.xp.sum(x, axis=ctx.axis, keepdims=True) / _count(ctx.shape, ctx.axis)
         return _keep(g, ctx.shape, ctx.axis, ctx.keepdim) * 2 * centred / ctx.dof, None, None, None
 
@@ -106,7 +111,12 @@ class Std(Op):
         x, z = ctx.saved_tensors
         centred = x - ctx.xp.sum(x, axis=ctx.axis, keepdims=True) / _count(ctx.shape, ctx.axis)
         z = _keep(z, ctx.shape, ctx.axis, ctx.keepdim)
-        return _keep(g, ctx.shape, ctx.axis, ctx.keepdim) * centred / (ctx.dof * z), None, None, None
+        # Where every value is equal z = 0 and the slope is 0/0: PyTorch takes 0 there (std(x + c) = std(x)
+        # for any shift, so 0 is the limit along the directions that keep z = 0).
+        xp_ = ctx.xp
+        flat = z == 0
+        grad = _keep(g, ctx.shape, ctx.axis, ctx.keepdim) * centred / (ctx.dof * xp_.where(flat, 1.0, z))
+        return xp_.where(flat, 0.0, grad), None, None, None
 
 
 class Prod(Op):
@@ -127,6 +137,8 @@ class Prod(Op):
     def backward(ctx, g):
         x, z = ctx.saved_tensors
         xp_ = ctx.xp
+        if not ctx.shape:                 # the product of one number is that number (PyTorch: grad itself)
+            return g, None, None
         g = _keep(g, ctx.shape, ctx.axis, ctx.keepdim)
         z = _keep(z, ctx.shape, ctx.axis, ctx.keepdim)
         # Dividing z by x would give 0/0 at zeros. With one zero in a slice, that zero's slope is the
@@ -228,6 +240,7 @@ class LogSumExp(Op):
         z = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
         if not keepdim:
             z = z.reshape(()) if axis is None else xp.squeeze(z, axis)
+        z = _array(z)
         # Save the output itself: under create_graph it then stays connected, so the second
         # derivative sees z depend on x (d exp(x - z)/dx = softmax·(1 - softmax)).
         ctx.save_for_backward(x, z)
@@ -249,8 +262,9 @@ class Softmax(Op):
 
     @staticmethod
     def forward(ctx, x, axis):
-        e = xp.exp(x - xp.max(x, axis=axis, keepdims=True, initial=-xp.inf))  # initial: empty dims
-        z = e / xp.sum(e, axis=axis, keepdims=True)
+        z = _array(x - xp.max(x, axis=axis, keepdims=True, initial=-xp.inf))  # initial: empty dims
+        xp.exp(z, out=z)                                  # in place: z is a fresh array
+        z /= xp.sum(z, axis=axis, keepdims=True)
         ctx.save_for_backward(z)
         ctx.axis = axis
         return z
@@ -269,8 +283,8 @@ class LogSoftmax(Op):
 
     @staticmethod
     def forward(ctx, x, axis):
-        shifted = x - xp.max(x, axis=axis, keepdims=True, initial=-xp.inf)
-        z = shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+        z = _array(x - xp.max(x, axis=axis, keepdims=True, initial=-xp.inf))
+        z -= xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True))   # in place: z is a fresh array
         ctx.save_for_backward(z)
         ctx.axis = axis
         return z
@@ -333,9 +347,13 @@ class Cumsum(Op):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
+        if x.ndim == 0:                   # NumPy's cumsum flattens a 0-d input to shape (1,)
+            return x.copy()
         return xp.cumsum(x, axis=axis)
 
     @staticmethod
     def backward(ctx, g):
         xp_ = ctx.xp
+        if g.ndim == 0:
+            return g, None
         return xp_.flip(xp_.cumsum(xp_.flip(g, ctx.axis), axis=ctx.axis), ctx.axis), None

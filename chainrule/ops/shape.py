@@ -12,10 +12,26 @@ from ..autograd.function import Op
 from ..backend import xp
 
 
-class Reshape(Op):
-    """z = x viewed with a new shape;  ∂L/∂x = g reshaped back"""
+def _check_size(ctx, x, shape) -> None:
+    """PyTorch's error for a shape that does not hold x's elements (or has more than one -1)."""
+    if list(shape).count(-1) > 1:
+        raise RuntimeError(f"{ctx.op_name}: only one dimension can be inferred, got shape {tuple(shape)}")
+    known = 1
+    for n in shape:
+        known *= n if n != -1 else 1
+    if any(n < -1 for n in shape) or (-1 in shape and (known == 0 or x.size % known)) or \
+            (-1 not in shape and known != x.size):
+        raise RuntimeError(f"{ctx.op_name}: shape {tuple(shape)} is invalid for input of "
+                           f"shape {x.shape} ({x.size} elements)")
 
-    backward_name = "ViewBackward0"    # PyTorch's reshape of a contiguous tensor is a view
+
+class Reshape(Op):
+    """z = x with a new shape: a view of x where its strides allow it, else a copy;  ∂L/∂x = g reshaped back
+
+    PyTorch's node name says which: ViewBackward0 (x contiguous), ReshapeAliasBackward0 (a view of a
+    non-contiguous x), UnsafeViewBackward0 (a copy)."""
+
+    backward_name = "ViewBackward0"
     formula = "z = x.reshape(shape)"
     local = ("1 (reshaped)",)
 
@@ -23,10 +39,14 @@ class Reshape(Op):
     def forward(ctx, x, shape):
         ctx.shape = x.shape
         try:
-            return x.reshape(shape)
+            z = xp.reshape(x, shape, copy=False)
         except ValueError:
-            raise RuntimeError(f"{ctx.op_name}: shape {tuple(shape)} is invalid for input of "
-                               f"shape {x.shape} ({x.size} elements)") from None
+            _check_size(ctx, x, shape)
+            ctx.backward_name = "UnsafeViewBackward0"
+            return xp.reshape(x, shape)
+        if not x.flags.c_contiguous:
+            ctx.backward_name = "ReshapeAliasBackward0"
+        return z
 
     @staticmethod
     def backward(ctx, g):
@@ -34,21 +54,34 @@ class Reshape(Op):
 
 
 class View(Reshape):
-    """``x.view(shape)``: the same op as reshape, named as the user called it."""
+    """``x.view(shape)``: reshape that never copies; an error when x's strides cannot express the shape."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        try:
+            return xp.reshape(x, shape, copy=False)
+        except ValueError:
+            _check_size(ctx, x, shape)
+        strides = tuple(s // x.itemsize for s in x.strides)
+        raise RuntimeError(f"{ctx.op_name}: view size is not compatible with input tensor's size and stride (at "
+                           f"least one dimension spans across two contiguous subspaces): the input of shape "
+                           f"{x.shape} with strides {strides} cannot be viewed as shape {tuple(shape)} without "
+                           f"copying. Use .reshape(...) instead.")
 
 
-class Squeeze(Reshape):
+class Squeeze(View):
     """``x.squeeze()``: drop every size-1 dimension."""
 
 
-class SqueezeDim(Reshape):
+class SqueezeDim(View):
     """``x.squeeze(dim)``: drop the given size-1 dimensions."""
 
     backward_name = "SqueezeBackward1"
     op_name = "squeeze"
 
 
-class Unsqueeze(Reshape):
+class Unsqueeze(View):
     """``x.unsqueeze(dim)``: insert a size-1 dimension."""
 
 
@@ -107,11 +140,16 @@ class Flip(Op):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        return xp.flip(x, axes)
+        return xp.flip(x, axes).copy()     # PyTorch's flip copies: writing into z must not change x
 
     @staticmethod
     def backward(ctx, g):
         return ctx.xp.flip(g, ctx.axes), None
+
+
+def is_legacy_empty(x) -> bool:
+    """A 1-D tensor of shape (0,): PyTorch's cat accepts it next to tensors of any shape."""
+    return x.ndim == 1 and x.shape[0] == 0
 
 
 class Cat(Op):
@@ -123,9 +161,11 @@ class Cat(Op):
     @staticmethod
     def forward(ctx, axis, *xs):
         ctx.axis = axis
-        ctx.sizes = [x.shape[axis] for x in xs]
+        joined = [x for x in xs if not is_legacy_empty(x)] or xs[:1]
+        ctx.sizes = [None if x is not joined[0] and is_legacy_empty(x) else x.shape[axis] for x in xs]
+        ctx.dtype = joined[0].dtype
         try:
-            return xp.concatenate(xs, axis=axis)
+            return xp.concatenate(joined, axis=axis)
         except ValueError:
             shapes = ", ".join(str(tuple(x.shape)) for x in xs)
             raise RuntimeError(f"cat: tensors must have the same shape except in dimension {axis}; "
@@ -137,6 +177,9 @@ class Cat(Op):
         start = 0
         lead = (slice(None),) * ctx.axis
         for n in ctx.sizes:
+            if n is None:                 # a 1-D empty input that joined nothing: an empty gradient
+                grads.append(ctx.xp.zeros((0,), ctx.dtype))
+                continue
             grads.append(g[lead + (slice(start, start + n),)])
             start += n
         return tuple(grads)

@@ -235,7 +235,7 @@ class Relu(Op):
 
     @staticmethod
     def forward(ctx, x):
-        z = xp.maximum(x, 0)
+        z = _array(xp.maximum(x, 0))
         ctx.save_for_backward(z)
         return z
 
@@ -248,7 +248,8 @@ class Relu(Op):
             gx = g * (z > 0)
             if math.isfinite(gx.sum()):
                 return (gx,)
-        return (ctx.xp.where(z > 0, g, 0),)
+        # PyTorch's threshold_backward reads z: under create_graph the gradient depends on it (slope 0)
+        return (ctx.xp.attach(ctx.xp.where(z > 0, g, 0), z),)
 
 
 class Abs(Op):

@@ -1,0 +1,125 @@
+"""More elementwise ops: atan2, remainder, fmod and nan_to_num.
+
+As everywhere in ``ops``, each class states its formula and local derivatives, and ``backward`` is
+written with ``ctx.xp`` so it is itself differentiable; the engine undoes broadcasting.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Op
+from ..backend import xp
+from .elementwise import _array, _broadcast_error
+
+
+class Atan2(Op):
+    """z = atan2(y, x), the angle of the point (x, y);  ∂z/∂y = x/(x² + y²), ∂z/∂x = -y/(x² + y²)"""
+
+    formula = "z = atan2(y, x)"
+    local = ("x/(x² + y²)", "-y/(x² + y²)")
+
+    @staticmethod
+    def forward(ctx, y, x):
+        try:
+            z = xp.arctan2(y, x)
+        except ValueError as e:
+            _broadcast_error("atan2", y, x, e)
+        ctx.save_for_backward(y, x)
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        y, x = ctx.saved_tensors
+        r2 = x * x + y * y
+        return g * x / r2, -g * y / r2
+
+
+class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
+    """PyTorch raises ``RuntimeError: ZeroDivisionError``; this is both, so either ``except`` catches it."""
+
+
+def _divide_check(op: str, x, y):
+    """Integer division by zero: PyTorch raises, NumPy would return 0 with a warning."""
+    if x.dtype.kind in "iub" and xp.asarray(y).dtype.kind in "iub" and not xp.all(y) and x.size:
+        raise IntegerDivisionByZero(f"{op}: ZeroDivisionError (integer division by zero)")
+
+
+class Remainder(Op):
+    """z = x - y·⌊x/y⌋ (the sign of y, Python's %);  ∂z/∂x = 1, ∂z/∂y = -⌊x/y⌋"""
+
+    backward_name = "RemainderBackward1"
+    formula = "z = x - y·floor(x/y)"
+    local = ("1", "-floor(x/y)")
+    _f = staticmethod(xp.remainder)
+    _q = "floor"                             # the quotient's rounding: ctx.xp.floor
+
+    @classmethod
+    def forward(cls, ctx, x, y):
+        _divide_check(ctx.op_name, x, y)
+        try:
+            z = cls._f(x, y)
+        except ValueError as e:
+            _broadcast_error(ctx.op_name, x, y, e)
+        ctx.save_for_backward(x, y)
+        return _array(z)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        x, y = ctx.saved_tensors
+        gy = -g * getattr(ctx.xp, cls._q)(x / y) if ctx.needs(1) else None
+        return g, gy
+
+
+class Fmod(Remainder):
+    """z = x - y·trunc(x/y) (the sign of x, C's fmod);  ∂z/∂x = 1, ∂z/∂y = -trunc(x/y)"""
+
+    backward_name = "FmodBackward1"
+    formula = "z = x - y·trunc(x/y)"
+    local = ("1", "-trunc(x/y)")
+    _f = staticmethod(xp.fmod)
+    _q = "trunc"
+
+
+class RemainderScalar(Op):
+    """z = x mod c for a Python number c;  ∂z/∂x = 1"""
+
+    backward_name = "RemainderBackward0"
+    op_name = "remainder"
+    formula = "z = x - c·floor(x/c)"
+    local = ("1",)
+    _f = staticmethod(xp.remainder)
+
+    @classmethod
+    def forward(cls, ctx, x, c):
+        _divide_check(ctx.op_name, x, c)
+        return _array(cls._f(x, xp.asarray(c, x.dtype)))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+class FmodScalar(RemainderScalar):
+    """z = fmod(x, c) for a Python number c;  ∂z/∂x = 1"""
+
+    backward_name = "FmodBackward0"
+    op_name = "fmod"
+    formula = "z = x - c·trunc(x/c)"
+    _f = staticmethod(xp.fmod)
+
+
+class NanToNum(Op):
+    """z = x with NaN, +inf, -inf replaced by given numbers;  ∂z/∂x = 1 where x is finite, else 0"""
+
+    formula = "z = nan_to_num(x, nan, posinf, neginf)"
+    local = ("1[x finite]",)
+
+    @staticmethod
+    def forward(ctx, x, nan, posinf, neginf):
+        finite = xp.isfinite(x)
+        ctx.save_for_backward(finite)
+        return xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, g):
+        (finite,) = ctx.saved_tensors
+        return ctx.xp.where(finite, g, 0), None, None, None

@@ -1,0 +1,133 @@
+"""More one-input math: erfinv, log10, the hyperbolic sine and cosine, and the inverse trigonometric
+functions. As in ``ops.unary``, each op states z and ∂z/∂x; ``backward`` multiplies by the upstream ``g``
+with ``ctx.xp``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..autograd.function import Op
+from ..backend import xp
+from ..backend.special import erfinv
+from .elementwise import _array
+
+
+class Erfinv(Op):
+    """z = erf⁻¹(x);  ∂z/∂x = √π/2 · e^(z²)"""
+
+    formula = "z = erfinv(x)"
+    local = ("√π/2·exp(erfinv(x)²)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        z = _array(erfinv(x))
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        (z,) = ctx.saved_tensors
+        return (g * (math.sqrt(math.pi) / 2.0) * ctx.xp.exp(z * z),)
+
+
+class Log10(Op):
+    """z = log₁₀ x;  ∂z/∂x = 1/(x·ln 10)"""
+
+    formula = "z = log10(x)"
+    local = ("1/(x·ln10)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.log10(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g / (x * math.log(10.0)),)
+
+
+class Sinh(Op):
+    """z = sinh x;  ∂z/∂x = cosh x"""
+
+    formula = "z = sinh(x)"
+    local = ("cosh(x)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.sinh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g * ctx.xp.cosh(x),)
+
+
+class Cosh(Op):
+    """z = cosh x;  ∂z/∂x = sinh x"""
+
+    formula = "z = cosh(x)"
+    local = ("sinh(x)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.cosh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g * ctx.xp.sinh(x),)
+
+
+class Asin(Op):
+    """z = arcsin x;  ∂z/∂x = 1/√(1 - x²)"""
+
+    formula = "z = asin(x)"
+    local = ("1/sqrt(1 - x²)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.arcsin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g / ctx.xp.sqrt(1 - x * x),)
+
+
+class Acos(Op):
+    """z = arccos x;  ∂z/∂x = -1/√(1 - x²)"""
+
+    formula = "z = acos(x)"
+    local = ("-1/sqrt(1 - x²)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.arccos(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (-g / ctx.xp.sqrt(1 - x * x),)
+
+
+class Atan(Op):
+    """z = arctan x;  ∂z/∂x = 1/(1 + x²)"""
+
+    formula = "z = atan(x)"
+    local = ("1/(1 + x²)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.arctan(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g / (1 + x * x),)
