@@ -7,6 +7,7 @@ adds is identity: assigning a Parameter to a Module attribute registers it, so i
 
 from __future__ import annotations
 
+from .. import backend
 from ..backend import to_array, xp
 from ..tensor import Tensor
 
@@ -23,7 +24,7 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad: bool = True):
         if data is None:
-            array = xp.empty((0,), xp.float32)
+            array = xp.empty((0,), backend.default_float.np)
         elif isinstance(data, Tensor):
             array = data._data  # PyTorch's Parameter(t) shares t's storage
         else:

@@ -1,0 +1,205 @@
+"""More of ``torch.nn.functional``: the remaining activations, ``cosine_similarity``, ``group_norm``.
+
+Every function here is a composition of core ops, so autograd gives the backward (and double
+backward) for free. Where PyTorch's derivative at a kink differs from what a plain composition
+would give (``relu6`` at 0 and 6, ``hardswish`` at ±3), the composition is written with ``where``
+so that the boundary points get PyTorch's one-sided value.
+"""
+
+from __future__ import annotations
+
+from ..tensor import Tensor
+
+__all__ = ["celu", "cosine_similarity", "glu", "group_norm", "hardsigmoid", "hardswish", "mish",
+           "pairwise_distance", "relu6", "selu", "softmin", "softsign"]
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _result(input: Tensor, out: Tensor, inplace: bool) -> Tensor:
+    return input.copy_(out) if inplace else out
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6); the gradient is 1 strictly inside (0, 6), else 0 (as PyTorch's hardtanh).
+
+    >>> import chainrule as cr
+    >>> relu6(cr.tensor([-1.0, 3.0, 9.0]))
+    tensor([0., 3., 6.])
+    """
+    inside = (input > 0).logical_and(input < 6)
+    out = input.where(inside, (input >= 6).to(input.dtype) * 6.0)
+    return _result(input, out, inplace)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale · elu(x, α) with PyTorch's constants α ≈ 1.6733, scale ≈ 1.0507.
+
+    >>> import chainrule as cr
+    >>> selu(cr.tensor([0.0, 1.0]))
+    tensor([0.0000, 1.0507])
+    """
+    out = input.where(input > 0, input.clamp(max=0).expm1() * _SELU_ALPHA) * _SELU_SCALE
+    return _result(input, out, inplace)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, α(e^(x/α) - 1)).
+
+    (PyTorch's backward scales by 1/float32(α), so for α not exact in float32 its float64 gradient
+    differs from the exact e^(x/α) used here by about 1e-7 relative.)
+
+    >>> import chainrule as cr
+    >>> celu(cr.tensor([1.0]))
+    tensor([1.])
+    """
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (ZeroDivisionError in x/alpha)")
+    out = input.where(input > 0, (input.clamp(max=0) / alpha).expm1() * alpha)
+    return _result(input, out, inplace)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x · tanh(softplus(x)) (Misra, 2019).
+
+    >>> import chainrule as cr
+    >>> mish(cr.tensor([0.0]))
+    tensor([0.])
+    """
+    # softplus with PyTorch's threshold: above 20, log(1 + eˣ) is x to double precision.
+    soft = input.where(input > 20, input.clamp(max=20).exp().log1p())
+    return _result(input, input * soft.tanh(), inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x · relu6(x + 3) / 6: 0 up to -3, x from 3 on, x(x + 3)/6 between (gradient (2x + 3)/6 there).
+
+    >>> import chainrule as cr
+    >>> hardswish(cr.tensor([-4.0, 0.0, 4.0]))
+    tensor([-0., 0., 4.])
+    """
+    middle = input * (input + 3.0) / 6.0
+    out = input.where(input >= 3, middle.where(input > -3, input * 0.0))
+    return _result(input, out, inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6; gradient 1/6 strictly inside (-3, 3), else 0.
+
+    (PyTorch's backward multiplies by 1/6 rounded to float32, so its float64 gradient differs
+    from the exact 1/6 used here by about 5e-9.)
+
+    >>> import chainrule as cr
+    >>> hardsigmoid(cr.tensor([-4.0, 0.0, 4.0]))
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    inside = (input > -3).logical_and(input < 3)
+    out = (input / 6.0 + 0.5).where(inside, (input >= 3).to(input.dtype))
+    return _result(input, out, inplace)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|).
+
+    >>> import chainrule as cr
+    >>> softsign(cr.tensor([1.0]))
+    tensor([0.5000])
+    """
+    return input / (input.abs() + 1.0)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmax(-x) along ``dim``: the smallest entry gets the largest weight.
+
+    >>> import chainrule as cr
+    >>> softmin(cr.tensor([0.0, 0.0]), dim=0)
+    tensor([0.5000, 0.5000])
+    """
+    if dim is None:
+        dim = 0 if input.ndim in (0, 1, 3) else 1   # PyTorch's legacy implicit dim
+    return (-input).softmax(dim, dtype)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """Gated linear unit: split ``dim`` into halves a, b and return a · σ(b).
+
+    >>> import chainrule as cr
+    >>> glu(cr.tensor([2.0, 0.0]))
+    tensor([1.])
+    """
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    size = input.shape[dim]
+    if size % 2:
+        raise RuntimeError(f"glu: Halving dimension must be even, but dimension {dim % input.ndim} is size {size}")
+    a, b = input.chunk(2, dim)
+    return a * b.sigmoid()
+
+
+def _norm_with_grad_of_unclamped(x: Tensor, dim: int, eps: float) -> Tensor:
+    """max(‖x‖, eps) in value, but with the gradient of ‖x‖ (PyTorch clamps the norm under no_grad)."""
+    n = x.norm(2, dim, keepdim=True)
+    raw = n.detach()
+    return n + (raw.clamp_min(eps) - raw)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """Σ (x1/‖x1‖)(x2/‖x2‖) along ``dim``, each norm clamped to at least ``eps`` (PyTorch's formula).
+
+    >>> import chainrule as cr
+    >>> cosine_similarity(cr.tensor([[1.0, 0.0]]), cr.tensor([[1.0, 1.0]]))
+    tensor([0.7071])
+    """
+    x1b, x2b = _broadcast_pair(x1, x2)
+    n1 = _norm_with_grad_of_unclamped(x1b, dim, eps)
+    n2 = _norm_with_grad_of_unclamped(x2b, dim, eps)
+    return ((x1b / n1) * (x2b / n2)).sum(dim)
+
+
+def _broadcast_pair(x1: Tensor, x2: Tensor) -> tuple[Tensor, Tensor]:
+    nd = max(x1.ndim, x2.ndim)
+    a, b = (1,) * (nd - x1.ndim) + tuple(x1.shape), (1,) * (nd - x2.ndim) + tuple(x2.shape)
+    shape = []
+    for i, (p, q) in enumerate(zip(a, b)):
+        if p != q and p != 1 and q != 1:
+            raise RuntimeError(f"cosine_similarity: the size of x1 ({p}) must match the size of x2 ({q}) at "
+                               f"non-singleton dimension {i} (shapes {tuple(x1.shape)} and {tuple(x2.shape)})")
+        shape.append(max(p, q))
+    return x1.expand(*shape), x2.expand(*shape)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    """‖x1 - x2 + eps‖_p along the last dim (PyTorch adds eps to the difference).
+
+    >>> import chainrule as cr
+    >>> pairwise_distance(cr.tensor([[3.0, 0.0]]), cr.tensor([[0.0, 4.0]]), eps=0.0)
+    tensor([5.])
+    """
+    dim = -1 if max(x1.ndim, x2.ndim) > 0 else 0
+    return (x1 - x2 + eps).norm(p, dim, keepdim=keepdim)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise each sample's channels in ``num_groups`` groups (mean 0, biased var 1), then scale/shift.
+
+    >>> import chainrule as cr
+    >>> group_norm(cr.arange(4.0).reshape(1, 4), 2).tolist()
+    [[-0.9999799728393555, 0.9999799728393555, -0.9999799728393555, 0.9999799728393555]]
+    """
+    if input.ndim < 2:
+        raise RuntimeError(f"group_norm: expected an input of shape (N, C, *), got {tuple(input.shape)}")
+    n, c = input.shape[0], input.shape[1]
+    if num_groups <= 0 or c % num_groups:
+        raise RuntimeError(f"group_norm: Expected number of channels in input ({c}) to be divisible by "
+                           f"num_groups ({num_groups}) (input of shape {tuple(input.shape)})")
+    grouped = input.reshape(n, num_groups, -1)
+    xc = grouped - grouped.mean(-1, keepdim=True)
+    y = (xc * ((xc * xc).mean(-1, keepdim=True) + eps).rsqrt()).reshape(input.shape)
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
