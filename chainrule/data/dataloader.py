@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
-from chainrule.backend import Generator, from_np_dtype, xp
+from chainrule.backend import Generator, default_generator, from_np_dtype, random, xp
 from chainrule.tensor import Tensor
 from chainrule.tensor.creation import tensor
 from chainrule.tensor.functions import stack
@@ -202,6 +202,9 @@ class DataLoader:
         return len(self.sampler)
 
     def __iter__(self) -> Iterator:
+        # PyTorch's iterator draws a base seed for worker processes from the loader's generator each
+        # epoch; drawing it too keeps a seeded script's random stream in step with PyTorch's.
+        random.random_bits_(xp.empty((), xp.int64), self.generator or default_generator)
         if self._iterable:
             return self._iter_stream()
         if self.batch_sampler is None:

@@ -3,7 +3,9 @@
 A sampler is an iterable of indices; :class:`BatchSampler` groups any sampler's indices into
 lists of ``batch_size``. Random samplers draw from a :class:`chainrule.Generator` (the default one
 unless given), so ``chainrule.manual_seed`` or a seeded generator makes every epoch reproducible;
-each new ``iter()`` draws a fresh order.
+each new ``iter()`` draws a fresh order. They make the same calls on the generator as PyTorch's
+samplers (``randperm``, ``randint`` in chunks of 32, ``multinomial``), so a seeded run visits the
+data in PyTorch's order.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterable, Iterator, Sequence
 
-from chainrule.backend import Generator, default_generator, xp
+from chainrule.backend import Generator, default_generator, random, xp
 
 __all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
            "WeightedRandomSampler"]
@@ -68,9 +70,13 @@ def _check_count(cls: str, name: str, value) -> int:
     return n
 
 
+_LAZY = 1 << 20   # above this many draws with replacement, indices are drawn as iteration reaches them
+
+
 class RandomSampler(Sampler):
     """A random permutation of the indices each epoch; with ``replacement=True``, ``num_samples``
-    independent uniform draws instead.
+    independent uniform draws instead, made lazily in chunks of 32 as PyTorch does (so
+    ``num_samples=10**10``, an "endless" sampler, costs nothing up front).
 
     >>> import chainrule as cr
     >>> sorted(RandomSampler(range(5), generator=cr.Generator(0)))
@@ -93,16 +99,37 @@ class RandomSampler(Sampler):
         # Read lazily: the dataset may grow between construction and iteration.
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
-    def _index_array(self):
-        n, rng = len(self.data_source), (self.generator or default_generator).rng
+    def _generator(self) -> Generator:
+        if self.generator is not None:
+            return self.generator
+        # PyTorch seeds a fresh generator from one draw of the default one each epoch
+        seed = int(random.random_bits_(xp.empty((), xp.int64), default_generator))
+        return Generator().manual_seed(seed)
+
+    def _draws(self):
+        """This epoch's indices as arrays, drawn as they are consumed."""
+        n, total, gen = len(self.data_source), self.num_samples, self._generator()
+        if n == 0:
+            return
         if self.replacement:
-            return rng.integers(0, n, size=self.num_samples)
-        # Without replacement, num_samples > n takes several full permutations, as in PyTorch.
-        parts = [rng.permutation(n) for _ in range(-(-self.num_samples // n))] if n else [xp.arange(0)]
-        return xp.concatenate(parts)[:self.num_samples]
+            for _ in range(total // 32):
+                yield random.random_(xp.empty(32, xp.int64), 0, n, gen)
+            yield random.random_(xp.empty(total % 32, xp.int64), 0, n, gen)
+            return
+        # Without replacement, num_samples > n takes several full permutations (the last one is
+        # drawn even when it contributes nothing, as in PyTorch).
+        for _ in range(total // n):
+            yield random.randperm(n, gen)
+        yield random.randperm(n, gen)[:total % n]
+
+    def _index_array(self):
+        if self.replacement and self.num_samples > _LAZY:
+            return None
+        return xp.concatenate(list(self._draws()))
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self._index_array().tolist())
+        for part in self._draws():
+            yield from part.tolist()
 
     def __len__(self) -> int:
         return self.num_samples
@@ -121,7 +148,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def _index_array(self):
-        order = (self.generator or default_generator).rng.permutation(len(self.indices))
+        order = random.randperm(len(self.indices), self.generator or default_generator)
         return xp.asarray(self.indices, dtype=xp.int64).reshape(-1)[order]
 
     def __iter__(self) -> Iterator[int]:
@@ -154,9 +181,8 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def _index_array(self):
-        rng = (self.generator or default_generator).rng
-        return rng.choice(self.weights.size, size=self.num_samples, replace=self.replacement,
-                          p=self.weights / self.weights.sum())
+        return random.multinomial(self.weights, self.num_samples, self.replacement,
+                                  self.generator or default_generator)
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._index_array().tolist())

@@ -1,17 +1,23 @@
 """Loss functions, in both forms: ``F.cross_entropy(...)`` and ``nn.CrossEntropyLoss()(...)``.
 
 Each functional form computes the per-element loss and hands it to ``_reduce``; the formulas,
-including the weighted-mean normalisation and label smoothing, follow PyTorch's exactly. Two are ops
-of their own (``chainrule/ops/nn.py``) because the composite would be wrong at the edges:
-``LogSigmoid`` (the gradient at exactly 0) and ``BinaryCrossEntropy`` (log(0) clamped to -100 must
-still give a finite gradient).
+including the weighted-mean normalisation and label smoothing, follow PyTorch's exactly. The losses
+PyTorch records as one node (``MseLossBackward0``, ``NllLossBackward0``, ``BinaryCrossEntropyBackward0``, ...)
+are one op each here too (``chainrule/ops/losses.py``), so ``loss.grad_fn.next_functions`` reads as in
+PyTorch; ``l1_loss``, ``kl_div`` and ``cross_entropy`` (LogSoftmax, then NllLoss) stay composites, as there.
 """
 
 from __future__ import annotations
 
+import math
+import warnings
+
+from ..autograd.function import notify
+from ..autograd.grad_mode import state
 from ..backend import xp
-from ..ops.nn import BinaryCrossEntropy, LogSigmoid
+from ..ops import losses as L
 from ..tensor import Tensor
+from ..tensor.functions import broadcast_tensors
 from .module import Module
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -25,6 +31,44 @@ def _reduce(loss: Tensor, reduction: str, fn: str) -> Tensor:
     if reduction == "none":
         return loss
     raise ValueError(f"{fn}: {reduction!r} is not a valid value for reduction; use one of {_REDUCTIONS}")
+
+
+def _reduction(reduction: str, fn: str) -> str:
+    """Check a reduction that a loss op (``chainrule/ops/losses.py``) applies inside its node."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{fn}: {reduction!r} is not a valid value for reduction; use one of {_REDUCTIONS}")
+    return reduction
+
+
+def _same_shape(input: Tensor, target: Tensor, fn: str):
+    """Broadcast input and target to one shape first, as PyTorch does (its graph shows ExpandBackward0),
+    with PyTorch's warning: a (N, 1) prediction against an (N,) target silently becomes an N×N loss."""
+    if input.shape == target.shape:
+        return input, target
+    try:
+        out = broadcast_tensors(input, target)
+    except ValueError:
+        raise RuntimeError(f"{fn}: input of shape {tuple(input.shape)} and target of shape {tuple(target.shape)} "
+                           f"cannot be broadcast to one shape; they should have the same shape") from None
+    _warn_broadcast(input, target, fn)
+    return out
+
+
+def _warn_broadcast(input: Tensor, target: Tensor, fn: str) -> None:
+    if input.shape != target.shape:
+        warnings.warn(f"{fn}: Using a target size ({target.shape}) that is different to the input size "
+                      f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+                      f"Please ensure they have the same size.", UserWarning, stacklevel=3)
+
+
+def _constant(t: Tensor | None, name: str, fn: str):
+    """A weight argument as an array: PyTorch does not differentiate losses with respect to it."""
+    if t is None:
+        return None
+    if t.requires_grad:
+        raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument '{name}'. "
+                           f"This input cannot have requires_grad True (pass {name}.detach()).")
+    return t._data
 
 
 def _legacy_reduction(size_average, reduce, reduction: str) -> str:
@@ -44,34 +88,55 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     >>> cr.nn.functional.mse_loss(cr.tensor([1.0, 3.0]), cr.tensor([0.0, 0.0]))
     tensor(5.)
     """
-    d = input - target
-    return _reduce(d * d, _legacy_reduction(size_average, reduce, reduction), "mse_loss")
+    reduction = _reduction(_legacy_reduction(size_average, reduce, reduction), "mse_loss")
+    return L.MseLoss.apply(*_same_shape(input, target, "mse_loss"), reduction)
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """|x - y|, reduced."""
+    _warn_broadcast(input, target, "l1_loss")
     return _reduce((input - target).abs(), _legacy_reduction(size_average, reduce, reduction), "l1_loss")
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
     """½d² where |d| < δ, else δ(|d| - ½δ), for d = x - y."""
-    d = input - target
-    a = d.abs()
-    loss = (0.5 * d * d).where(a._data < delta, delta * (a - 0.5 * delta))
-    return _reduce(loss, reduction, "huber_loss")
+    return L.HuberLoss.apply(*_same_shape(input, target, "huber_loss"), _reduction(reduction, "huber_loss"),
+                               delta)
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
     """½d²/β where |d| < β, else |d| - ½β (Huber divided by β)."""
-    d = input - target
-    a = d.abs()
-    loss = a - 0.5 * beta if beta == 0 else (0.5 * d * d / beta).where(a._data < beta, a - 0.5 * beta)
-    return _reduce(loss, _legacy_reduction(size_average, reduce, reduction), "smooth_l1_loss")
+    reduction = _reduction(_legacy_reduction(size_average, reduce, reduction), "smooth_l1_loss")
+    if beta == 0:     # PyTorch then computes the L1 loss (its graph: Mean <- Abs <- Sub)
+        return l1_loss(input, target, reduction=reduction)
+    return L.SmoothL1Loss.apply(*_same_shape(input, target, "smooth_l1_loss"), reduction, beta)
+
+
+def _check_class_targets(input: Tensor, target: Tensor, fn: str):
+    """Check the dtype and shape of class-index targets (what depends on their values is checked by
+    the loss op itself, on every call); return the target array."""
+    t = target._data
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(f"{fn}: expected class-index targets of an integer dtype (int64), got {t.dtype}; "
+                           f"for class probabilities pass a float target of the input's shape to cross_entropy")
+    batch = input.shape[0] if input.ndim > 1 else None
+    expected = (tuple(input.shape[:1]) + tuple(input.shape[2:])) if input.ndim > 1 else ()
+    if tuple(t.shape) != expected:
+        if batch is not None and t.ndim and t.shape[0] != batch:
+            raise ValueError(f"Expected input batch_size ({batch}) to match target batch_size ({t.shape[0]}).")
+        raise RuntimeError(f"{fn}: input of shape {tuple(input.shape)} needs a target of shape {expected}, "
+                           f"got {tuple(t.shape)}")
+    return t
 
 
 def _class_targets(input: Tensor, target: Tensor, ignore_index: int, fn: str):
-    """Check class-index targets; return (safe index array with ignored -> 0, valid mask or None)."""
+    """Check class-index targets; return (safe index array with ignored -> 0, valid mask or None).
+
+    Reads the target values in Python (label smoothing needs the mask): ``chainrule.compile`` is told,
+    so a step using it runs eagerly."""
+    if state.observed:
+        notify("data_read", target, f"{fn}'s target mask")
     t = target._data
     if t.dtype.kind not in "iu":
         raise RuntimeError(f"{fn}: expected class-index targets of an integer dtype (int64), got {t.dtype}; "
@@ -94,29 +159,23 @@ def _class_targets(input: Tensor, target: Tensor, ignore_index: int, fn: str):
     return safe, (None if all_valid else valid)
 
 
-def _pick(input: Tensor, safe) -> Tensor:
-    """input[n, safe[n, ...], ...]: the entry of each sample's target class (class dim 1, or 0 for 1-D)."""
-    if input.ndim == 1:
-        return input[int(safe)]
-    return input.gather(1, Tensor._make(xp.expand_dims(safe, 1))).squeeze(1)
-
-
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """-w[y]·x[y] per sample from log-probabilities x; 'mean' divides by Σ w[y] over non-ignored samples."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    safe, valid = _class_targets(input, target, ignore_index, "nll_loss")
-    loss = -_pick(input, safe)
-    if weight is None and valid is None:
-        return _reduce(loss, reduction, "nll_loss")
-    w = weight._data[safe] if weight is not None else xp.ones(safe.shape, input._data.dtype)
-    if valid is not None:
-        w = w * valid
-    w = w.astype(input._data.dtype, copy=False)
-    loss = loss * Tensor._make(w)
-    if reduction == "mean":
-        return loss.sum() / float(w.sum())   # PyTorch's weighted mean: NaN if every target is ignored
-    return _reduce(loss, reduction, "nll_loss")
+    reduction = _reduction(_legacy_reduction(size_average, reduce, reduction), "nll_loss")
+    return _nll(input, target, weight, ignore_index, reduction, L.NllLoss)
+
+
+def _nll(input, target, weight, ignore_index, reduction, node):
+    """The NLL op ``node`` (NllLoss, or CrossEntropyNll whose errors say cross_entropy) on checked targets."""
+    t = _check_class_targets(input, target, node.op_name)
+    w = _constant(weight, "weight", f"{node.op_name}_forward" if node is L.NllLoss else node.op_name)
+    if input.ndim not in (1, 2, 4):
+        # As PyTorch: (N, C, d1, ...) is viewed as (N, C, 1, d1·...) for its 2-D kernel (NllLoss2DBackward0)
+        n, c, rest = input.shape[0], input.shape[1], t[0].size
+        out = node.apply(input.reshape(n, c, 1, rest), target.reshape(n, 1, rest), w, ignore_index, reduction)
+        return out.reshape(t.shape) if reduction == "none" else out
+    return node.apply(input, target, w, ignore_index, reduction)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -143,7 +202,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     wshape[class_dim] = n_classes
     if target._data.dtype.kind == "f":
         return _prob_target_loss(logp, target, weight, reduction, label_smoothing, class_dim, wshape)
-    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    nll = _nll(logp, target, weight, ignore_index, _reduction(reduction, "cross_entropy"), L.CrossEntropyNll)
     if label_smoothing == 0.0:
         return nll
     safe, valid = _class_targets(input, target, ignore_index, "cross_entropy")
@@ -158,7 +217,14 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         smooth = smooth.sum() / denom
     else:
         smooth = _reduce(smooth, reduction, "cross_entropy")
-    return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)
+    return (1 - label_smoothing) * nll + smooth * _ieee_div(label_smoothing, n_classes)
+
+
+def _ieee_div(a: float, b: float) -> float:
+    """a / b as PyTorch's C++ computes it: zero classes give inf or NaN (an empty result), not an exception."""
+    if b:
+        return a / b
+    return math.copysign(math.inf, a) if a else math.nan
 
 
 def _prob_target_loss(logp, target, weight, reduction, label_smoothing, class_dim, wshape):
@@ -167,7 +233,7 @@ def _prob_target_loss(logp, target, weight, reduction, label_smoothing, class_di
                            f"got {tuple(target.shape)}")
     n_classes = logp.shape[class_dim]
     if label_smoothing > 0:
-        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+        target = target * (1 - label_smoothing) + _ieee_div(label_smoothing, n_classes)
     terms = logp * target
     if weight is not None:
         terms = terms * weight.reshape(wshape)
@@ -176,7 +242,7 @@ def _prob_target_loss(logp, target, weight, reduction, label_smoothing, class_di
     if reduction == "sum":
         return -terms.sum()
     if reduction == "mean":
-        return -terms.sum() / (logp.numel() / n_classes)
+        return -terms.sum() / _ieee_div(logp.numel(), n_classes)
     return _reduce(terms, reduction, "cross_entropy")
 
 
@@ -184,12 +250,24 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          reduce=None, reduction: str = "mean") -> Tensor:
     """-(y·log x + (1-y)·log(1-x)) for probabilities x, with log clamped at -100 as PyTorch."""
     if tuple(target.shape) != tuple(input.shape):
-        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
-                         f"({input.shape}) is deprecated. Please ensure they have the same size.")
-    loss = BinaryCrossEntropy.apply(input, target.to(input.dtype))
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, _legacy_reduction(size_average, reduce, reduction), "binary_cross_entropy")
+        raise ValueError(f"binary_cross_entropy: Using a target size {tuple(target.shape)} that is different to "
+                         f"the input size {tuple(input.shape)} is deprecated. Please ensure they have the same size.")
+    _check_probabilities(input, "input", "; apply sigmoid first, or use binary_cross_entropy_with_logits "
+                                         "on raw scores")
+    _check_probabilities(target, "target", "")
+    reduction = _reduction(_legacy_reduction(size_average, reduce, reduction), "binary_cross_entropy")
+    w = _constant(weight, "weight", "binary_cross_entropy")
+    return L.BinaryCrossEntropy.apply(input, target.to(input.dtype), w, reduction)
+
+
+def _check_probabilities(t: Tensor, name: str, hint: str) -> None:
+    """PyTorch refuses BCE on values outside [0, 1] (NaN included) instead of returning a number."""
+    a = t._data
+    inside = (a >= 0) & (a <= 1)
+    if not inside.all():
+        bad = a[~inside].reshape(-1)[0]
+        raise RuntimeError(f"binary_cross_entropy: all elements of {name} should be between 0 and 1, found "
+                           f"{bad.item()}{hint}")
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -202,15 +280,12 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     tensor(0.)
     """
     if tuple(target.shape) != tuple(input.shape):
-        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
-    log_sig = LogSigmoid.apply(input)
-    if pos_weight is None:
-        loss = (1 - target) * input - log_sig
-    else:
-        loss = (1 - target) * input - (1 + (pos_weight - 1) * target) * log_sig
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, _legacy_reduction(size_average, reduce, reduction), "binary_cross_entropy_with_logits")
+        raise ValueError(f"binary_cross_entropy_with_logits: Target size {tuple(target.shape)} must be the same "
+                         f"as input size {tuple(input.shape)}")
+    fn = "binary_cross_entropy_with_logits"
+    reduction = _reduction(_legacy_reduction(size_average, reduce, reduction), fn)
+    w, pw = _constant(weight, "weight", fn), _constant(pos_weight, "pos_weight", fn)
+    return L.BinaryCrossEntropyWithLogits.apply(input, target, w, pw, reduction)
 
 
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
@@ -222,6 +297,10 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
         safe_log = target.where(target._data > 0, 1.0).log()   # y·log y := 0 at y = 0
         loss = target * safe_log - target * input
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction == "mean":   # PyTorch's warning: this is not the KL divergence per sample
+        warnings.warn("kl_div: reduction: 'mean' divides the total loss by both the batch size and the support "
+                      "size. 'batchmean' divides only by the batch size, and aligns with the KL div math "
+                      "definition.", UserWarning, stacklevel=2)
     if reduction == "batchmean":
         return loss.sum() / input.shape[0] if input.ndim else loss.sum()
     return _reduce(loss, reduction, "kl_div")

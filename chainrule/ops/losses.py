@@ -1,0 +1,255 @@
+"""Losses as single nodes, as PyTorch records them: ``MseLossBackward0``, ``NllLossBackward0``, ...
+
+PyTorch computes these losses in one kernel, so ``loss.grad_fn`` is one node whose
+``next_functions`` lead straight to the prediction — which the official tutorials print. Here
+each is one op too: the pointwise loss ℓ, then the reduction ('mean', 'sum' or 'none') inside
+the same node. Backward spreads the upstream g back over the elements (g/n for 'mean') and
+multiplies by ∂ℓ/∂x; every formula is written against ``ctx.xp``, so double backward works.
+
+The composite each op stands for is its ``formula``; ``chainrule.nn.functional`` keeps the
+composites that PyTorch itself records as several nodes (``l1_loss``: Mean ← Abs ← Sub;
+``kl_div``; ``cross_entropy`` = LogSoftmax then ``NllLoss``).
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Op
+from ..backend import array_math, xp
+
+REDUCTIONS = ("none", "mean", "sum")
+_BCE_EPS = float(xp.float32(1e-12))   # PyTorch's BCE backward clamps x(1-x) at the float32 value of 1e-12
+
+
+def class_targets(t, n_classes: int, ignore_index: int, weight, dtype, op: str):
+    """Class-index targets → (safe indices with ignored ones replaced by 0, per-sample weights w[yₙ]
+    with 0 where ignored, or None when every weight is 1). Raises for an index out of range.
+
+    Done inside the ops' forward, not in Python before them: what depends on the target *values*
+    then runs on every call, also when ``chainrule.compile`` replays a recorded step."""
+    valid = t != ignore_index
+    all_valid = bool(valid.all())
+    safe = t if all_valid else xp.where(valid, t, 0)
+    if safe.size and (safe.min() < 0 or safe.max() >= n_classes):
+        bad = int(safe.max() if safe.max() >= n_classes else safe.min())
+        raise IndexError(f"{op}: Target {bad} is out of bounds: class indices must be in [0, {n_classes}) "
+                         f"(or equal ignore_index={ignore_index})")
+    if weight is None and all_valid:
+        return safe, None
+    w = (weight[safe] if weight is not None else xp.ones(safe.shape, dtype)).astype(dtype)
+    return safe, (w if all_valid else w * valid)
+
+
+def _reduce(ctx, loss, reduction: str):
+    """Reduce the pointwise loss and remember how many elements a 'mean' divided by."""
+    ctx.reduction, ctx.count = reduction, max(loss.size, 1)
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "mean":
+        with xp.errstate(invalid="ignore"):   # the mean of nothing is NaN, as in PyTorch
+            total = total / loss.size if loss.size else total * xp.nan
+    return xp.asarray(total, dtype=loss.dtype)
+
+
+def _spread(ctx, g):
+    """The upstream gradient per element: g/n for 'mean', g for 'sum' (a scalar) and 'none'."""
+    return g / ctx.count if ctx.reduction == "mean" else g
+
+
+class MseLoss(Op):
+    """z = reduce((x - y)²);  ∂ℓ/∂x = 2(x - y), ∂ℓ/∂y = -2(x - y)"""
+
+    formula = "z = mean((x - y)²)"
+    local = ("2(x - y)/n", "-2(x - y)/n")
+
+    @staticmethod
+    def forward(ctx, x, y, reduction):
+        ctx.save_for_backward(x, y)
+        d = x - y
+        return _reduce(ctx, d * d, reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = _spread(ctx, g) * (2.0 * (x - y))
+        return gx, -gx, None
+
+
+class HuberLoss(Op):
+    """z = reduce(½d² if |d| < δ else δ(|d| - ½δ)), d = x - y;  ∂ℓ/∂x = clamp(d, -δ, δ) = -∂ℓ/∂y"""
+
+    formula = "z = mean(huber_δ(x - y))"
+    local = ("clamp(x - y, -δ, δ)/n", "-clamp(x - y, -δ, δ)/n")
+
+    @staticmethod
+    def forward(ctx, x, y, reduction, delta):
+        ctx.save_for_backward(x, y)
+        ctx.delta = delta
+        d = x - y
+        a = xp.abs(d)
+        return _reduce(ctx, xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        xp_, delta = ctx.xp, ctx.delta
+        d = x - y
+        gx = _spread(ctx, g) * xp_.where(xp_.abs(d) < delta, d, delta * xp_.sign(d))
+        return gx, -gx, None, None
+
+
+class SmoothL1Loss(Op):
+    """z = reduce(½d²/β if |d| < β else |d| - ½β), d = x - y (β > 0);  ∂ℓ/∂x = clamp(d/β, -1, 1) = -∂ℓ/∂y"""
+
+    formula = "z = mean(smooth_l1_β(x - y))"
+    local = ("clamp((x - y)/β, -1, 1)/n", "-clamp((x - y)/β, -1, 1)/n")
+
+    @staticmethod
+    def forward(ctx, x, y, reduction, beta):
+        ctx.save_for_backward(x, y)
+        ctx.beta = beta
+        d = x - y
+        a = xp.abs(d)
+        return _reduce(ctx, xp.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        xp_, beta = ctx.xp, ctx.beta
+        d = x - y
+        gx = _spread(ctx, g) * xp_.where(xp_.abs(d) < beta, d / beta, xp_.sign(d))
+        return gx, -gx, None, None
+
+
+class BinaryCrossEntropy(Op):
+    """z = reduce(w·ℓ), ℓ = -(t·max(log x, -100) + (1-t)·max(log(1-x), -100)) for probabilities x;
+    ∂ℓ/∂x = (x - t)/max(x(1-x), 1e-12), ∂ℓ/∂t = log(1-x) - log x. (log 0 is clamped to -100, as in
+    PyTorch, and the clamped x(1-x) keeps the gradient finite at x = 0 or 1.)"""
+
+    formula = "z = mean(-(t·log x + (1-t)·log(1-x)))"
+    local = ("(x - t)/(x(1-x))/n", "(log(1-x) - log x)/n")
+
+    @staticmethod
+    def forward(ctx, x, t, weight, reduction):
+        if x.size and not (x.min() >= 0 and x.max() <= 1):     # NaN fails both comparisons
+            raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 and 1 "
+                               f"(got min {x.min():.4g}, max {x.max():.4g}); use binary_cross_entropy_with_logits "
+                               f"for raw scores")
+        ctx.save_for_backward(x, t)
+        ctx.weight = weight
+        with xp.errstate(divide="ignore"):   # log(0) = -inf is expected; the clamp makes it -100
+            log_x = xp.maximum(xp.log(x), -100.0)
+            log_1mx = xp.maximum(xp.log1p(-x), -100.0)
+        loss = -(t * log_x + (1 - t) * log_1mx)
+        return _reduce(ctx, loss if weight is None else loss * weight, reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        xp_ = ctx.xp
+        g = _spread(ctx, g)
+        if ctx.weight is not None:
+            g = g * ctx.weight
+        gx = g * (x - t) / xp_.maximum(x * (1 - x), _BCE_EPS) if ctx.needs(0) else None
+        gt = None
+        if ctx.needs(1):
+            with xp.errstate(divide="ignore"):   # -logit(x), unclamped as PyTorch's (±inf at x = 0 or 1)
+                gt = g * (xp_.log(1 - x) - xp_.log(x))
+        return gx, gt, None, None
+
+
+class BinaryCrossEntropyWithLogits(Op):
+    """z = reduce(w·ℓ), ℓ = (1-t)·x - (1 + (p-1)·t)·log σ(x) for raw scores x (stable for any |x|;
+    p is pos_weight, 1 if absent);  ∂ℓ/∂x = (1 + (p-1)·t)·σ(x) - p·t, ∂ℓ/∂t = -x - (p-1)·log σ(x)"""
+
+    formula = "z = mean((1-t)·x - log σ(x))"
+    local = ("(σ(x) - t)/n", "-x/n")
+
+    @staticmethod
+    def forward(ctx, x, t, weight, pos_weight, reduction):
+        ctx.save_for_backward(x, t)
+        ctx.weight, ctx.pos_weight = weight, pos_weight
+        log_sig = xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))     # log σ(x), never overflows
+        loss = (1 - t) * x - (log_sig if pos_weight is None else (1 + (pos_weight - 1) * t) * log_sig)
+        return _reduce(ctx, loss if weight is None else loss * weight, reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        xp_, p = ctx.xp, ctx.pos_weight
+        g = _spread(ctx, g)
+        if ctx.weight is not None:
+            g = g * ctx.weight
+        e = xp_.exp(-xp_.abs(x))                                     # in (0, 1]: σ(x) without overflow
+        sig = xp_.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        if p is None:
+            gx = g * (sig - t) if ctx.needs(0) else None
+            gt = -g * x if ctx.needs(1) else None
+            return gx, gt, None, None, None
+        gx = g * ((1 + (p - 1) * t) * sig - p * t) if ctx.needs(0) else None
+        gt = None
+        if ctx.needs(1):
+            log_sig = xp_.minimum(x, 0) - xp_.log(1 + e)
+            gt = -g * (x + (p - 1) * log_sig)
+        return gx, gt, None, None, None
+
+
+class NllLoss(Op):
+    """z = reduce(-w[yₙ]·x[n, yₙ]) over samples n (and any extra dims); 'mean' divides by Σ w[yₙ]
+    over the non-ignored samples;  ∂z/∂x[n, yₙ] = -w[yₙ]·g (scattered back, 0 elsewhere).
+
+    Arguments: the class-index target array, the class weights (or None) and ``ignore_index``
+    (see ``class_targets``). A 4-D input is PyTorch's ``NllLoss2DBackward0``."""
+
+    op_name = "nll_loss"
+    formula = "z = mean(-x[n, y[n]])"
+    local = ("-w[y]/Σw at the target classes",)
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction):
+        ctx.backward_name = "NllLoss2DBackward0" if x.ndim == 4 else "NllLossBackward0"
+        safe, w = class_targets(target, x.shape[1] if x.ndim > 1 else x.shape[0], ignore_index, weight,
+                                x.dtype, ctx.op_name)
+        x2, s2 = (x[None], safe[None]) if x.ndim == 1 else (x, safe)
+        index = xp.expand_dims(s2, 1)
+        picked = xp.take_along_axis(x2, index, axis=1).squeeze(1)
+        coef = -xp.ones(s2.shape, x.dtype) if w is None else -w.astype(x.dtype, copy=False).reshape(s2.shape)
+        loss = picked * coef
+        ctx.shape, ctx.index, ctx.reduction = x.shape, index, reduction
+        ctx.save_for_backward(x)          # only its shape matters; PyTorch's backward takes it too (see below)
+        if reduction == "none":
+            ctx.coef = coef
+            return loss.reshape(safe.shape)
+        total = loss.sum()
+        if reduction == "mean":
+            weight_sum = -coef.sum()                                   # Σ w[yₙ]: 0/0 = NaN if all ignored
+            with xp.errstate(invalid="ignore", divide="ignore"):
+                total = total / weight_sum
+            if weight_sum != 0:                                        # else every w is 0: no gradient
+                coef = coef / weight_sum
+        ctx.coef = coef
+        return xp.asarray(total, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp_ = ctx.xp
+        shape2 = (1,) + ctx.shape if len(ctx.shape) == 1 else ctx.shape
+        if ctx.reduction == "none":
+            g = xp_.reshape(g, ctx.coef.shape)
+        values = xp_.expand_dims(g * ctx.coef, 1)
+        gx = xp_.scatter_add(shape2, 1, ctx.index, values)
+        if len(ctx.shape) == 1:
+            gx = xp_.reshape(gx, ctx.shape)
+        if xp_ is not array_math:
+            # Under create_graph PyTorch's gradient is a function of x as well (with derivative 0), so it
+            # requires grad even for a constant g and grad(grad, x) gives zeros instead of raising.
+            (x,) = ctx.saved_tensors
+            gx = xp_.where(xp.zeros(ctx.shape, bool), x, gx)
+        return gx, None, None, None, None
+
+
+class CrossEntropyNll(NllLoss):
+    """The NLL step of ``cross_entropy`` (after its log_softmax): PyTorch's NllLossBackward0, with
+    errors naming ``cross_entropy``, the function the user called."""
+
+    op_name = "cross_entropy"
