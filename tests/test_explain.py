@@ -58,13 +58,23 @@ def test_seed004_routes_golden_text():
 def test_seed004_markdown_and_latex():
     a, b, c, d = seed004()
     ex = ins.explain(d, inputs=[a, b])
-    md = ex.markdown()
-    assert "### ∂d/∂a: multiply along each route, add the routes" in md
-    assert "- route 2 (d → c → a): ∂d/∂c · ∂c/∂a = 4 · 1 = 4" in md
+    md = ex.markdown()  # Markdown with $...$ math: what Jupyter shows (MathJax/KaTeX typeset the math)
+    assert r"### $\frac{\partial d}{\partial a}$: multiply along each route, add the routes" in md
+    assert (r"- route 2 ($d \to c \to a$): $\frac{\partial d}{\partial c} \cdot \frac{\partial c}{\partial a} "
+            r"= 4 \cdot 1 = 4$") in md
     assert ex._repr_markdown_() == md
-    tex = ex.latex()
-    assert r"\item total: $\frac{\partial d}{\partial a} = 7 + 4 = 11$" in tex
-    assert tex.count(r"\begin{itemize}") == tex.count(r"\end{itemize}") == 4
+    tex = ex.latex()  # math mode only (MathJax cannot typeset \paragraph or itemize): one array
+    assert tex.startswith("$$\n\\begin{array}{l}\n") and tex.endswith("\\end{array}\n$$\n")
+    assert r"\quad\bullet\; \text{total: }\frac{\partial d}{\partial a} = 7 + 4 = 11" in tex
+    assert "paragraph" not in tex and "itemize" not in tex and ex._repr_latex_() == tex
+    # the rendering itself is checked in a browser: tests/test_stepper_browser.py
+
+
+def test_power_in_latex_is_a_superscript():
+    t3 = cr.tensor([1.0, 2.0], requires_grad=True)
+    ex = ins.explain((t3 ** 2).sum())
+    assert r"\mathrm{t1} = \mathrm{t3}^{2}" in ex.latex() and r"\cdot \cdot" not in ex.latex()
+    assert r"2 \cdot \mathrm{t3}^{2-1}" in ex.markdown()
 
 
 def test_seed004_steps_show_where_two_paths_are_added():
@@ -150,7 +160,8 @@ def test_explain_leaves_grads_untouched_and_graph_usable():
 def test_explain_errors_teach():
     a, b, c, d = seed004()
     d.backward()
-    with pytest.raises(RuntimeError, match=r"already freed by backward\(\).*retain_graph=True"):
+    with pytest.raises(RuntimeError, match=r"already freed.*not recorded.*before backward\(\).*retain_graph=True"
+                                           r".*start_recording\(\)"):
         ins.explain(d)
     v = cr.ones(3, requires_grad=True) * 2
     with pytest.raises(ValueError, match=r"single number.*shape \(3,\)"):
@@ -159,6 +170,29 @@ def test_explain_errors_teach():
         ins.explain(v.sum(), mode="fast")
     with pytest.raises(ValueError, match=r"has shape \(3,\); use mode='steps'"):
         ins.explain(v.sum(), mode="routes")
+
+
+def test_explain_and_stepper_after_backward_read_the_recorded_run():
+    # The notebook order: compute, backward, look at .grad, then ask why. backward() still frees the graph
+    # exactly as PyTorch does (a second backward raises); explain reads what the engine recorded.
+    ins.start_recording()
+    try:
+        a, b, c, d = seed004()
+        d.backward()
+    finally:
+        ins.stop_recording()
+    assert a.grad.item() == 11.0
+    ex = ins.explain(d)
+    assert ex.text() == GOLDEN_ROUTES
+    assert ins.stepper(d).steps[-1]["lines"][0]["text"] == "∂d/∂a = 7 + 4 = 11"
+    with pytest.raises(RuntimeError, match="second time"):
+        d.backward()
+    x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    with ins.record():
+        loss = (x * x).sum()
+        loss.backward()
+    steps = ins.explain(loss)
+    assert steps.mode == "steps" and steps.totals["x"].tolist() == [[2.0, 4.0], [6.0, 8.0]]
 
 
 def test_non_leaf_inputs():

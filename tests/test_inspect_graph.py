@@ -93,15 +93,52 @@ def test_neither_labels_nor_the_graph_object_keep_tensors_alive():
     assert len(g.boxes) == 5 and g.tree().startswith("y = exp(t1)")
 
 
-def test_render_without_dot_gives_a_clear_message(monkeypatch):
-    monkeypatch.setattr("shutil.which", lambda name: None)
-    a, b, c, d = seed004()
+def test_without_dot_the_picture_is_drawn_by_chainrule(monkeypatch, tmp_path):
+    monkeypatch.setattr("shutil.which", lambda name: None)  # a plain pip install: no Graphviz
+    with ins.record():
+        a, b, c, d = seed004()
+        d.backward()
     g = ins.graph(d)
-    with pytest.raises(RuntimeError, match="Graphviz 'dot' program.*apt install graphviz.*graph.dot()"):
-        g.render("/tmp/never.svg")
-    assert g._repr_svg_() is None
-    assert g._repr_html_().startswith("<pre>d = a * c")
-    assert g._repr_markdown_().startswith("```\nd = a * c")
+    svg = g.render(tmp_path / "g.svg").decode()
+    assert (tmp_path / "g.svg").read_text() == svg and svg.startswith("<svg") and 'class="cr-graph"' in svg
+    for text in ("MulBackward0", "d = a * c", "value 4", "grad 11", "grad 7"):  # boxes and edge labels
+        assert text in svg, text
+    assert svg.count('class="cr-node') == len(g.boxes) and svg.count('class="cr-edge"') == len(g.edges)
+    png = g.render(tmp_path / "g.png", format="png")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and (tmp_path / "g.png").read_bytes() == png
+    # Jupyter: one picture and the text tree; nothing a front-end would prefer to the picture
+    bundle = g._repr_mimebundle_()
+    assert sorted(bundle) == ["image/svg+xml", "text/plain"] and bundle["text/plain"] == GOLDEN_TREE.replace(
+        "value 28", "value 28  grad 1").replace("value 4", "value 4  grad 11").replace(
+        "value 7", "value 7  grad 4").replace("value 3", "value 3  grad 4")
+    for name in ("_repr_markdown_", "_repr_html_", "_repr_svg_", "_repr_latex_"):
+        assert not hasattr(g, name)
+    with pytest.raises(RuntimeError, match="Graphviz 'dot' program was not found.*apt install graphviz"):
+        g.render(engine="dot")
+    with pytest.raises(ValueError, match="format must be 'svg' or 'png', got 'pdf'"):
+        g.render(format="pdf")
+
+
+def test_large_tensors_are_summarised_not_hidden():
+    w = cr.arange(12.0).reshape(3, 4).requires_grad_()
+    tree = ins.graph((w * 2).sum()).tree()
+    assert "w  (leaf)  (3, 4) float32  value [0, 1, 2, …] norm 22.49" in tree
+
+
+def test_collapse_keeps_both_edges_of_a_square():
+    # t8 * t8 after a collapsed module: its two identical edges are the two routes that add up; both stay.
+    nn = pytest.importorskip("chainrule.nn")
+    model = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
+    inp = cr.randn(4, 2)
+    with ins.record(model):
+        t8 = model(inp)
+        loss = (t8 * t8).sum()
+    g = ins.graph(loss, collapse=model)
+    square = next(b.id for b in g.boxes if b.title == "MulBackward0")
+    into_square = [src for src, dst, _ in g.edges if dst == square]
+    assert into_square == ["m_2", "m_2"]  # the Tanh box, twice
+    assert g.dot().count(f"m_2 -> {square};") == 2
+    assert len(ins.draw.layout(g.boxes, g.edges).paths) == len(g.edges)
 
 
 def test_no_graph_error_teaches():
@@ -151,3 +188,13 @@ def test_collapse_without_record_explains_what_to_do():
     out = model(cr.randn(3, 2)).sum()
     with pytest.raises(ValueError, match=r"record\(model\)"):
         ins.graph(out, collapse=model)
+
+
+def test_a_graph_too_big_to_draw_says_so_in_the_picture():
+    x = cr.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(250):
+        y = y * 1.0
+    bundle = ins.graph(y)._repr_mimebundle_()
+    assert sorted(bundle) == ["image/svg+xml", "text/plain"]
+    assert "too many to draw here" in bundle["image/svg+xml"] and "collapse=model" in bundle["image/svg+xml"]

@@ -72,3 +72,26 @@ def test_decision_boundary_xor_and_circle(tmp_path):
     check_png(tmp_path / "circle.png", fig)
     with pytest.raises(ValueError, match=r"X must have shape \(N, 2\)"):
         crplot.decision_boundary(circle, cr.ones(3), cr.ones(3))
+
+
+def test_figures_show_themselves_in_jupyter_without_forcing_a_backend():
+    # A fresh process: importing chainrule.plot and drawing must not import pyplot or pick a backend,
+    # and every figure offers image/png (what Jupyter shows without %matplotlib inline).
+    import subprocess
+    import sys
+    code = (
+        "import sys, matplotlib, chainrule as cr, chainrule.plot as p\n"
+        "before = matplotlib.rcParams._get_backend_or_none()\n"
+        "figs = [p.gradient_field(lambda x, y: x * y, n=8, arrows=3),\n"
+        "        p.descent_path(lambda x, y: x ** 2 + y ** 2, start=(1.0, 1.0), steps=3),\n"
+        "        p.decision_boundary(lambda q: q[:, 0], cr.tensor([[0., 1.], [1., 0.]]), cr.tensor([0., 1.]), n=8),\n"
+        "        p.training_curves({'train_loss': [1.0, 0.5]})]\n"
+        "for f in figs:\n"
+        "    b = f._repr_mimebundle_()\n"
+        "    assert sorted(b) == ['image/png', 'text/plain'] and b['image/png'][:4] == b'\\x89PNG'\n"
+        "    assert f._repr_png_()[:4] == b'\\x89PNG'\n"
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'\n"
+        "assert matplotlib.rcParams._get_backend_or_none() == before, 'the backend was changed'\n"
+        "print('ok')\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]

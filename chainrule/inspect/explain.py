@@ -12,20 +12,24 @@ Two ways to read the same computation:
 
 ``explain`` runs ``autograd.grad(..., retain_graph=True)`` with an engine observer attached, so it
 never touches ``.grad`` and leaves the graph usable; its totals are checked against autograd's.
+After ``backward()`` has freed the graph it reads the steps the engine ran instead, if they were
+recorded (``chainrule.inspect.start_recording()`` or ``with record():``; see ``recording.py``).
+
+In Jupyter an explanation shows itself as Markdown with LaTeX math (MathJax/KaTeX render it);
+``.latex()`` is the same as one LaTeX ``aligned`` block, ``.text()`` plain Unicode.
 """
 
 from __future__ import annotations
 
-from ..autograd import engine
-from ..autograd import grad as autograd_grad
-from ..autograd.engine import run_node
-from ..autograd.function import FREED_MESSAGE, AccumulateGrad
+from ..autograd.function import AccumulateGrad
 from ..backend import xp
 from ..tensor import Tensor
+from . import recording as rec
 from .fmt import number, substitute
 from .graph import formula_of, symbols
 from .labels import name_nodes
-from .recording import known_value
+from .observe import is_freed, unit_backward
+from .recording import backward_run, known_value
 from .render import Style
 from .walk import collect, out_shape, root_node, tensor_edges
 
@@ -56,45 +60,16 @@ class Explanation:
 
     __str__ = text
 
+    # Jupyter: Markdown with $...$ math (what JupyterLab, Notebook 7, VS Code and nbconvert show; MathJax
+    # or KaTeX typesets it), LaTeX for front-ends without Markdown, plain text for terminals.
     def _repr_markdown_(self) -> str:
         return self.markdown()
 
+    def _repr_latex_(self) -> str:
+        return self.latex()
+
     def __repr__(self) -> str:
         return f"<chainrule.inspect.Explanation ({self.mode}) of {self.out_name}: {len(self.totals)} inputs>"
-
-
-class _StepRecorder:
-    """Engine observer: copies what arrives at and leaves each op during one backward pass."""
-
-    def __init__(self):
-        self.steps = []
-
-    def node_done(self, node, grad_output, grad_inputs) -> None:
-        # the engine hands over each input's gradient already summed to that input's shape
-        sent = {}
-        for _, i, nxt in tensor_edges(node):
-            gi = grad_inputs[i]
-            if nxt is None or gi is None:
-                continue
-            sent[i] = xp.array(gi._data if isinstance(gi, Tensor) else gi, copy=True)
-        g = grad_output._data if isinstance(grad_output, Tensor) else grad_output
-        self.steps.append((node, xp.array(g, copy=True), sent))
-
-    def leaf_done(self, tensor, grad) -> None:
-        pass
-
-
-def unit_backward(node, g=None) -> dict:
-    """``{forward index: gradient}`` from running ``node``'s own backward with upstream ``g`` (default 1,
-    which for a one-element output gives the exact local derivatives ∂out/∂input), summed to each
-    input's shape."""
-    if g is None:
-        g = xp.ones(out_shape(node), dtype=node._out_dtype)
-    if node._num_outputs > 1:
-        raise ValueError(f"explain: {node.name()} has {node._num_outputs} outputs; route explanations "
-                         f"and Jacobians support single-output ops only (use mode='steps')")
-    out = run_node(node, g)     # the engine's own step, so explanations and training agree
-    return {i: xp.asarray(out[i]) for _, i, nxt in tensor_edges(node) if nxt is not None and out[i] is not None}
 
 
 def jacobian(node, i: int, in_shape: tuple, max_size: int = 36):
@@ -111,7 +86,12 @@ def jacobian(node, i: int, in_shape: tuple, max_size: int = 36):
     for r in range(m):
         onehot = xp.zeros(m, dtype=node._out_dtype)
         onehot[r] = 1
-        local = unit_backward(node, onehot.reshape(shape))
+        try:
+            local = unit_backward(node, onehot.reshape(shape))
+        except RuntimeError as e:  # freed by backward(): an explanation from records has no Jacobians
+            if is_freed(e):
+                return None
+            raise
         rows.append(local[i].reshape(-1) if i in local else xp.zeros(n, dtype=node._out_dtype))
     return xp.stack(rows)
 
@@ -160,30 +140,21 @@ def explain(output, inputs=None, mode: str = "auto", digits: int = 4, modules=No
             for node in nodes:
                 if type(node) is not AccumulateGrad:
                     local[node] = unit_backward(node)
-        except RuntimeError as e:
-            if str(e) == FREED_MESSAGE:
-                raise RuntimeError("explain: the graph's saved values were already freed by backward(). "
-                                   "Call explain() before backward(), or backward(retain_graph=True).") from None
-            raise
-
-    recorder = _StepRecorder()
-    engine.observers.append(recorder)
-    try:
-        grads = autograd_grad(output, inputs, retain_graph=True, allow_unused=True)
-    except RuntimeError as e:
-        if str(e) == FREED_MESSAGE:
-            raise RuntimeError("explain: the graph was already freed by backward(). Call explain() before "
-                               "backward(), or call backward(retain_graph=True).") from None
-        raise
-    finally:
-        engine.observers.remove(recorder)
+        except RuntimeError as e:  # freed by backward(): the local derivatives recorded while it ran
+            if not is_freed(e):
+                raise
+            local = {n: rec.local[n] for n in nodes if n in rec.local}
+    run = backward_run(output, inputs, "explain")
+    if mode == "routes" and any(n not in local for n in nodes if type(n) is not AccumulateGrad):
+        mode = "steps"  # recorded, but some op's local derivatives were not: explain the steps instead
     autograd = {}
-    for t, node, g in zip(inputs, targets, grads):
-        autograd[namer.node(node)] = _plain(g._data) if g is not None else 0.0
+    for node in targets:
+        g = run.grads.get(node)
+        autograd[namer.node(node)] = _plain(g) if g is not None else 0.0
     if mode == "routes":
         data, totals = _routes(root, targets, nodes, local, namer, max_routes)
     else:
-        data, totals = _steps(root, targets, recorder.steps, namer, jacobians)
+        data, totals = _steps(root, targets, run.steps, namer, jacobians)
     data["forward"] = [(formula_of(n, namer), known_value(n, root, output, frame_values)) for n in nodes
                        if type(n) is not AccumulateGrad]
     data["leaves"] = [(namer.node(n), n.variable._data) for n in nodes
@@ -259,7 +230,7 @@ def _symbol(node, sym, namer):
     return substitute(sym, symbols(node, namer))
 
 
-def _broadcast_note(out: tuple, shape: tuple):
+def broadcast_note(out: tuple, shape: tuple):
     """Say so when an input was broadcast up to the op's output (the engine summed its gradient back)."""
     if out is None or shape == out or len(shape) > len(out):
         return None
@@ -279,7 +250,7 @@ def _steps(root, targets, steps, namer, jacobians=False):
             if nxt is None or i not in sent:
                 continue
             gi = sent[i]
-            note = _broadcast_note(out_shape(node), tuple(gi.shape))
+            note = broadcast_note(out_shape(node), tuple(gi.shape))
             sym = syms[k] if k < len(syms) else None
             rule = _rule(node, sym, namer)
             jac = jacobian(node, i, out_shape(nxt)) if jacobians else None
@@ -343,20 +314,20 @@ def _render(ex: Explanation, s: Style) -> str:
         return s.finish(lines)
 
     lines.append(s.heading(f"Backward pass of {s.name(out)}, step by step in the engine's order"))
-    lines.append(s.text_line(f"g is the gradient arriving at an op's output, "
-                             f"{s.frac(out, 'output')}; it starts as {s.frac(out, out)} = 1."))
+    lines.append(s.text_line(f"{s.name('g')} is the gradient arriving at an op's output, "
+                             f"{s.frac(out, 'output')}; it starts as {s.frac(out, out)} = {s.num(1.0, d)}."))
     for n, st in enumerate(ex.data["steps"], 1):
         lines.append(s.heading(f"step {n}: {st['op']}   {s.formula(st['formula'])}", level=3))
         if st["merged"]:
             parts = " + ".join(s.num(v, d) for _, v in st["merged"])
             lines.append(s.item(f"two paths meet: {s.frac(out, st['out'])} = {parts} "
                                 f"(from {', '.join(s.name(src) for src, _ in st['merged'])})"))
-        lines.append(s.item(f"upstream g = {s.frac(out, st['out'])} = {s.num(st['upstream'], d)}"))
+        lines.append(s.item(f"upstream {s.name('g')} = {s.frac(out, st['out'])} = {s.num(st['upstream'], d)}"))
         for name, rule, gi, note, jac in st["results"]:
             if rule is not None and (rule[0] == "vjp" or st["out"] == out):  # already ∂out/∂input
                 lines.append(s.item(f"rule: {s.frac(out, name)} = {s.formula(rule[1])}"))
             elif rule is not None:
-                lines.append(s.item(f"rule: {s.frac(out, name)} = g{s.dot()}{s.frac(st['out'], name)}, "
+                lines.append(s.item(f"rule: {s.frac(out, name)} = {s.name('g')}{s.dot()}{s.frac(st['out'], name)}, "
                                     f"{s.frac(st['out'], name)} = {s.formula(rule[1])}"))
             part = " (this path's part)" if name in ex.data["multi"] else ""
             lines.append(s.item(f"{s.frac(out, name)}{part} = {s.num(gi, d)}", level=2))

@@ -43,6 +43,24 @@ def array(a, digits: int = 4, max_numel: int = 16) -> str:
     return rows(a)
 
 
+def summary(a, digits: int = 4, max_numel: int = 6, shape: bool = True) -> str:
+    """A small array in full; a larger one as its shape, its first values and its norm.
+
+    >>> summary(xp.arange(12.0).reshape(3, 4))
+    '(3, 4) [0, 1, 2, …] norm 22.49'
+    >>> summary(xp.array([1.0, 2.0]))
+    '[1, 2]'
+    """
+    a = xp.asarray(a)
+    if a.size <= max_numel:
+        return array(a, digits, max_numel)
+    flat = a.reshape(-1)
+    first = ", ".join(number(v, digits) for v in flat[:3])
+    with xp.errstate(over="ignore", invalid="ignore"):
+        norm = float(xp.sqrt((flat.astype(xp.float64) ** 2).sum()))
+    return (f"{tuple(a.shape)} " if shape else "") + f"[{first}, …] norm {number(norm, digits)}"
+
+
 def substitute(text: str, names: dict) -> str:
     """Replace the one-letter variables of an op's formula by names (those in ``names``), all at once.
 

@@ -1,4 +1,4 @@
-"""Draw the computational graph behind a tensor: as DOT text, SVG/PNG, a Jupyter picture or a text tree.
+"""Draw the computational graph behind a tensor: as a picture (SVG/PNG, inline in Jupyter), DOT text or a text tree.
 
 Tensor boxes show a name, shape, dtype, the value of small tensors and, after ``backward()``, the
 gradient; op boxes show PyTorch's ``grad_fn`` name and the op's formula written with those names.
@@ -9,23 +9,34 @@ Edges run in data-flow order (inputs to outputs). Which values are known:
   called ``retain_grad()``);
 - every intermediate value and gradient, and the gradient on every edge: when the forward and
   backward passes ran inside ``with chainrule.inspect.record():``.
+
+Small tensors show their values; larger ones a summary (shape, first values, norm). Pictures are
+drawn by Graphviz's ``dot`` when it is installed, otherwise by chainrule itself (``draw.py``: a
+layered layout by the pure-Python grandalf package), so they work after a plain ``pip install``.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import tempfile
 
-from ..autograd.function import AccumulateGrad
+from ..autograd.function import _NOT_TENSOR, AccumulateGrad
+from . import draw
 from . import recording as rec
-from .fmt import array, extra_letters, number, substitute
+from .fmt import array, extra_letters, number, substitute, summary
 from .labels import Namer, name_nodes
 from .walk import collect, out_dtype_name, out_shape, root_node, tensor_edges
 
 NO_DOT_MESSAGE = (
-    "graph.render: drawing SVG/PNG needs the Graphviz 'dot' program, which was not found on PATH. "
-    "Install it (Debian/Ubuntu: apt install graphviz; macOS: brew install graphviz; conda: conda install "
-    "graphviz), or use graph.dot() for the DOT text, graph.tree() / print(graph) for a text drawing.")
+    "graph.render(engine='dot'): the Graphviz 'dot' program was not found on PATH. Install it (Debian/Ubuntu: "
+    "apt install graphviz; macOS: brew install graphviz; conda: conda install graphviz), or use "
+    "engine='auto' (the default), which draws without it.")
+
+
+DOT_SECONDS = 20  # the longest render() waits for Graphviz before drawing with grandalf instead
 
 
 class Box:
@@ -56,10 +67,13 @@ class Graph:
         └── b  (leaf)  () float32  value 3
     """
 
-    def __init__(self, boxes: list, edges: list, tree_text: str):
+    def __init__(self, boxes: list, edges: list, tree_text: str, namer=None, edge_index=None, op_box=None):
         self.boxes = boxes
         self.edges = edges
         self._tree = tree_text
+        self.namer = namer
+        self.edge_index = edge_index or {}  # (op node, forward index) -> index into edges
+        self.op_box = op_box or {}          # op node -> id of its op box
 
     def tree(self) -> str:
         """A plain-text drawing, output at the top, inputs indented below (for terminals, doctests)."""
@@ -89,39 +103,71 @@ class Graph:
         out.append("}")
         return "\n".join(out) + "\n"
 
-    def render(self, path: str | None = None, format: str = "svg") -> bytes:
-        """SVG/PNG bytes drawn by Graphviz (the ``graphviz`` package and the ``dot`` program); with
-        ``path`` also written there. Raises RuntimeError explaining what to install when they are missing."""
-        if shutil.which("dot") is None:
+    def render(self, path: str | os.PathLike | None = None, format: str = "svg", engine: str = "auto") -> bytes:
+        """The picture as SVG or PNG bytes; with ``path`` also written there (atomically).
+
+        ``engine``: ``"dot"`` (Graphviz, must be installed), ``"chainrule"`` (grandalf's layout drawn by
+        chainrule, no system package needed) or ``"auto"``: dot when it is on PATH, else chainrule.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor(2.0, requires_grad=True)
+        >>> cr.inspect.graph(x * x).render(engine="chainrule")[:4]
+        b'<svg'
+        """
+        if format not in ("svg", "png"):
+            raise ValueError(f"graph.render: format must be 'svg' or 'png', got {format!r}")
+        if engine not in ("auto", "dot", "chainrule"):
+            raise ValueError(f"graph.render: engine must be 'auto', 'dot' or 'chainrule', got {engine!r}")
+        dot = shutil.which("dot")
+        if engine == "dot" and dot is None:
             raise RuntimeError(NO_DOT_MESSAGE)
-        try:
-            import graphviz
-        except ImportError:
-            raise RuntimeError("graph.render: needs the 'graphviz' Python package: pip install graphviz "
-                               "(or pip install chainrule[graphviz])") from None
-        data = graphviz.Source(self.dot()).pipe(format=format)
+        data = None
+        if engine != "chainrule" and dot is not None:
+            try:  # dot can take minutes on a big graph with long edges; grandalf is then the quicker one
+                data = subprocess.run([dot, f"-T{format}"], input=self.dot().encode("utf-8"), capture_output=True,
+                                      check=True, timeout=DOT_SECONDS).stdout
+            except (subprocess.TimeoutExpired, subprocess.CalledProcessError) as e:
+                if engine == "dot":
+                    raise RuntimeError(f"graph.render: Graphviz's dot failed or took over {DOT_SECONDS} s "
+                                       f"({type(e).__name__}); try engine='chainrule'") from None
+        if data is None:
+            lay = draw.layout(self.boxes, self.edges)
+            data = draw.svg(lay).encode("utf-8") if format == "svg" else draw.png(lay)
         if path is not None:
-            with open(path, "wb") as f:
-                f.write(data)
+            write_atomically(path, data)
         return data
 
-    # Jupyter: a picture when dot exists, otherwise the text tree.
-    def _repr_svg_(self):
-        if shutil.which("dot") is None:
-            return None
-        try:
-            return self.render(format="svg").decode("utf-8")
-        except RuntimeError:
-            return None
+    # Jupyter (and VS Code, nbconvert): one picture and the text tree, nothing a front-end would
+    # prefer to the picture (JupyterLab and nbconvert rank HTML and Markdown above images).
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        if len(self.boxes) > draw.MAX_BOXES:  # too many to draw: say so in the picture's place
+            picture = draw.message_svg(f"graph: {len(self.boxes)} boxes are too many to draw here (at most "
+                                       f"{draw.MAX_BOXES}); collapse modules with graph(..., collapse=model) "
+                                       f"after record(model), draw a part, or print(graph) for the text tree")
+        else:
+            picture = self.render(format="svg").decode("utf-8")
+        return {"image/svg+xml": picture, "text/plain": self._tree}
 
-    def _repr_html_(self):
-        if shutil.which("dot") is not None:
-            return None
-        body = self._tree.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        return f"<pre>{body}</pre>"
 
-    def _repr_markdown_(self):
-        return "```\n" + self._tree + "\n```"
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_atomically(path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, then rename: a reader never sees half a file."""
+    path = os.fspath(path)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".graph-")
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())  # what open() would give the file, not mkstemp's private 0o600
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def _escape(text: str) -> str:
@@ -137,7 +183,7 @@ def graph(tensor, show_grad: bool = True, modules=None, collapse=None, digits: i
     module's ``named_parameters()``; ``collapse`` (a module recorded with ``record(model)``, or a list
     of submodule names like ``["fc1"]``) draws each submodule as one box. ``names`` maps tensors to
     names explicitly (as ``label`` does). Values are printed for tensors with at most ``max_numel``
-    elements, with ``digits`` significant digits.
+    elements, with ``digits`` significant digits, and summarised (shape, first values, norm) above that.
 
     >>> import chainrule as cr
     >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
@@ -168,18 +214,20 @@ def graph(tensor, show_grad: bool = True, modules=None, collapse=None, digits: i
     def describe(node) -> str:
         parts = [f"{tuple(out_shape(node))} {out_dtype_name(node)}"]
         v = value(node)
-        if v is not None and v.size <= max_numel:
-            parts.append(f"value {array(v, digits)}")
+        if v is not None:
+            parts.append(f"value {summary(v, digits, max_numel, shape=False)}")
         g = grad(node)
-        if g is not None and g.size <= max_numel:
-            parts.append(f"grad {array(g, digits)}")
+        if g is not None:
+            parts.append(f"grad {summary(g, digits, max_numel, shape=False)}")
         return "  ".join(parts)
 
-    boxes, edges, box_of = _build_boxes(nodes, root, namer, describe, show_grad, digits, max_numel)
+    boxes, edges, box_of, edge_index = _build_boxes(nodes, root, namer, describe, show_grad, digits, max_numel)
     tree_text = _tree(root, namer, describe)
+    op_box = {b.node: b.id for b in boxes if b.kind == "op"}
     if collapse is not None:
         boxes, edges = _collapse(boxes, edges, box_of, nodes, collapse)
-    return Graph(boxes, edges, tree_text)
+        edge_index, op_box = {}, {}
+    return Graph(boxes, edges, tree_text, namer, edge_index, op_box)
 
 
 def symbols(node, namer: Namer) -> dict:
@@ -202,11 +250,25 @@ def symbols(node, namer: Namer) -> dict:
             v = rec.recorded_argument(node, pos)
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 mapping[letter] = number(v)
+            elif pos < len(node._edges) and node._edges[pos] is _NOT_TENSOR:
+                mapping[letter] = "const"  # a Python number, not recorded: its value is not kept
     for letter in "pcn":
         v = node.__dict__.get(letter)
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             mapping[letter] = number(v)
     return mapping
+
+
+def rule_of(node, k: int, namer: Namer):
+    """The local rule of ``node`` for its k-th tensor input with this graph's names, as ``(kind, text)``:
+    kind ``"local"`` for a local derivative (``c`` for ∂(a·c)/∂a), ``"vjp"`` when the rule already
+    includes the upstream gradient g (``g·yᵀ``); None if the op states no rule."""
+    syms = getattr(type(node), "local", ()) or ()
+    sym = syms[k] if k < len(syms) else None
+    if not sym:
+        return None
+    uses_g = substitute(sym, {"g": "\0"}) != sym
+    return ("vjp" if uses_g else "local", substitute(sym, symbols(node, namer)))
 
 
 def formula_of(node, namer: Namer) -> str:
@@ -220,6 +282,7 @@ def formula_of(node, namer: Namer) -> str:
 def _build_boxes(nodes, root, namer, describe, show_grad, digits, max_numel):
     boxes, edges = [], []
     box_of = {}  # node -> id of the box holding the tensor it stands for
+    edge_index = {}  # (op node, forward index of the input) -> index into edges
     counter = [0]
 
     def new_id() -> str:
@@ -230,6 +293,7 @@ def _build_boxes(nodes, root, namer, describe, show_grad, digits, max_numel):
         role = "output" if node is root else ""
         if type(node) is AccumulateGrad:
             b = Box(new_id(), "tensor", namer.node(node), [describe(node)], "leaf" if node is not root else role)
+            b.node = node
             boxes.append(b)
             box_of[node] = b.id
             continue
@@ -251,6 +315,7 @@ def _build_boxes(nodes, root, namer, describe, show_grad, digits, max_numel):
                 continue
             g = sent.get(i)
             label = f"grad {array(g, digits)}" if g is not None and g.size <= max_numel else ""
+            edge_index[(node, i)] = len(edges)
             edges.append((box_of[nxt], op.id, label))
         out = Box(new_id(), "tensor", namer.node(node), [describe(node)], role)
         boxes.append(out)
@@ -258,7 +323,7 @@ def _build_boxes(nodes, root, namer, describe, show_grad, digits, max_numel):
         box_of[node] = out.id
         op.node = node
         out.node = node
-    return boxes, edges, box_of
+    return boxes, edges, box_of, edge_index
 
 
 def _tree(root, namer: Namer, describe) -> str:
@@ -323,9 +388,17 @@ def _collapse(boxes, edges, box_of, nodes, collapse):
             kind = f" ({kinds[g]})" if g in kinds else ""
             new_boxes.append(Box(group_ids[g], "module", g + kind, []))
     new_edges = []
+    origins: dict = {}  # drawn edge -> the original (src, dst) pairs behind it
     for src, dst, lab in edges:
         s = group_ids.get(group_of_box.get(src), src)
         d = group_ids.get(group_of_box.get(dst), dst)
-        if s != d and (s, d, lab) not in new_edges:
-            new_edges.append((s, d, lab))
+        if s == d:
+            continue
+        # Different edges that collapsing made identical (a tensor feeding two ops inside one module) are
+        # drawn once; an edge that was already repeated (t8 * t8: the two routes that add up) stays repeated.
+        seen = origins.setdefault((s, d, lab), set())
+        if seen and (src, dst) not in seen:
+            continue
+        seen.add((src, dst))
+        new_edges.append((s, d, lab))
     return new_boxes, new_edges

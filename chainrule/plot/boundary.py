@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-# Figures are built directly (no pyplot): no global state, no window, and saving uses the Agg canvas.
-from matplotlib.figure import Figure
-
 from ..autograd.grad_mode import no_grad
 from ..backend import float32, xp
 from ..tensor.creation import tensor
 from .fields import _save
+
+# Figures are built directly (no pyplot): no global state, no window, and saving uses the Agg canvas.
+from .figure import Figure  # a matplotlib Figure that shows itself in Jupyter
 
 
 def _as_array(a):

@@ -6,12 +6,12 @@ for all points), so the arrows are exactly what ``backward()`` would give at eac
 
 from __future__ import annotations
 
-# Figures are built directly (no pyplot): no global state, no window, and saving uses the Agg canvas.
-from matplotlib.figure import Figure
-
 from ..autograd import grad as autograd_grad
 from ..backend import float64, xp
 from ..tensor.creation import tensor
+
+# Figures are built directly (no pyplot): no global state, no window, and saving uses the Agg canvas.
+from .figure import Figure  # a matplotlib Figure that shows itself in Jupyter
 
 
 def _grid(xlim, ylim, n):

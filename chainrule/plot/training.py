@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 # A Figure built directly (no pyplot): no global state, no GUI window, works headless; savefig
 # renders through matplotlib's Agg canvas.
-from matplotlib.figure import Figure
+from .figure import Figure  # a matplotlib Figure that shows itself in Jupyter
 
 __all__ = ["training_curves"]
 
