@@ -7,9 +7,14 @@ a slow spell hits every variant alike instead of whichever happened to run durin
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
+
+# BENCH_CLOCK=cpu times each step by this process's CPU time instead of wall time: on a machine
+# shared with other jobs it does not count the time spent waiting for a core (use with 1 thread).
+CLOCK = time.process_time if os.environ.get("BENCH_CLOCK") == "cpu" else time.perf_counter
 
 
 def interleaved_ms(variants: dict[str, Callable[[], None]], rounds: int, steps_per_round: int,
@@ -29,7 +34,7 @@ def interleaved_ms(variants: dict[str, Callable[[], None]], rounds: int, steps_p
         for _ in range(warmup):
             fn()
     samples: dict[str, list[float]] = {name: [] for name in variants}
-    clock = time.perf_counter
+    clock = CLOCK
     for _ in range(rounds):
         for name, fn in variants.items():
             if name in before:

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib.metadata
 import runpy
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import chainrule
+from chainrule import distributed as dist
 
-from .train import DATASETS, MODELS, OPTIMIZERS, SCHEDULES, TrainConfig, train
+from .torch_alias import run_script
+from .train import DATASETS, MODELS, OPTIMIZERS, SCHEDULES, TrainConfig, TrainingInterrupted, train
 
 __all__ = ["main"]
 
@@ -76,7 +80,11 @@ def _parser() -> _Parser:
                                  safetensors.torch.load_file for PyTorch)
               metrics.json       per-epoch train/test loss and accuracy, the
                                  arguments, timing
-              training.png       loss and accuracy curves"""),
+              training.png       loss and accuracy curves
+              decision_boundary.png  (xor, circles) the learned boundary
+
+            Ctrl-C stops after the current batch and saves the last finished epoch
+            (exit status 130)."""),
         epilog="examples:\n  chainrule train\n  chainrule train --model mlp --epochs 20\n"
                "  chainrule train --dataset circles --optimizer sgd --lr 0.1\n"
                "  chainrule train --dataset mnist --data-dir ~/data/mnist --download --epochs 3")
@@ -108,6 +116,12 @@ def _parser() -> _Parser:
                        help="threads NumPy's BLAS may use (default %(default)s: these models are small, and "
                             "on a busy machine extra threads mostly wait for each other)")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument("--no-compile", action="store_true",
+                       help="run every step eagerly instead of replaying the recorded step (chainrule.compile; "
+                            "the results are the same bit for bit)")
+    train.add_argument("--nproc", type=_positive_int, default=None, metavar="N",
+                       help="train data-parallel on N processes: runs this command under 'mpiexec -n N' "
+                            '(needs pip install "chainrule[mpi]"; --batch-size is then per process)')
 
     examples = commands.add_parser("examples", help="list the example scripts, or run one by name",
                                    description="Without NAME: list the scripts in the repository's examples/ "
@@ -115,44 +129,118 @@ def _parser() -> _Parser:
                                                "script (extra arguments are passed on to it).")
     examples.add_argument("name", nargs="?", metavar="NAME", help="a script name, with or without .py")
     examples.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
+
+    run = commands.add_parser("run", help="run an unmodified PyTorch script with 'import torch' giving chainrule",
+                              description="Run SCRIPT with 'import torch' (and torch.nn, torch.optim, "
+                                          "torch.utils.data, ...) resolving to chainrule for this run only; a "
+                                          "one-line note on stderr says so. Extra arguments go to the script.")
+    run.add_argument("script", metavar="SCRIPT", help="a Python file written for PyTorch")
+    run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
     return parser
 
 
 # --------------------------------------------------------------------------------------- train
 
-def _train(args: argparse.Namespace) -> int:
+def _launch_processes(args: argparse.Namespace, argv: list[str] | None) -> int | None:
+    """``--nproc N`` outside an MPI launcher: run this command as ``mpiexec -n N`` and return its exit
+    status. None means: train in this process (no --nproc, N = 1, or already launched by mpiexec)."""
+    launched = dist.launched_world_size()
+    if launched is not None:
+        if args.nproc is not None and args.nproc != launched:
+            raise _UsageError(f"chainrule train: error: --nproc {args.nproc}, but mpiexec started {launched} "
+                              "processes; leave out --nproc when launching with mpiexec")
+        return None
+    if args.nproc is None or args.nproc == 1:
+        return None
+    if not dist.is_available():
+        raise _UsageError(f"chainrule train: error: --nproc {args.nproc} needs MPI: pip install "
+                          '"chainrule[mpi]"')
+    try:
+        argv = sys.argv[1:] if argv is None else argv
+        cmd = dist.mpiexec_command(args.nproc, ["-m", "chainrule.cli", *argv])
+    except RuntimeError as e:
+        raise _UsageError(f"chainrule train: error: --nproc {args.nproc}: {e}") from None
+    with subprocess.Popen(cmd) as job:
+        while True:
+            try:
+                return job.wait()
+            except KeyboardInterrupt:   # mpiexec got the Ctrl-C too and passes it on to the ranks
+                continue
+
+
+def _train(args: argparse.Namespace, argv: list[str] | None = None) -> int:
+    status = _launch_processes(args, argv)
+    if status is not None:
+        return status
+    world, rank = dist.launched_world_size() or 1, dist.launched_rank()
     config = TrainConfig(dataset=args.dataset, model=args.model, epochs=args.epochs, lr=args.lr,
                          batch_size=args.batch_size, optimizer=args.optimizer, schedule=args.schedule,
                          seed=args.seed, out=args.out, data_dir=args.data_dir, download=args.download,
-                         threads=args.threads)
+                         threads=args.threads, compile=not args.no_compile)
     try:
         config = config.checked()
     except ValueError as e:
         raise _UsageError(f"chainrule train: error: {e}") from None
-    print(f"chainrule train: {config.model} on {config.dataset}, {config.epochs} epochs, {config.optimizer} "
-          f"lr {config.lr:g}, batch size {config.batch_size}, seed {config.seed}", flush=True)
+    if rank == 0:
+        print(f"chainrule train: {config.model} on {config.dataset}, {config.epochs} epochs, "
+              f"{config.optimizer} lr {config.lr:g}, batch size {config.batch_size}, seed {config.seed}",
+              flush=True)
+    if rank == 0 and world > 1:
+        print(f"data-parallel on {world} processes (MPI): global batch {world * config.batch_size} = "
+              f"{world} x batch size {config.batch_size}", flush=True)
     try:
         metrics = train(config, progress=not args.quiet)
+    except TrainingInterrupted as e:
+        print(f"chainrule train: {e}", file=sys.stderr)
+        return 130
     except (RuntimeError, ValueError, OSError) as e:
         # Missing MNIST files, no network, an unwritable --out, a diverging loss: the message says it all.
         hint = " (on the command line: --download, or --data-dir DIR)" if isinstance(e, FileNotFoundError) \
             and config.dataset == "mnist" else ""
+        if world > 1:   # the other ranks may be waiting for this one: end them all
+            dist.abort_job(f"chainrule train: error: {e}{hint}")
+            return 1
         print(f"chainrule train: error: {e}{hint}", file=sys.stderr)
         return 1
+    if rank != 0:
+        return 130 if metrics.get("interrupted") else 0
     timing, files = metrics["timing"], metrics["files"]
     print(f"held-out test accuracy: {metrics['test_acc']:.2%} ({metrics['test_correct']}/"
           f"{metrics['data']['test_size']}), test loss {metrics['test_loss']:.4f}")
     print(f"trained {metrics['model']['parameters']:,} parameters in {timing['train_seconds']:.1f} s "
           f"({timing['train_samples_per_second']:,.0f} samples/s)")
-    print(f"wrote {files['model']}, {files['metrics']}, {files['plot']}")
-    return 0
+    print(f"wrote {', '.join(files.values())}")
+    return _interrupted(metrics)
+
+
+def _interrupted(metrics: dict) -> int:
+    """Exit status 130 (as for SIGINT) after saying which epoch a Ctrl-C left in the files."""
+    stopped = metrics.get("interrupted")
+    if not stopped:
+        return 0
+    print(f"chainrule train: interrupted (Ctrl-C) after epoch {stopped['finished_epochs']} of {stopped['of']}: "
+          f"stopped after the current batch; the files hold the model and metrics of epoch "
+          f"{stopped['finished_epochs']}", file=sys.stderr)
+    return 130
 
 
 # ------------------------------------------------------------------------------------ examples
 
 def examples_dir() -> Path:
-    """The repository's ``examples/`` folder, next to the package in a source checkout."""
-    return Path(chainrule.__file__).resolve().parent.parent / "examples"
+    """Where the example scripts and notebooks are: ``examples/`` next to the package in a source checkout,
+    else the copy a wheel installs (``share/chainrule/examples`` under the environment, found through the
+    installed package's file list)."""
+    checkout = Path(chainrule.__file__).resolve().parent.parent / "examples"
+    if any(checkout.glob("seed*.py")):
+        return checkout
+    try:
+        files = importlib.metadata.distribution("chainrule").files or []
+    except importlib.metadata.PackageNotFoundError:
+        files = []
+    for f in files:
+        if f.parent.name == "examples" and f.parent.parent.name == "chainrule" and f.suffix == ".py":
+            return Path(f.locate()).resolve().parent
+    return checkout
 
 
 def _summary(path: Path) -> str:
@@ -168,15 +256,17 @@ def _examples(args: argparse.Namespace) -> int:
     folder = examples_dir()
     scripts = sorted(p for p in folder.glob("*.py") if not p.name.startswith("_")) if folder.is_dir() else []
     if not scripts:
-        print(f"chainrule examples: no example scripts found in {folder}. The examples ship with the source "
-              "repository, not with an installed wheel: clone the repository and install it with "
-              "'pip install -e .'", file=sys.stderr)
+        print(f"chainrule examples: no example scripts found in {folder}. They ship with the package (under "
+              "share/chainrule/examples) and with the source repository; reinstall chainrule, or clone the "
+              "repository and run 'pip install -e .'", file=sys.stderr)
         return 1
     if args.name is None:
         width = max(len(p.stem) for p in scripts)
         for p in scripts:
             print(f"{p.stem:<{width}}  {_summary(p)}")
         print(f"\nrun one with: chainrule examples NAME   (scripts in {folder})")
+        if any(folder.glob("*.ipynb")):
+            print(f"the same as Jupyter notebooks, with pictures: {folder}/NAME.ipynb")
         return 0
     stem = args.name.removesuffix(".py")
     matches = [p for p in scripts if p.stem == stem] or [p for p in scripts if p.stem.startswith(stem)]
@@ -208,9 +298,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command == "train":
-            return _train(args)
+            return _train(args, argv)
         if args.command == "examples":
             return _examples(args)
+        if args.command == "run":
+            try:
+                return run_script(args.script, args.args)
+            except FileNotFoundError as e:
+                raise _UsageError(str(e)) from None
         parser.print_help()
         return 0
     except _UsageError as e:

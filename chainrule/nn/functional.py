@@ -10,9 +10,13 @@ re-exported here.
 from __future__ import annotations
 
 import math
+import warnings
 
-from ..backend import default_generator, xp
-from ..ops.nn import Embedding, Gelu, Linear, LogSigmoid
+from ..autograd.grad_mode import no_grad
+from ..backend import default_generator, random, xp
+from ..ops.elementwise import FusedGrad
+from ..ops.fused import LayerNorm
+from ..ops.nn import Embedding, Gelu, Hardtanh, LeakyRelu, Linear, LogSigmoid
 from ..ops.unary import Erf
 from ..tensor import Tensor
 from ..tensor.functions import pad  # noqa: F401  (F.pad is torch.nn.functional.pad)
@@ -38,6 +42,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> cr.nn.functional.linear(cr.ones(1, 2), cr.ones(3, 2), cr.zeros(3))
     tensor([[2., 2., 2.]])
     """
+    for name, t in (("input", input), ("weight", weight), ("bias", bias)):
+        if t is not None and not isinstance(t, Tensor):
+            raise TypeError(f"linear: argument {name!r} must be a Tensor, not {type(t).__module__}."
+                            f"{type(t).__name__}; convert it with chainrule.from_numpy(...) or chainrule.tensor(...)")
     if weight.ndim != 2 or input.shape[-1:] != weight.shape[1:]:
         raise RuntimeError(f"linear: input of shape {tuple(input.shape)} has {input.shape[-1] if input.ndim else 0} "
                            f"features but weight of shape {tuple(weight.shape)} expects (out_features, "
@@ -46,7 +54,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise RuntimeError(f"linear: input ({input.dtype}), weight ({weight.dtype}) and bias "
                            f"({None if bias is None else bias.dtype}) must have the same dtype; "
                            f"convert with .to(dtype) or model.double()/float()")
-    return Linear.apply(input, weight, bias)
+    return Linear.apply(bias, input, weight)
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -59,18 +67,25 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero each element with probability p and scale the rest by 1/(1-p) (identity when not training)."""
+    """Zero each element with probability p and scale the rest by 1/(1-p) (identity when not training).
+
+    The mask is PyTorch's: ``bernoulli_(1 - p)`` from the default generator, divided by ``1 - p``,
+    so after the same ``manual_seed`` the same elements are dropped.
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(0)
+    >>> cr.nn.functional.dropout(cr.ones(6), 0.5)
+    tensor([0., 0., 2., 0., 0., 0.])
+    """
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
+    if not training or p == 0.0 or input.numel() == 0:
         return input
-    dtype = input._data.dtype
-    draw_dtype = dtype if dtype in (xp.float32, xp.float64) else xp.float32
-    keep = default_generator.rng.random(input._data.shape, dtype=draw_dtype) >= p
-    scale = keep.astype(dtype)
-    if p < 1.0:
-        scale *= 1.0 / (1.0 - p)
-    mask = Tensor._make(scale)
+    if p == 1.0:  # PyTorch draws nothing here
+        mask = Tensor._make(xp.zeros((), input._data.dtype))
+    else:
+        keep = random.bernoulli_(xp.empty_like(input._data), 1.0 - p, default_generator)
+        mask = Tensor._make(keep / input._data.dtype.type(1.0 - p))
     return input.mul_(mask) if inplace else input * mask
 
 
@@ -88,19 +103,19 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, c) + (1,) * (input.ndim - 2)
     if training or running_mean is None:
-        n = input.numel() // c
-        if n <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
-                             f"{input.shape}")
+        n = input.shape[0] * math.prod(input.shape[2:])        # values per channel (0 when empty)
+        if training and n == 1:
+            raise ValueError(f"batch_norm: Expected more than 1 value per channel when training, got input "
+                             f"size {tuple(input.shape)} (a batch of one cannot be normalised by its own "
+                             f"statistics; use a bigger batch or model.eval())")
         mean = input.mean(dims, keepdim=True)
         xc = input - mean
         var = (xc * xc).mean(dims, keepdim=True)
         if training and running_mean is not None:
             m = momentum
-            running_mean._data *= 1 - m
-            running_mean._data += m * mean._data.reshape(c)
-            running_var._data *= 1 - m
-            running_var._data += (m * n / (n - 1)) * var._data.reshape(c)   # unbiased, as PyTorch
+            with no_grad():     # tensor in-place ops: version counters move and observers see it
+                running_mean.mul_(1 - m).add_(mean.reshape(c), alpha=m)
+                running_var.mul_(1 - m).add_(var.reshape(c), alpha=m * n / (n - 1))   # unbiased, as PyTorch
     else:
         xc = input - running_mean.reshape(shape)
         var = running_var.reshape(shape)
@@ -109,7 +124,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         y = y * weight.reshape(shape)
     if bias is not None:
         y = y + bias.reshape(shape)
-    return y
+    # PyTorch's batch norm is one node reading input and weight: its gradients under create_graph depend
+    # on them (FusedGrad attaches them; it is the identity, and costs nothing, on the first-order path)
+    fused = [t for t in (input, weight) if t is not None and t.requires_grad]
+    return FusedGrad.apply(y, *fused) if fused and y.requires_grad else y
 
 
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -120,14 +138,11 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     if tuple(input.shape[input.ndim - k:]) != normalized_shape or k == 0:
         raise RuntimeError(f"layer_norm: the last dims of the input {tuple(input.shape)} must equal "
                            f"normalized_shape {normalized_shape}")
-    dims = tuple(range(input.ndim - k, input.ndim))
-    xc = input - input.mean(dims, keepdim=True)
-    y = xc * ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != normalized_shape:
+            raise RuntimeError(f"layer_norm: expected {name} of shape normalized_shape {normalized_shape}, "
+                               f"got {tuple(t.shape)}")
+    return LayerNorm.apply(input, weight, bias, k, eps)
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
@@ -184,8 +199,8 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    """x where x > 0 else negative_slope·x."""
-    out = input.where(input._data > 0, input * negative_slope)
+    """x where x > 0 else negative_slope·x (one node: its gradient at 0 is the slope, as PyTorch's)."""
+    out = LeakyRelu.apply(input, float(negative_slope))
     return input.copy_(out) if inplace else out
 
 
@@ -197,11 +212,8 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x·Φ(x) (exact, via erf) or the tanh approximation (``approximate='tanh'``)."""
-    if approximate == "none":
-        return Gelu.apply(input)
-    if approximate == "tanh":
-        inner = (input + 0.044715 * input * input * input) * math.sqrt(2.0 / math.pi)
-        return 0.5 * input * (1.0 + inner.tanh())
+    if approximate in ("none", "tanh"):
+        return Gelu.apply(input, approximate)
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
@@ -238,22 +250,45 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return input.where(bx._data > threshold, soft)
 
 
-def _softmax_dim(ndim: int) -> int:
-    # PyTorch's legacy implicit dim when none is given.
+def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    """PyTorch's legacy implicit dim when none is given — with PyTorch's warning: on a (N, C) batch it
+    is 1, but on a (C, H, W) image 0, which is rarely what was meant."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+                  f"dim=X as an argument.", UserWarning, stacklevel=stacklevel)
     return 0 if ndim in (0, 1, 3) else 1
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """e^(x_i) / Σ_j e^(x_j) along ``dim``."""
-    return input.softmax(_softmax_dim(input.ndim) if dim is None else dim, dtype)
+    return input.softmax(_softmax_dim("softmax", input.ndim, _stacklevel) if dim is None else dim, dtype)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """x_i - log Σ_j e^(x_j) along ``dim`` (stable: never forms e^x of large x)."""
-    return input.log_softmax(_softmax_dim(input.ndim) if dim is None else dim, dtype)
+    return input.log_softmax(_softmax_dim("log_softmax", input.ndim, _stacklevel) if dim is None else dim, dtype)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
-    out = input.clamp(min_val, max_val)
+    """x clamped to [min_val, max_val]; unlike clamp its gradient is 0 at the bounds (PyTorch's rule)."""
+    out = Hardtanh.apply(input, float(min_val), float(max_val))
     return input.copy_(out) if inplace else out
 
+
+# --- more of torch.nn.functional, defined in their own files (imported last: they use the above) ----
+from .conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F401
+from .functional_attention import scaled_dot_product_attention  # noqa: F401
+from .functional_extra import (  # noqa: F401
+    celu,
+    cosine_similarity,
+    glu,
+    group_norm,
+    hardsigmoid,
+    hardswish,
+    mish,
+    pairwise_distance,
+    relu6,
+    selu,
+    softmin,
+    softsign,
+)
+from .resample import fold, interpolate, unfold, upsample  # noqa: F401

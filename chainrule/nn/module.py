@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import itertools
 import weakref
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 
 from .. import backend
-from ..autograd.grad_mode import no_grad
-from ..backend import xp
+from ..autograd.function import notify, observed_method
+from ..autograd.grad_mode import state
 from ..tensor import Tensor, device
+from ..tensor.device import require_cpu
+from .hooks import BackwardHook
+from .module_state import StateDictMethods, _IncompatibleKeys  # noqa: F401  (re-exported)
 from .parameter import Parameter
 
 _handle_ids = itertools.count()
@@ -41,15 +44,6 @@ class RemovableHandle:
         self.remove()
 
 
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
-
-
 def _addindent(s: str, spaces: int) -> str:
     lines = s.split("\n")
     if len(lines) == 1:
@@ -68,7 +62,7 @@ def _check_name(module: Module, name, kind: str, table: dict) -> None:
         raise KeyError(f"attribute '{name}' already exists")
 
 
-class Module:
+class Module(StateDictMethods):
     """Base class for all neural network modules; subclass it and define ``forward``.
 
     >>> import chainrule as cr
@@ -97,13 +91,17 @@ class Module:
         d["_forward_pre_hooks"] = OrderedDict()
         d["_forward_hooks_with_kwargs"] = set()
         d["_forward_pre_hooks_with_kwargs"] = set()
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     # --- calling: forward plus hooks ------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if state.observed:
+            notify("module_call", self)
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)   # the hot path: no hooks, no extra work
         for hid, hook in list(self._forward_pre_hooks.items()):
             if hid in self._forward_pre_hooks_with_kwargs:
@@ -114,6 +112,11 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward_hook = None
+        if self._backward_hooks or self._backward_pre_hooks:   # identity nodes around the call (nn/hooks.py)
+            backward_hook = BackwardHook(self, list(self._backward_hooks.values()),
+                                         list(self._backward_pre_hooks.values()))
+            args = backward_hook.setup_input_hook(args)
         output = self.forward(*args, **kwargs)
         for hid, hook in list(self._forward_hooks.items()):
             if hid in self._forward_hooks_with_kwargs:
@@ -122,6 +125,8 @@ class Module:
                 result = hook(self, args, output)
             if result is not None:
                 output = result
+        if backward_hook is not None:
+            output = backward_hook.setup_output_hook(output)
         return output
 
     def _register_hook(self, table: dict, kwarg_ids: set, hook, prepend: bool, with_kwargs: bool):
@@ -151,6 +156,16 @@ class Module:
         """
         return self._register_hook(self._forward_hooks, self._forward_hooks_with_kwargs,
                                    hook, prepend, with_kwargs)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` once the gradients w.r.t. the module's inputs
+        are computed; a returned tuple replaces ``grad_input``."""
+        return self._register_hook(self._backward_hooks, set(), hook, prepend, False)
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradients w.r.t. the outputs arrive; a returned
+        tuple replaces ``grad_output``."""
+        return self._register_hook(self._backward_pre_hooks, set(), hook, prepend, False)
 
     # --- attribute registration -----------------------------------------------------------------
     def __getattr__(self, name: str):
@@ -341,6 +356,7 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
+    @observed_method
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all parameters (to None by default, as PyTorch 2)."""
         for p in self.parameters():
@@ -382,7 +398,7 @@ class Module:
             if isinstance(a, Tensor):
                 dtype = a.dtype
             elif isinstance(a, (str, device)):
-                device(str(a))  # only 'cpu' exists; anything else raises a clear error
+                require_cpu(a, "Module.to")  # only 'cpu' exists; 'cuda' raises PyTorch's CPU-build error
             elif a is not None:
                 dtype = a
         if dtype is None:
@@ -404,81 +420,13 @@ class Module:
     def cpu(self) -> Module:
         return self
 
+    def cuda(self, device=None) -> Module:
+        """Raises PyTorch's CPU-build error: chainrule has no CUDA device."""
+        require_cpu("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device,
+                    "Module.cuda")
+
     def type(self, dst_type) -> Module:
         return self.to(dst_type)
-
-    # --- saving and loading ---------------------------------------------------------------------
-    def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
-        """An ordered name -> tensor table of parameters and persistent buffers (detached, shared memory).
-
-        >>> import chainrule as cr
-        >>> list(cr.nn.BatchNorm1d(3).state_dict())
-        ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked']
-        """
-        if destination is None:
-            destination = OrderedDict()
-        for name, p in self._parameters.items():
-            if p is not None:
-                destination[prefix + name] = p if keep_vars else p.detach()
-        for name, b in self._buffers.items():
-            if b is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = b if keep_vars else b.detach()
-        for name, m in self._modules.items():
-            if m is not None:
-                m.state_dict(destination, prefix + name + ".", keep_vars)
-        return destination
-
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False) -> _IncompatibleKeys:
-        """Copy values from ``state_dict`` into this module's parameters and buffers.
-
-        With ``strict=True`` (the default) missing or unexpected keys raise, with PyTorch's message;
-        a shape mismatch always raises. Returns ``(missing_keys, unexpected_keys)``.
-        """
-        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing, unexpected, errors = [], [], []
-        for prefix, module in self.named_modules(prefix="", remove_duplicate=False):
-            prefix = prefix + "." if prefix else ""
-            module._load_own(state_dict, prefix, assign, missing, unexpected, errors)
-        if strict:
-            if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in unexpected)))
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
-        if errors:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                self._get_name(), "\n\t".join(errors)))
-        return _IncompatibleKeys(missing, unexpected)
-
-    def _load_own(self, state_dict, prefix, assign, missing, unexpected, errors) -> None:
-        local = {k: v for k, v in self._parameters.items() if v is not None}
-        local.update((k, v) for k, v in self._buffers.items()
-                     if v is not None and k not in self._non_persistent_buffers_set)
-        for name, current in local.items():
-            key = prefix + name
-            if key not in state_dict:
-                missing.append(key)
-                continue
-            value = state_dict[key]
-            array = value._data if isinstance(value, Tensor) else xp.asarray(value)
-            if array.shape != current._data.shape:
-                errors.append(f"size mismatch for {key}: copying a param with shape {Tensor._make(array).shape} "
-                              f"from checkpoint, the shape in current model is {current.shape}.")
-                continue
-            if assign:
-                if name in self._parameters:
-                    self._parameters[name] = Parameter(Tensor._make(array), current.requires_grad)
-                else:
-                    self._buffers[name] = Tensor._make(array)
-            else:
-                with no_grad():
-                    current.copy_(Tensor._make(array))
-        for key in state_dict:
-            if key.startswith(prefix):
-                head = key[len(prefix):].split(".", 1)
-                if (len(head) > 1 and head[0] not in self._modules) or (len(head) == 1 and head[0] not in local):
-                    unexpected.append(key)
 
     # --- printing -------------------------------------------------------------------------------
     def _get_name(self) -> str:

@@ -8,6 +8,8 @@ is left to the engine.
 
 from __future__ import annotations
 
+import math
+
 from ..autograd.function import Op
 from ..backend import xp
 
@@ -25,7 +27,13 @@ class MatMul(Op):
             raise RuntimeError(f"{op}: both arguments need at least 1 dimension; got shapes "
                                f"{x.shape} and {y.shape}")
         try:
-            z = xp.matmul(x, y)
+            if x.ndim > 2 and y.ndim == 2 and x.shape[-1] == y.shape[0]:
+                # (..., k) @ (k, n): one GEMM on the flattened rows, not one small product per batch row
+                # (explicit row count: with a zero-size dim a -1 would be ambiguous)
+                rows = math.prod(x.shape[:-1])
+                z = xp.matmul(x.reshape(rows, x.shape[-1]), y).reshape(x.shape[:-1] + (y.shape[1],))
+            else:
+                z = xp.matmul(x, y)
         except ValueError:
             k1 = x.shape[-1]
             k2 = y.shape[0] if y.ndim == 1 else y.shape[-2]
@@ -53,6 +61,12 @@ class MatMul(Op):
             grow = xp_.expand_dims(g, -1)
             gx = xp_.matmul(y, grow)[..., 0] if ctx.needs(0) else None
             gy = xp_.expand_dims(x, -1) * xp_.expand_dims(g, -2) if ctx.needs(1) else None
+        elif x.ndim > 2 and y.ndim == 2:                     # (..., k) @ (k, n) as one (rows, k) @ (k, n)
+            rows = math.prod(x.shape[:-1])
+            g2 = xp_.reshape(g, (rows, g.shape[-1]))
+            gx = xp_.reshape(xp_.matmul(g2, xp_.swapaxes(y, 0, 1)), x.shape) if ctx.needs(0) else None
+            if ctx.needs(1):                                  # Σ over rows directly: no batch of (k, n) grads
+                gy = xp_.matmul(xp_.swapaxes(xp_.reshape(x, (rows, x.shape[-1])), 0, 1), g2)
         else:
             gx = xp_.matmul(g, xp_.swapaxes(y, -1, -2)) if ctx.needs(0) else None
             gy = xp_.matmul(xp_.swapaxes(x, -1, -2), g) if ctx.needs(1) else None

@@ -3,8 +3,8 @@
 - ``Gelu``: exact GELU through erf, one node with its own derivative.
 - ``Linear``: one node instead of transpose + matmul + add on the training hot path.
 - ``Embedding``: a row lookup whose gradient is scattered back (``padding_idx`` gets none).
+- ``LeakyRelu``, ``Hardtanh``: PyTorch's gradient at the kinks (s at 0; 0 at the bounds), one node.
 - ``LogSigmoid``: the composite log(sigmoid(x)) overflows and has the wrong gradient at exactly 0.
-- ``BinaryCrossEntropy``: log(0) clamped to -100 must still give a finite gradient.
 """
 
 from __future__ import annotations
@@ -12,42 +12,102 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Op
-from ..backend import xp
-from ..backend.special import erf
+from ..backend import array_math, xp
+from ..backend.special import erf, erf_float32
 
-_BCE_EPS = float(xp.float32(1e-12))   # PyTorch's BCE backward clamps x(1-x) at the float32 value of 1e-12
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_TANH_K, _TANH_C = math.sqrt(2.0 / math.pi), 0.044715
+
+
+def _normal_cdf(x, approximate: str):
+    """Φ(x) = ½(1 + erf(x/√2)), or its tanh approximation ½(1 + tanh(√(2/π)(x + 0.044715x³))),
+    as a fresh array in x's dtype, updated in place (no float64 copy of a float32 x)."""
+    if approximate == "tanh":
+        u = xp.asarray(x * x)     # an array even for a 0-d x (NumPy gives a scalar), for the out= below
+        u *= _TANH_C
+        u += 1.0
+        u *= x
+        u *= _TANH_K
+        cdf = xp.tanh(u, out=u)
+    elif x.dtype == xp.float32:
+        cdf = erf_float32(x, _SQRT_HALF)
+    else:
+        cdf = erf(x * _SQRT_HALF)
+    cdf += 1.0
+    cdf *= 0.5
+    return cdf
 
 
 class Gelu(Op):
-    """z = x·Φ(x) with Φ(x) = ½(1 + erf(x/√2));  ∂z/∂x = Φ(x) + x·φ(x), φ(x) = e^(-x²/2)/√(2π)"""
+    """z = x·Φ(x) with Φ(x) = ½(1 + erf(x/√2));  ∂z/∂x = Φ(x) + x·φ(x), φ(x) = e^(-x²/2)/√(2π).
+    approximate='tanh': Φ(x) ≈ ½(1 + tanh u), u = √(2/π)(x + 0.044715x³), and
+    ∂z/∂x = Φ + ½x(1 - tanh²u)·√(2/π)(1 + 3·0.044715x²)."""
 
     formula = "z = x·Φ(x)"
     local = ("Φ(x) + x·φ(x)",)
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx, x, approximate="none"):
         ctx.save_for_backward(x)
-        return x * (0.5 * (1.0 + erf(x * math.sqrt(0.5))))
+        ctx.approximate = approximate
+        ctx.cdf = cdf = _normal_cdf(x, approximate)   # kept for the first-order backward
+        return x * cdf
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         xp_ = ctx.xp
-        cdf = 0.5 * (1.0 + xp_.erf(x * math.sqrt(0.5)))
-        pdf = xp_.exp(-0.5 * (x * x)) * (1.0 / math.sqrt(2.0 * math.pi))
-        return (g * (cdf + x * pdf),)
+        if xp_ is array_math:
+            return _gelu_grad(x, ctx.cdf, ctx.approximate, g), None
+        # create_graph: the same derivative from differentiable functions of x (Φ is not a constant)
+        if ctx.approximate == "tanh":
+            u = (x + _TANH_C * (x * x * x)) * _TANH_K
+            t = 1.0 - 2.0 / (xp_.exp(2.0 * u) + 1.0)     # tanh u, from exp (saturates to ±1, no NaN)
+            du = _TANH_K * (1.0 + 3.0 * _TANH_C * (x * x))
+            return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du), None
+        cdf = 0.5 * (1.0 + xp_.erf(x * _SQRT_HALF))
+        pdf = xp_.exp(-0.5 * (x * x)) * _INV_SQRT_2PI
+        return g * (cdf + x * pdf), None
+
+
+def _gelu_grad(x, cdf, approximate, g):
+    """g·∂z/∂x on arrays, in place on one fresh buffer (the formulas of ``Gelu``)."""
+    d = xp.asarray(x * x)         # an array even for a 0-d x (NumPy gives a scalar), for the out= below
+    if approximate == "tanh":
+        # ½x(1 - tanh²u)·u' with 1 - tanh²u = 4Φ(1 - Φ):  2x·Φ(1 - Φ)·√(2/π)(1 + 3·0.044715x²)
+        d *= 6.0 * _TANH_C * _TANH_K
+        d += 2.0 * _TANH_K
+        d *= x
+        d *= cdf
+        d *= 1.0 - cdf
+    else:
+        d *= -0.5
+        xp.exp(d, out=d)
+        d *= x
+        d *= _INV_SQRT_2PI
+    d += cdf
+    d *= g
+    return d
 
 
 class Linear(Op):
-    """z = x·Wᵀ + b;  ∂L/∂x = g·W, ∂L/∂W = gᵀ·x (summed over batch dims), ∂L/∂b = Σ_batch g"""
+    """z = x·Wᵀ + b;  ∂L/∂b = Σ_batch g, ∂L/∂x = g·W, ∂L/∂W = gᵀ·x (summed over batch dims)
+
+    The arguments come in PyTorch's addmm order (b, x, W), so ``grad_fn.next_functions`` lists them
+    as PyTorch does (the bias first) when a tutorial walks the graph."""
 
     formula = "z = x @ W.T + b"
-    local = ("g·W", "gᵀ·x", "Σ g")
+    local = ("Σ g", "g·W", "gᵀ·x")
 
     @staticmethod
-    def forward(ctx, x, w, b):
+    def forward(ctx, b, x, w):
         ctx.backward_name = "AddmmBackward0" if b is not None else "MmBackward0"
-        z = x @ w.T              # the transposed view costs nothing: BLAS reads it transposed
+        if x.ndim > 2:           # one GEMM over all rows (NumPy would loop over the batch dims)
+            rows = math.prod(x.shape[:-1])
+            z = (x.reshape(rows, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+        else:
+            z = x @ w.T          # the transposed view costs nothing: BLAS reads it transposed
         if b is not None:
             z += b               # in place: z is a fresh buffer that only we hold
         ctx.save_for_backward(x, w)
@@ -57,17 +117,24 @@ class Linear(Op):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         xp_ = ctx.xp
-        gx = xp_.matmul(g, w) if ctx.needs(0) else None
-        gw = None
+        gx = None
         if ctx.needs(1):
+            if g.ndim > 2:       # one GEMM, as in forward
+                g2 = xp_.reshape(g, (math.prod(g.shape[:-1]), g.shape[-1]))
+                gx = xp_.reshape(xp_.matmul(g2, w), g.shape[:-1] + (w.shape[1],))
+            else:
+                gx = xp_.matmul(g, w)
+        gw = None
+        if ctx.needs(2):
             if x.ndim == 1:
                 gw = xp_.expand_dims(g, -1) * x
             else:
-                g2 = g if g.ndim == 2 else xp_.reshape(g, (-1, g.shape[-1]))
-                x2 = x if x.ndim == 2 else xp_.reshape(x, (-1, x.shape[-1]))
+                # explicit row counts, not -1: with a zero-size dim the -1 would be ambiguous
+                g2 = g if g.ndim == 2 else xp_.reshape(g, (math.prod(g.shape[:-1]), g.shape[-1]))
+                x2 = x if x.ndim == 2 else xp_.reshape(x, (math.prod(x.shape[:-1]), x.shape[-1]))
                 gw = xp_.matmul(xp_.swapaxes(g2, 0, 1), x2)
-        gb = g if ctx.needs(2) else None   # the engine sums the batch dims down to b's shape
-        return gx, gw, gb
+        gb = g if ctx.needs(0) else None   # the engine sums the batch dims down to b's shape
+        return gb, gx, gw
 
 
 class Embedding(Op):
@@ -78,18 +145,82 @@ class Embedding(Op):
 
     @staticmethod
     def forward(ctx, w, idx, padding_idx):
-        ctx.shape, ctx.idx, ctx.padding_idx = w.shape, idx, padding_idx
+        ctx.save_for_backward(idx)        # saved, so it is freed after backward like any op's
+        ctx.shape, ctx.padding_idx = w.shape, padding_idx
         return xp.take(w, idx, axis=0)
 
     @staticmethod
     def backward(ctx, g):
         xp_ = ctx.xp
-        gw = xp_.index_add(ctx.shape, (ctx.idx,), g)
+        (idx,) = ctx.saved_tensors
+        if xp_ is array_math:
+            gw = _rows_add(ctx.shape, idx, g)
+            if ctx.padding_idx is not None:
+                gw[ctx.padding_idx] = 0
+            return gw, None, None
+        idx = getattr(idx, "_data", idx)      # under create_graph saved arrays come back as Tensors
+        gw = xp_.index_add(ctx.shape, (idx,), g)
         if ctx.padding_idx is not None:
             pad_row = xp.zeros((ctx.shape[0],) + (1,) * (len(ctx.shape) - 1), bool)
             pad_row[ctx.padding_idx] = True
             gw = xp_.where(pad_row, 0, gw)
         return gw, None, None
+
+
+def _rows_add(shape, idx, g):
+    """zeros(shape) with the rows of g added at idx (repeats accumulate), without ``np.add.at``'s
+    per-element loop: a one-hot matrix product for small tables, sort + ``add.reduceat`` otherwise."""
+    rows = idx.reshape(-1)
+    g2 = g.reshape((rows.size,) + tuple(shape[1:]))
+    g2 = g2.reshape(rows.size, -1) if g2.ndim != 2 else g2
+    if rows.size * shape[0] <= 131072:                # the one-hot matrix stays small: one GEMM
+        onehot = xp.zeros((shape[0], rows.size), g.dtype)
+        onehot[rows, xp.arange(rows.size)] = 1
+        return (onehot @ g2).reshape(shape)
+    order = xp.argsort(rows, kind="stable")
+    sorted_rows = rows[order]
+    starts = xp.flatnonzero(xp.concatenate(([True], sorted_rows[1:] != sorted_rows[:-1])))
+    out = xp.zeros((shape[0], g2.shape[1]), g.dtype)
+    out[sorted_rows[starts]] = xp.add.reduceat(g2[order], starts, axis=0)
+    return out.reshape(shape)
+
+
+class LeakyRelu(Op):
+    """z = x where x > 0 else s·x;  ∂z/∂x = 1 where x > 0, else s (s at the kink, as PyTorch)"""
+
+    formula = "z = max(x, 0) + s·min(x, 0)"
+    local = ("1[x > 0] + s·1[x ≤ 0]",)
+
+    @staticmethod
+    def forward(ctx, x, slope):
+        ctx.save_for_backward(x)
+        ctx.slope = slope
+        return xp.where(x > 0, x, x * slope)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        # PyTorch's leaky_relu_backward reads x: under create_graph the gradient depends on it (slope 0)
+        return ctx.xp.attach(ctx.xp.where(x > 0, g, g * ctx.slope), x), None
+
+
+class Hardtanh(Op):
+    """z = clamp(x, lo, hi);  ∂z/∂x = 1 strictly inside (lo, hi), 0 elsewhere (0 at the bounds, as PyTorch)"""
+
+    formula = "z = min(max(x, lo), hi)"
+    local = ("1[lo < x < hi]",)
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        return xp.clip(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        inside = (x > ctx.lo) & (x < ctx.hi)
+        return ctx.xp.attach(ctx.xp.where(inside, g, 0), x), None, None
 
 
 class LogSigmoid(Op):
@@ -109,34 +240,3 @@ class LogSigmoid(Op):
         xp_ = ctx.xp
         e = xp_.exp(-xp_.abs(x))               # in (0, 1]: σ(-x) from it without overflow on either side
         return (g * xp_.where(x >= 0, e / (1 + e), 1 / (1 + e)),)
-
-
-class BinaryCrossEntropy(Op):
-    """z = -(t·max(log x, -100) + (1-t)·max(log(1-x), -100));  ∂z/∂x = (x - t) / max(x(1-x), 1e-12),
-    ∂z/∂t = log(1-x) - log x"""
-
-    formula = "z = -(t·log x + (1-t)·log(1-x))"
-    local = ("(x - t) / (x(1-x))", "log(1-x) - log x")
-
-    @staticmethod
-    def forward(ctx, x, t):
-        if x.size and (x.min() < 0 or x.max() > 1):
-            raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 and 1 "
-                               f"(got min {x.min():.4g}, max {x.max():.4g}); use binary_cross_entropy_with_logits "
-                               f"for raw scores")
-        ctx.save_for_backward(x, t)
-        with xp.errstate(divide="ignore"):   # log(0) = -inf is expected; the clamp makes it -100
-            log_x = xp.maximum(xp.log(x), -100.0)
-            log_1mx = xp.maximum(xp.log1p(-x), -100.0)
-        return -(t * log_x + (1 - t) * log_1mx)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, t = ctx.saved_tensors
-        xp_ = ctx.xp
-        gx = g * (x - t) / xp_.maximum(x * (1 - x), _BCE_EPS) if ctx.needs(0) else None
-        gt = None
-        if ctx.needs(1):
-            with xp.errstate(divide="ignore"):   # -logit(x), unclamped as PyTorch's (±inf at x = 0 or 1)
-                gt = g * (xp_.log(1 - x) - xp_.log(x))
-        return gx, gt

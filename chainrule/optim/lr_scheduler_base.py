@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
+from ..autograd.function import observed_method
 from .optimizer import Optimizer
 
 __all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "MultiStepLR", "StepLR"]
@@ -57,6 +58,12 @@ class LRScheduler:
     [0.1]
     """
 
+    def __init_subclass__(cls, **kwargs):
+        # a scheduler's step is one event to observers (chainrule.compile replays it live)
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = observed_method(cls.__dict__["step"])
+
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
@@ -94,6 +101,7 @@ class LRScheduler:
     def get_lr(self) -> list[float]:
         raise NotImplementedError(f"{type(self).__name__} must implement get_lr()")
 
+    @observed_method
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch (or jump to ``epoch``, deprecated, using the closed form when there is one)."""
         if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):

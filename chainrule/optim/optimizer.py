@@ -15,6 +15,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .. import backend
+from ..autograd.function import observed_method
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..backend import xp
 from ..tensor import Tensor
@@ -79,6 +81,12 @@ class Optimizer:
     >>> (w * w).sum().backward(); _ = opt.step(); w
     tensor([0., 0.], requires_grad=True)
     """
+
+    def __init_subclass__(cls, **kwargs):
+        # an optimizer's step is one event to observers (chainrule.compile replays it live)
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = observed_method(cls.__dict__["step"])
 
     def __init__(self, params, defaults: dict[str, Any]):
         self.defaults = defaults
@@ -150,6 +158,7 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(group)
 
+    @observed_method
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: to None (the default, frees memory) or to zeros.
 
@@ -171,6 +180,7 @@ class Optimizer:
                     p.grad.requires_grad_(False)
                 p.grad.zero_()
 
+    @observed_method
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient; ``closure`` (re-evaluates the loss) is optional.
 
@@ -189,6 +199,33 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} must implement step() (or _update_group(group))")
 
     # --- helpers for the update rules ----------------------------------------------------------
+    def _params(self, group: dict, *buffers: str, **scalars: float):
+        """``(p, w, state)`` for each parameter of ``group`` that has a gradient (``w`` its raw array).
+
+        A parameter's first visit starts its state as PyTorch does: ``step`` (a 0-d tensor at 0, float32
+        unless the default dtype is float64), then each of ``scalars`` as a 0-d tensor of that value,
+        then each of ``buffers`` as zeros shaped like the parameter."""
+        scalar = xp.float64 if backend.default_float.np == xp.float64 else xp.float32
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            w = p._data
+            state = self.state[p]
+            if not state:
+                state["step"] = Tensor._make(xp.zeros((), scalar))
+                for name, value in scalars.items():
+                    state[name] = Tensor._make(xp.full((), value, scalar))
+                for name in buffers:
+                    state[name] = Tensor._make(xp.zeros_like(w))
+            yield p, w, state
+
+    def _decayed_grad(self, w, g, lr: float, weight_decay: float, decoupled: bool, maximize: bool):
+        """The gradient after weight decay: decoupled (AdamW: ``w *= 1 - lr·λ`` first) or added to it (L2)."""
+        if weight_decay != 0 and decoupled:
+            w *= 1 - lr * weight_decay
+            return self._grad(w, g, 0, maximize)
+        return self._grad(w, g, weight_decay, maximize)
+
     def _grad(self, p, g, weight_decay: float, maximize: bool):
         """The gradient the rule uses: ``±g + weight_decay * p``, in a work array when it is not ``g``."""
         if not weight_decay and not maximize:

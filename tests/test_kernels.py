@@ -1,0 +1,155 @@
+"""float32 checks for the kernels written for speed (issue 11): the oracle rows in op_specs.py run in
+float64; these run the float32 paths (their own erf, in-place updates, fused ops) against PyTorch."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.backend.special import erf
+
+F = cr.nn.functional
+RNG = np.random.default_rng(11)
+
+
+def _pair(torch, a):
+    return cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+
+
+def _close(got, want, rtol=2e-6, atol=2e-6, what=""):
+    got = got.detach().numpy() if hasattr(got, "detach") else np.asarray(got)
+    want = want.detach().numpy() if hasattr(want, "detach") else np.asarray(want)
+    assert got.dtype == want.dtype, f"{what}: dtype {got.dtype} vs torch {want.dtype}"
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=what)
+
+
+def test_float32_erf_is_within_a_few_ulps_everywhere(torch):
+    x = np.concatenate([np.linspace(-6, 6, 20001), np.logspace(-30, 0.7, 500), -np.logspace(-30, 0.7, 500)])
+    x = x.astype(np.float32)
+    exact = torch.erf(torch.tensor(x, dtype=torch.float64)).numpy()
+    got = erf(x)
+    assert got.dtype == np.float32
+    ulps = np.abs(got - exact.astype(np.float32)) / np.spacing(np.abs(exact).astype(np.float32))
+    assert ulps.max() <= 8, f"float32 erf is off by {ulps.max()} ulps"
+    assert np.abs(got).max() <= 1.0
+    special = erf(np.array([0.0, -0.0, np.inf, -np.inf, np.nan], np.float32))
+    assert special[:4].tolist() == [0.0, 0.0, 1.0, -1.0] and np.signbit(special[1]) and np.isnan(special[4])
+    assert erf(np.array(0.5, np.float32)).shape == ()
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("shape", [(), (7,), (3, 64, 33)])
+def test_gelu_float32_forward_and_backward(torch, approximate, shape):
+    a = (RNG.standard_normal(shape) * 3).astype(np.float32)
+    g = RNG.standard_normal(shape).astype(np.float32)
+    x, xt = _pair(torch, a)
+    y, yt = F.gelu(x, approximate=approximate), torch.nn.functional.gelu(xt, approximate=approximate)
+    _close(y, yt, what="gelu forward")
+    y.backward(cr.tensor(g))
+    yt.backward(torch.tensor(g))
+    # tanh form: 1 + tanh(u) cancels for x << 0 in both libraries (float32 noise of ~1e-6 there)
+    _close(x.grad, xt.grad, atol=2e-6 if approximate == "none" else 1e-5, what="gelu backward")
+
+
+def test_gelu_float32_saturates_without_nan(torch):
+    a = np.array([-1e30, -50.0, 50.0, 1e30, np.inf, -np.inf], np.float32)
+    x, xt = _pair(torch, a)
+    y = F.gelu(x)
+    y.sum().backward()
+    yt = torch.nn.functional.gelu(xt)
+    yt.sum().backward()
+    _close(y, yt, what="gelu forward at the extremes")
+    _close(x.grad[:4], xt.grad[:4], what="gelu backward at the extremes")
+
+
+@pytest.mark.parametrize("p", [2, 3, 3.0, 0.5, -1, -0.5, -2.0, 1.7])
+def test_scalar_powers_float32(torch, p):
+    a = RNG.uniform(0.5, 2.0, (4, 50)).astype(np.float32)
+    x, xt = _pair(torch, a)
+    y, yt = x ** p, xt ** p
+    _close(y, yt, rtol=1e-6, what=f"x ** {p}")
+    y.sum().backward()
+    yt.sum().backward()
+    _close(x.grad, xt.grad, rtol=1e-6, what=f"d(x ** {p})")
+
+
+def test_nd_matmul_by_matrix_float32_is_one_gemm_and_matches(torch):
+    a = RNG.standard_normal((4, 3, 5, 16)).astype(np.float32)
+    b = RNG.standard_normal((16, 8)).astype(np.float32)
+    x, xt = _pair(torch, a)
+    w, wt = _pair(torch, b)
+    y, yt = x @ w, xt @ wt
+    _close(y, yt, rtol=1e-5, atol=1e-5, what="matmul")
+    g = RNG.standard_normal(y.shape).astype(np.float32)
+    y.backward(cr.tensor(g))
+    yt.backward(torch.tensor(g))
+    _close(x.grad, xt.grad, rtol=1e-5, atol=1e-5, what="matmul grad x")
+    _close(w.grad, wt.grad, rtol=1e-5, atol=1e-4, what="matmul grad w")
+    # a transposed (non-contiguous) left operand takes the same path
+    xt2 = torch.tensor(a).transpose(1, 2)
+    _close(cr.tensor(a).transpose(1, 2) @ cr.tensor(b), xt2 @ torch.tensor(b), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_float32(torch, affine):
+    a = (RNG.standard_normal((6, 5, 32)) * 4 + 3).astype(np.float32)
+    x, xt = _pair(torch, a)
+    w = b = wt = bt = None
+    if affine:
+        w, wt = _pair(torch, RNG.standard_normal(32).astype(np.float32))
+        b, bt = _pair(torch, RNG.standard_normal(32).astype(np.float32))
+    y, yt = F.layer_norm(x, (32,), w, b), torch.nn.functional.layer_norm(xt, (32,), wt, bt)
+    assert y.grad_fn.name() == yt.grad_fn.name()
+    _close(y, yt, rtol=1e-5, atol=1e-5, what="layer_norm")
+    g = RNG.standard_normal(y.shape).astype(np.float32)
+    y.backward(cr.tensor(g))
+    yt.backward(torch.tensor(g))
+    _close(x.grad, xt.grad, rtol=1e-4, atol=1e-4, what="layer_norm grad x")
+    if affine:
+        _close(w.grad, wt.grad, rtol=1e-4, atol=1e-4, what="layer_norm grad w")
+        _close(b.grad, bt.grad, rtol=1e-5, atol=1e-5, what="layer_norm grad b")
+
+
+def test_layer_norm_checks_weight_shape():
+    with pytest.raises(RuntimeError, match=r"layer_norm: expected weight of shape .*\(4,\).*\(3,\)"):
+        F.layer_norm(cr.ones(2, 4), (4,), cr.ones(3))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_float32_with_ignore_and_weight(torch, reduction):
+    a = (RNG.standard_normal((64, 65)) * 5).astype(np.float32)
+    t = RNG.integers(0, 65, 64)
+    t[:5] = -100
+    wv = RNG.uniform(0.5, 2, 65).astype(np.float32)
+    x, xt = _pair(torch, a)
+    y = F.cross_entropy(x, cr.tensor(t), cr.tensor(wv), reduction=reduction)
+    yt = torch.nn.functional.cross_entropy(xt, torch.tensor(t), torch.tensor(wv), reduction=reduction)
+    _close(y, yt, rtol=1e-5, atol=1e-6, what="cross_entropy")
+    g = np.ones(y.shape, np.float32) * 0.5
+    y.backward(cr.tensor(g))
+    yt.backward(torch.tensor(g))
+    _close(x.grad, xt.grad, rtol=1e-5, atol=1e-7, what="cross_entropy grad")
+
+
+def test_cross_entropy_huge_logits_stay_finite():
+    x = cr.tensor([[1e4, -1e4, 0.0], [-3e38, 3e38, 0.0]], requires_grad=True)
+    loss = F.cross_entropy(x, cr.tensor([1, 1]))
+    loss.backward()
+    assert math.isfinite(loss.item()) and bool(x.grad.isfinite().all())
+
+
+@pytest.mark.parametrize("rows, index_shape, padding_idx", [(65, (8, 32), None), (27, (32, 3), 0), (3000, (64, 50), 7)])
+def test_embedding_backward_both_paths(torch, rows, index_shape, padding_idx):
+    """Small tables take a one-hot product, big ones sort + reduceat; both must equal torch's sum."""
+    w = RNG.standard_normal((rows, 16)).astype(np.float32)
+    idx = RNG.integers(0, min(rows, 40), index_shape)       # few distinct rows: many repeats
+    x, xt = _pair(torch, w)
+    y = F.embedding(cr.tensor(idx), x, padding_idx=padding_idx)
+    yt = torch.nn.functional.embedding(torch.tensor(idx), xt, padding_idx=padding_idx)
+    g = RNG.standard_normal(y.shape).astype(np.float32)
+    y.backward(cr.tensor(g))
+    yt.backward(torch.tensor(g))
+    _close(x.grad, xt.grad, rtol=1e-5, atol=1e-5, what="embedding grad")
