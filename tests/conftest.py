@@ -10,6 +10,10 @@ import os
 
 import pytest
 
+# Programs that tests/test_distributed.py runs under mpiexec, and the PyTorch programs of the corpus
+# that tests/test_corpus.py runs: importing them would run them.
+collect_ignore_glob = ["distributed_scripts/*", "corpus/*"]
+
 
 def load_torch():
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):

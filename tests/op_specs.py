@@ -121,6 +121,10 @@ ELEMENTWISE = [
     Spec("pow_1", lambda m, x: x ** 1, family="unary"),
     Spec("pow_half", lambda m, x: x ** 0.5, domain="positive", family="unary"),
     Spec("pow_neg", lambda m, x: x ** -1.5, domain="positive", family="unary"),
+    Spec("pow_neg1", lambda m, x: x ** -1, domain="positive", family="unary"),
+    Spec("pow_neg_half", lambda m, x: m.pow(x, -0.5), domain="positive", family="unary"),
+    Spec("pow_neg2", lambda m, x: x ** -2.0, domain="positive", family="unary"),
+    Spec("pow_3_float", lambda m, x: m.pow(x, 3.0), family="unary"),
     Spec("rpow_scalar", lambda m, x: 2.5 ** x, family="unary"),
     Spec("neg", lambda m, x: -x, family="unary"),
     Spec("abs", lambda m, x: x.abs(), domain="distinct", family="unary"),
@@ -169,7 +173,7 @@ COMPARISONS = [
 MATMUL = [
     Spec("matmul", lambda m, x, y: x @ y,
          (((3,), (3,)), ((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)), ((5, 2, 3), (5, 3, 4)),
-          ((5, 2, 3), (3, 4)), ((2, 1, 2, 3), (5, 3, 4)), ((3,), (5, 3, 4)), ((5, 2, 3), (3,)),
+          ((5, 2, 3), (3, 4)), ((2, 3, 2, 3), (3, 4)), ((2, 1, 2, 3), (5, 3, 4)), ((3,), (5, 3, 4)), ((5, 2, 3), (3,)),
           ((0, 3), (3, 2)), ((2, 0), (0, 3))),
          name_differs="torch records batched/1-D-by-matrix matmul through its internal reshapes "
                       "(UnsafeViewBackward0, SqueezeBackward4); chainrule records one matmul node"),
@@ -179,6 +183,8 @@ MATMUL = [
     Spec("mv", lambda m, x, y: m.mv(x, y), (((2, 3), (3,)),)),
     Spec("dot", lambda m, x, y: m.dot(x, y), (((3,), (3,)),)),
     Spec("outer", lambda m, x, y: m.outer(x, y), (((3,), (4,)),)),
+    Spec("inner", lambda m, x, y: m.inner(x, y),
+         (((3,), (3,)), ((2, 3, 4), (5, 4)), ((4,), (2, 4)), ((2, 4), (3, 1, 4)), ((), (2, 3)), ((0, 3), (2, 3)))),
 ]
 
 REDUCE = [
@@ -341,6 +347,7 @@ def _bce(m, a, t):
     return m.nn.functional.binary_cross_entropy(a.sigmoid(), t.sigmoid(), reduction="none")
 
 
+SCALED = "the input is scaled first (MulBackward0 under the op): a wider range of x"
 NN = [
     Spec("linear", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (((4, 3), (5, 3), (5,)),)),
     Spec("linear_nd", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (((2, 4, 3), (5, 3), (5,)), ((3,), (5, 3), (5,))),
@@ -354,8 +361,19 @@ NN = [
     Spec("avg_pool2d", lambda m, x: m.nn.functional.avg_pool2d(x, 3, stride=2, padding=1), (((2, 3, 5, 6),),)),
     Spec("adaptive_avg_pool2d", lambda m, x: m.nn.functional.adaptive_avg_pool2d(x, (2, 3)), (((2, 3, 4, 6),),)),
     Spec("gelu", lambda m, x: m.nn.functional.gelu(x)),
+    Spec("gelu_tanh", lambda m, x: m.nn.functional.gelu(x, approximate="tanh")),
+    Spec("gelu_wide", lambda m, x: m.nn.functional.gelu(x * 4.0), name_differs=SCALED),
+    Spec("layer_norm", lambda m, x, w, b: m.nn.functional.layer_norm(x, (4,), w, b),
+         (((2, 3, 4), (4,), (4,)), ((4,), (4,), (4,)), ((0, 4), (4,), (4,)))),
+    Spec("layer_norm_2dims", lambda m, x, w, b: m.nn.functional.layer_norm(x, (3, 4), w, b, eps=1e-3),
+         (((2, 3, 4), (3, 4), (3, 4)),)),
+    Spec("layer_norm_no_affine", lambda m, x: m.nn.functional.layer_norm(x, (4,)), (((2, 3, 4),), ((1, 4),))),
     Spec("erf", lambda m, x: m.nn.functional.erf(x), torch_fn=lambda m, x: m.erf(x)),
     Spec("logsigmoid", lambda m, x: m.nn.functional.logsigmoid(x)),
+    Spec("leaky_relu", lambda m, x: m.nn.functional.leaky_relu(x, 0.1), domain="distinct"),
+    Spec("hardtanh", lambda m, x: m.nn.functional.hardtanh(x, -0.5, 0.5), domain="distinct"),
+    Spec("batch_norm_training", lambda m, x, w, b: m.nn.functional.batch_norm(x, None, None, w, b, training=True),
+         (((4, 3), (3,), (3,)), ((2, 3, 5), (3,), (3,)))),
     Spec("embedding", lambda m, w, i: m.nn.functional.embedding(i, w), (((5, 3),),), aux=_index(5, (2, 4))),
     Spec("binary_cross_entropy", _bce, BINARY[:1]),
     Spec("to_float32", lambda m, x: x.to(m.float32), numeric=False),   # float32 values: too coarse for differences
@@ -368,6 +386,8 @@ NN = [
 # Issue 10's tensor functions: more elementwise math, sorting/selection, moving elements, contractions.
 SQUARE = (((3, 3),), ((2, 3, 4),), ((4, 2),))
 NON_TORCH_NAME = "a composite of chainrule's ops; PyTorch records it through other internal nodes"
+CDIST_DOUBLE = ("torch 2.13 raises 'the derivative for _cdist_backward is not implemented'; chainrule's "
+                "composite has a double backward (checked by tests/test_tensor_api_extra.py)")
 EXTRA = [
     Spec("erf_method", lambda m, x: x.erf(), family="unary"),
     Spec("erfinv", lambda m, x: m.erfinv(x), domain="unit", family="unary"),
@@ -407,7 +427,7 @@ EXTRA = [
     Spec("movedim", lambda m, x: x.movedim((0, 1), (2, 0)), ND),
     Spec("sort", lambda m, x: x.sort(1), ND, "distinct"),
     Spec("sort_descending", lambda m, x: m.sort(x, descending=True), ND + UNARY[:2], "distinct"),
-    Spec("sort_stable", lambda m, x: x.sort(0, stable=True), domain="fixed", numeric=False,
+    Spec("sort_stable", lambda m, x: x.sort(dim=0, stable=True), domain="fixed", numeric=False,
          values=([[1.0, 2.0, 1.0], [1.0, 0.0, 1.0], [0.5, 2.0, 1.0]],)),
     Spec("sort_ties_descending", lambda m, x: x.sort(descending=True), domain="fixed", numeric=False,
          values=([3.0, 1.0, 2.0, 1.0, 3.0, float("nan"), 2.0],)),
@@ -442,13 +462,85 @@ EXTRA = [
     Spec("kron", lambda m, x, y: m.kron(x, y), (((2, 3), (3, 2)), ((3,), (2, 2)), ((2, 1, 2), (2, 3))),
          name_differs=NON_TORCH_NAME),
     Spec("cdist", lambda m, x, y: m.cdist(x, y), (((3, 4), (5, 4)), ((2, 3, 4), (2, 2, 4))),
-         name_differs="chainrule composes cdist from a difference and norm (NormBackward1)"),
-    Spec("cdist_p1", lambda m, x, y: m.cdist(x, y, p=1.0), (((3, 4), (5, 4)),), "distinct",
          name_differs="chainrule composes cdist from a difference and norm (NormBackward1)",
-         double="torch's cdist double backward for p=1 is not implemented the same way (sign' = 0 everywhere)"),
+         double=CDIST_DOUBLE),
+    Spec("cdist_p1", lambda m, x, y: m.cdist(x, y, p=1.0), (((3, 4), (5, 4)),), "distinct",
+         name_differs="chainrule composes cdist from a difference and norm (NormBackward1)", double=CDIST_DOUBLE),
 ]
 
-ALL = ELEMENTWISE + COMPARISONS + MATMUL + REDUCE + SHAPE + INDEXING + TIES + STABILITY + NN + EXTRA
+# The losses PyTorch records as one node (chainrule/ops/losses.py): each reduction, weights, and the
+# NLL's ignore_index and 2-D form. Probabilities come from a sigmoid so they stay inside (0, 1).
+def _f(m):
+    return m.nn.functional
+
+
+
+
+def _targets(high: int, shape: tuple, ignored: int = 0):
+    """Class indices in [0, high), the first ``ignored`` of them set to ignore_index (-100)."""
+    def draw(rng, shapes):
+        t = rng.integers(0, high, shape)
+        t.flat[:ignored] = -100
+        return [t]
+    return draw
+
+
+def _w(m, values):
+    return m.tensor(values, dtype=m.float64)
+
+
+PAIR = (((2, 3), (2, 3)), ((5,), (5,)), ((0, 3), (0, 3)))
+LOSSES = [
+    Spec("mse_loss", lambda m, x, y: _f(m).mse_loss(x, y), PAIR),
+    Spec("mse_loss_sum", lambda m, x, y: _f(m).mse_loss(x, y, reduction="sum"), PAIR[:2]),
+    Spec("mse_loss_none", lambda m, x, y: _f(m).mse_loss(x, y, reduction="none"), PAIR[:2]),
+    Spec("huber_loss", lambda m, x, y: _f(m).huber_loss(x, y, delta=0.7), PAIR),
+    Spec("huber_loss_none", lambda m, x, y: _f(m).huber_loss(x, y, reduction="none", delta=1.3), PAIR[:1]),
+    Spec("smooth_l1_loss", lambda m, x, y: _f(m).smooth_l1_loss(x, y, beta=0.5), PAIR),
+    Spec("smooth_l1_loss_sum", lambda m, x, y: _f(m).smooth_l1_loss(x, y, reduction="sum"), PAIR[:1]),
+    Spec("bce_mean", lambda m, a, t: _f(m).binary_cross_entropy(a.sigmoid(), t.sigmoid()), PAIR[:2]),
+    Spec("bce_weighted_sum", lambda m, a, t: _f(m).binary_cross_entropy(
+        a.sigmoid(), t.sigmoid(), _w(m, [0.5, 2.0, 1.0]), reduction="sum"), PAIR[:1]),
+    Spec("bce_with_logits", lambda m, x, t: _f(m).binary_cross_entropy_with_logits(x, t), PAIR),
+    Spec("bce_with_logits_weights", lambda m, x, t: _f(m).binary_cross_entropy_with_logits(
+        x, t.sigmoid(), _w(m, [0.5, 2.0, 1.0]), pos_weight=_w(m, [3.0, 0.5, 1.0])), PAIR[:1]),
+    Spec("bce_with_logits_none", lambda m, x, t: _f(m).binary_cross_entropy_with_logits(
+        x, t, reduction="none", pos_weight=_w(m, [3.0, 0.5, 1.0])), PAIR[:1]),
+    Spec("nll_loss", lambda m, x, t: _f(m).nll_loss(x, t), (((4, 3),),), aux=_targets(3, (4,))),
+    Spec("nll_loss_ignore_weight", lambda m, x, t: _f(m).nll_loss(x, t, _w(m, [0.5, 2.0, 1.0])), (((4, 3),),),
+         aux=_targets(3, (4,), ignored=1)),
+    Spec("nll_loss_none", lambda m, x, t: _f(m).nll_loss(x, t, reduction="none"), (((4, 3),),),
+         aux=_targets(3, (4,), ignored=1)),
+    Spec("nll_loss_sum_1d", lambda m, x, t: _f(m).nll_loss(x, t, reduction="sum"), (((3,),),), aux=_targets(3, ())),
+    Spec("nll_loss_2d", lambda m, x, t: _f(m).nll_loss(x, t), (((2, 3, 2, 2),),), aux=_targets(3, (2, 2, 2))),
+    Spec("nll_loss_3d_input", lambda m, x, t: _f(m).nll_loss(x, t, reduction="none"), (((2, 3, 4),),),
+         aux=_targets(3, (2, 4))),
+    Spec("cross_entropy", lambda m, x, t: _f(m).cross_entropy(x, t), (((4, 5),),), aux=_targets(5, (4,))),
+    Spec("cross_entropy_sum", lambda m, x, t: _f(m).cross_entropy(x, t, reduction="sum"), (((4, 5),),),
+         aux=_targets(5, (4,))),
+    Spec("cross_entropy_none_ignore", lambda m, x, t: _f(m).cross_entropy(x, t, reduction="none"), (((4, 5),),),
+         aux=_targets(5, (4,), ignored=1)),
+    Spec("cross_entropy_weight_ignore", lambda m, x, t: _f(m).cross_entropy(x, t, _w(m, [1.0, 2.0, 0.5])),
+         (((4, 3),),), aux=_targets(3, (4,), ignored=2)),
+    Spec("cross_entropy_one_sample", lambda m, x, t: _f(m).cross_entropy(x, t), (((5,),),), aux=_targets(5, ())),
+    Spec("cross_entropy_weighted", lambda m, x, t: _f(m).cross_entropy(x, t, _w(m, [1.0, 2.0, 0.5])),
+         (((2, 3, 4),),), aux=_targets(3, (2, 4), ignored=2)),
+]
+
+# chainrule.linalg's inverse ops (ops/inverse.py). 3·I is added so every matrix is well away from singular.
+def _well(m, a):
+    return a + 3 * m.eye(a.shape[-1], dtype=m.float64)
+
+
+LINALG = [
+    Spec("linalg_inv", lambda m, a: m.linalg.inv(_well(m, a)), (((3, 3),), ((2, 3, 3),), ((1, 1),))),
+    Spec("linalg_det", lambda m, a: m.linalg.det(_well(m, a)), (((3, 3),), ((2, 3, 3),), ((2, 2),))),
+    Spec("linalg_solve", lambda m, a, b: m.linalg.solve(_well(m, a), b),
+         (((3, 3), (3, 2)), ((3, 3), (3,)), ((2, 3, 3), (2, 3)), ((2, 3, 3), (3,)), ((2, 3, 3), (3, 4)))),
+]
+
+ALL = (ELEMENTWISE + COMPARISONS + MATMUL + REDUCE + SHAPE + INDEXING + TIES + STABILITY + NN + EXTRA + LOSSES
+       + LINALG)
 
 
 # Reductions over a hypothesis-drawn shape, dim and keepdim: fn(m, x, dim, keepdim).

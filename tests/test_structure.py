@@ -30,7 +30,8 @@ LAYERS = {
     "autograd": 1,
     "ops": 2,
     "tensor": 3,
-    "nn": 4, "optim": 4, "data": 4, "serialization": 4, "distributed": 4, "func": 4, "utils": 4,
+    "nn": 4, "optim": 4, "data": 4, "serialization": 4, "distributed": 4, "func": 4, "utils": 4, "compile": 4,
+    "safetensors_io": 4,
     "linalg": 4, "distributions": 4, "cuda": 4, "amp": 4, "backends": 4, "accelerator": 4,
     "inspect": 5, "plot": 5,
 }
@@ -58,6 +59,9 @@ def _imports(path: Path):
                 names = [(target + (a.name,)) for a in node.names] if not node.module else [target]
                 for t in names:
                     yield node.lineno, t
+            elif node.module == "chainrule":
+                for a in node.names:
+                    yield node.lineno, (a.name,)
             elif node.module and node.module.split(".")[0] == "chainrule":
                 yield node.lineno, tuple(node.module.split(".")[1:])
         elif isinstance(node, ast.Import):

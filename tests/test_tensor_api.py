@@ -310,3 +310,12 @@ def test_setitem_without_grad_and_views():
     row = x[1]
     row[0] = 7.0  # basic indexing is a view, as in PyTorch
     assert x[1, 0].item() == 7.0 and x._version == row._version
+
+
+def test_flip_returns_a_copy_as_pytorch(torch):
+    """Writing into flip's result must not change the input (PyTorch's flip copies)."""
+    for m in (cr, torch):
+        x = m.arange(4.0)
+        y = x.flip(0)
+        y[0] = 100.0
+        assert x.tolist() == [0.0, 1.0, 2.0, 3.0]

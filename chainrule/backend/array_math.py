@@ -14,10 +14,12 @@ from numpy import (  # noqa: F401  (re-exported vocabulary)
     broadcast_to,
     concatenate,
     cos,
+    cosh,
     cumsum,
     exp,
     expand_dims,
     flip,
+    floor,
     log,
     matmul,
     maximum,
@@ -25,17 +27,22 @@ from numpy import (  # noqa: F401  (re-exported vocabulary)
     ones_like,
     prod,
     reshape,
+    roll,
+    rot90,
     sign,
     sin,
+    sinh,
     sqrt,
     stack,
     sum,
     swapaxes,
     take_along_axis,
     transpose,
+    trunc,
     where,
     zeros_like,
 )
+from numpy.linalg import inv  # noqa: F401  (linalg.det / solve backward)
 
 from . import sum_to  # noqa: F401
 from .special import erf  # noqa: F401
@@ -52,13 +59,30 @@ def index_add(shape, index, values):
     return out
 
 
+def along(index, axis: int) -> tuple:
+    """The positions gather/scatter address: ``index`` along ``axis``, and on every other axis the
+    index's own position — so an index smaller than the tensor reads or writes its leading block
+    (PyTorch's rule: ``index.size(d) <= input.size(d)`` for ``d != dim``; no broadcasting)."""
+    idx = list(_np.indices(index.shape, sparse=True))
+    idx[axis] = index
+    return tuple(idx)
+
+
+def gather(x, axis, index):
+    """``out[i][j] = x[i][index[i][j]]`` (axis 1) for every position of ``index``."""
+    return x[along(index, axis)]
+
+
 def scatter_add(shape, axis, index, values):
     """``zeros(shape)`` with ``values`` added along ``axis`` at ``index`` (repeats accumulate)."""
     out = _np.zeros(shape, values.dtype)
-    idx = list(_np.indices(index.shape, sparse=True))
-    idx[axis] = index
-    _np.add.at(out, tuple(idx), values)
+    _np.add.at(out, along(index, axis), values[tuple(slice(0, n) for n in index.shape)])
     return out
+
+
+def attach(g, *inputs, zeros: bool = True):
+    """``g`` itself; under create_graph the result also depends on ``inputs`` (see ops.elementwise.Attach)."""
+    return g
 
 
 def pad_back(g, pads):

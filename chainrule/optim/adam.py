@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ..backend import xp
-from ..tensor import Tensor
 from .optimizer import Optimizer, ParamsT, as_float, lerp_
 
 
@@ -53,23 +52,10 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         eps, weight_decay, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
         decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            w = p._data
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = Tensor._make(xp.zeros((), xp.float32))
-                state["exp_avg"] = Tensor._make(xp.zeros_like(w))
-                state["exp_avg_sq"] = Tensor._make(xp.zeros_like(w))
-                if amsgrad:
-                    state["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(w))
+        buffers = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
+        for p, w, state in self._params(group, *buffers):
             t = self._step_counter(state)
-            if weight_decay != 0 and decoupled:
-                w *= 1 - lr * weight_decay
-                g = self._grad(w, p.grad._data, 0, maximize)
-            else:
-                g = self._grad(w, p.grad._data, weight_decay, maximize)
+            g = self._decayed_grad(w, p.grad._data, lr, weight_decay, decoupled, maximize)
             m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
             s = self._ws.get(w, 1)
             lerp_(m, g, 1 - beta1, s)

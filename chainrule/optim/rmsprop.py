@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ..backend import xp
-from ..tensor import Tensor
 from .optimizer import Optimizer, ParamsT, as_float, lerp_
 
 
@@ -48,18 +47,8 @@ class RMSprop(Optimizer):
         lr = as_float(group["lr"])
         alpha, eps, momentum = group["alpha"], group["eps"], group["momentum"]
         centered, weight_decay, maximize = group["centered"], group["weight_decay"], group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            w = p._data
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = Tensor._make(xp.zeros((), xp.float32))
-                state["square_avg"] = Tensor._make(xp.zeros_like(w))
-                if momentum > 0:
-                    state["momentum_buffer"] = Tensor._make(xp.zeros_like(w))
-                if centered:
-                    state["grad_avg"] = Tensor._make(xp.zeros_like(w))
+        buffers = ("square_avg",) + (("momentum_buffer",) if momentum > 0 else ()) + (("grad_avg",) if centered else ())
+        for p, w, state in self._params(group, *buffers):
             self._step_counter(state)
             g = self._grad(w, p.grad._data, weight_decay, maximize)
             v = state["square_avg"]._data

@@ -8,6 +8,11 @@ combine tensors.
 - ``shape``        reshape, view, permute, expand, split … (a mixin)
 - ``indexing``     ``t[i]``, ``t[i] = v``, gather, scatter, masked_fill (a mixin)
 - ``inplace``      ``add_``, ``mul_``, ``zero_``, ``copy_`` … (a mixin)
+- ``math_extra``   erf/erfinv, log10, sinh/cosh, asin/acos/atan, atan2, remainder/fmod, nan_to_num (a mixin)
+- ``sorting``      sort, argsort, topk, median, unique, histc/histogram (a mixin)
+- ``indexing_extra`` take, index_add(_), index_fill(_) (a mixin)
+- ``factory``      ``new_zeros``/``new_ones``/``new_full``/``new_empty``/``new_tensor`` and ``stride()`` (a mixin)
+- ``contract``     einsum, tensordot, kron, cdist (composites of the ops), searchsorted, bucketize
 - ``format``       printing, as PyTorch prints
 - ``creation``     ``tensor``, ``zeros``, ``randn`` … and the random-number functions
 - ``functions``    the ``chainrule.<op>(t, ...)`` namespace (``cat``, ``stack``, ``tanh`` …)

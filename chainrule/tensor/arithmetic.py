@@ -9,6 +9,7 @@ from ..backend import xp
 from ..ops import arithmetic as A
 from ..ops import elementwise as E
 from ..ops import unary as U
+from ..ops.elementwise_extra import _divide_check
 from . import core
 from .args import (
     _Add,
@@ -17,10 +18,11 @@ from .args import (
     _no_grad_result,
     _raw,
     _Scalar,
+    _scalar_promoted,
     _Sub,
     as_tensor_like,
     binary,
-    normalize_dims,
+    py_scalar,
     where,
 )
 
@@ -43,14 +45,17 @@ class MathMethods:
     __radd__ = __add__
 
     def __sub__(self, other):
-        if (other.__class__ is self.__class__ and other._data.dtype is self._data.dtype) or \
-                (other.__class__ is float and self._data.dtype.kind == "f"):
+        if (other.__class__ is self.__class__ and other._data.dtype is self._data.dtype
+                and self._data.dtype.kind != "b") or (other.__class__ is float and self._data.dtype.kind == "f"):
             return _Sub(self, other)
+        _no_bool_subtraction(self, other)
         return binary(A.Sub, self, other)
 
     def __rsub__(self, other):
+        other = py_scalar(other)
+        _no_bool_subtraction(self, other)
         if isinstance(other, _Scalar):
-            return A.RSub.apply(self, other)
+            return A.RSub.apply(_scalar_promoted(self, other), other)
         return binary(A.Sub, as_tensor_like(other, self), self)
 
     def __mul__(self, other):
@@ -62,6 +67,7 @@ class MathMethods:
     __rmul__ = __mul__
 
     def __truediv__(self, other):
+        other = py_scalar(other)
         if self._data.dtype.kind != "f" and (not isinstance(other, (core.Tensor, float))
                                               or (isinstance(other, core.Tensor)
                                                   and other._data.dtype.kind != "f")):
@@ -69,20 +75,24 @@ class MathMethods:
         return binary(A.Div, self, other)
 
     def __rtruediv__(self, other):
+        other = py_scalar(other)
         if isinstance(other, _Scalar):
             return A.RDiv.apply(_floatify(self), other)
         return as_tensor_like(other, self).__truediv__(self)
 
     def __floordiv__(self, other):
-        return _no_grad_result(xp.floor_divide(self._data, _raw(other)))
+        other = py_scalar(other)
+        _divide_check("floor_divide", self._data, _raw(other))
+        with xp.errstate(divide="ignore", invalid="ignore"):   # floats: ±inf/nan, as PyTorch, silently
+            return _no_grad_result(xp.floor_divide(self._data, _raw(other)))
 
     def __rfloordiv__(self, other):
+        other = py_scalar(other)
+        _divide_check("floor_divide", xp.asarray(_raw(other)), self._data)
         return _no_grad_result(xp.floor_divide(_raw(other), self._data))
 
-    def __mod__(self, other):
-        return _no_grad_result(xp.remainder(self._data, _raw(other)))
-
     def __pow__(self, exponent):
+        exponent = py_scalar(exponent)
         if isinstance(exponent, _Scalar):
             if self._data.dtype.kind in "biu" and (isinstance(exponent, float) or exponent < 0):
                 return A.Pow.apply(_floatify(self), exponent)
@@ -90,6 +100,7 @@ class MathMethods:
         return binary(A.PowTensor, self, exponent)
 
     def __rpow__(self, base):
+        base = py_scalar(base)
         if isinstance(base, _Scalar):
             return A.RPow.apply(_floatify(self) if isinstance(base, float) else self, base)
         return binary(A.PowTensor, as_tensor_like(base, self), self)
@@ -110,11 +121,29 @@ class MathMethods:
         return U.Abs.apply(self)
 
     def add(self, other, alpha=1):
+        """self + alpha·other, elementwise with broadcasting and PyTorch's type promotion (the ``+``
+        operator).
+
+        Gradient: the upstream gradient to self, alpha times it to other (each summed back to its shape).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0]).add(cr.tensor([10.0, 20.0]), alpha=2)
+        tensor([21., 42.])
+        """
         if alpha != 1:
             return binary(A.Add, self, other * alpha)
         return binary(A.Add, self, other)
 
     def sub(self, other, alpha=1):
+        """self − alpha·other, elementwise with broadcasting (the ``-`` operator; ``subtract`` is an alias).
+
+        Bool tensors are refused, as in PyTorch: invert a mask with ``~``.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([5, 7]).sub(1)
+        tensor([4, 6])
+        """
+        _no_bool_subtraction(self, py_scalar(other))
         if alpha != 1:
             return binary(A.Sub, self, other * alpha)
         return binary(A.Sub, self, other)
@@ -122,178 +151,192 @@ class MathMethods:
     subtract = sub
 
     def mul(self, other):
+        """self · other, elementwise with broadcasting (the ``*`` operator; ``multiply`` is an alias).
+
+        Gradient: ∂/∂self = other, ∂/∂other = self. An integer tensor times a float becomes float32.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1, 2]).mul(2.5)
+        tensor([2.5000, 5.0000])
+        """
         return binary(A.Mul, self, other)
 
     multiply = mul
 
     def div(self, other, rounding_mode=None):
+        """self / other, elementwise (the ``/`` operator; ``divide`` and ``true_divide`` are aliases).
+
+        True division, so integers give floats; ``rounding_mode="floor"`` or ``"trunc"`` rounds the quotient
+        (keeping an integer dtype, with no gradient).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([-7, 7]).div(2)
+        tensor([-3.5000,  3.5000])
+        >>> cr.tensor([-7, 7]).div(2, rounding_mode="floor")
+        tensor([-4,  3])
+        """
         if rounding_mode == "floor":
             return self.__floordiv__(other)
         if rounding_mode == "trunc":
+            _divide_check("div", self._data, _raw(other))
             return _no_grad_result(xp.trunc(self._data / _raw(other)).astype(self._data.dtype))
         return self.__truediv__(other)
 
     divide = true_divide = div
 
     def pow(self, exponent):
+        """self ** exponent, elementwise (the ``**`` operator); the exponent may be a number or a tensor.
+
+        Gradient: exponent·self^(exponent−1), and self^exponent·ln(self) for a tensor exponent.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0, 3.0]).pow(2)
+        tensor([1., 4., 9.])
+        """
         return self.__pow__(exponent)
 
     def neg(self):
+        """−self, elementwise (the unary ``-`` operator; ``negative`` is an alias)."""
         return A.Neg.apply(self)
 
     negative = neg
 
     def abs(self):
+        """|x|, elementwise (``absolute`` is an alias). Gradient: sign(x), which is 0 at x = 0.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([-1.5, 0.0, 2.0]).abs()
+        tensor([1.5000, 0.0000, 2.0000])
+        """
         return U.Abs.apply(self)
 
     absolute = abs
 
     def reciprocal(self):
+        """1/x, elementwise (integers become the default float type). Gradient: −1/x²."""
         return A.RDiv.apply(_floatify(self), 1.0)
 
     def square(self):
+        """x², elementwise. Gradient: 2x."""
         return A.Pow.apply(self, 2)
-
-    # --- comparisons and logic (no gradient) ------------------------------------------------
-    def __eq__(self, other):
-        return _no_grad_result(xp.equal(self._data, _raw(other)))
-
-    def __ne__(self, other):
-        return _no_grad_result(xp.not_equal(self._data, _raw(other)))
-
-    def __lt__(self, other):
-        return _no_grad_result(xp.less(self._data, _raw(other)))
-
-    def __le__(self, other):
-        return _no_grad_result(xp.less_equal(self._data, _raw(other)))
-
-    def __gt__(self, other):
-        return _no_grad_result(xp.greater(self._data, _raw(other)))
-
-    def __ge__(self, other):
-        return _no_grad_result(xp.greater_equal(self._data, _raw(other)))
-
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
-    greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
-
-    def __and__(self, other):
-        return _no_grad_result(xp.bitwise_and(self._data, _raw(other)))
-
-    def __or__(self, other):
-        return _no_grad_result(xp.bitwise_or(self._data, _raw(other)))
-
-    def __xor__(self, other):
-        return _no_grad_result(xp.bitwise_xor(self._data, _raw(other)))
-
-    def __invert__(self):
-        return _no_grad_result(xp.invert(self._data))
-
-    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
-
-    def logical_and(self, other):
-        return _no_grad_result(xp.logical_and(self._data, _raw(other)))
-
-    def logical_or(self, other):
-        return _no_grad_result(xp.logical_or(self._data, _raw(other)))
-
-    def logical_xor(self, other):
-        return _no_grad_result(xp.logical_xor(self._data, _raw(other)))
-
-    def logical_not(self):
-        return _no_grad_result(xp.logical_not(self._data))
-
-    def isnan(self):
-        return _no_grad_result(xp.isnan(self._data))
-
-    def isinf(self):
-        return _no_grad_result(xp.isinf(self._data))
-
-    def isfinite(self):
-        return _no_grad_result(xp.isfinite(self._data))
-
-    def any(self, dim=None, keepdim=False):
-        return _no_grad_result(xp.any(self._data, axis=normalize_dims(dim, self.ndim, "any"), keepdims=keepdim))
-
-    def all(self, dim=None, keepdim=False):
-        return _no_grad_result(xp.all(self._data, axis=normalize_dims(dim, self.ndim, "all"), keepdims=keepdim))
-
-    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
-        return bool(xp.allclose(self._data, _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-        return _no_grad_result(xp.isclose(self._data, _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-    def equal(self, other) -> bool:
-        return self._data.shape == _raw(other).shape and bool(xp.array_equal(self._data, _raw(other)))
-
-    def nonzero(self, as_tuple=False):
-        idx = xp.nonzero(self._data)
-        if as_tuple:
-            return tuple(_no_grad_result(i) for i in idx)
-        return _no_grad_result(xp.stack(idx, axis=1) if idx else xp.zeros((0, 0), xp.int64))
-
-    def count_nonzero(self, dim=None):
-        return _no_grad_result(xp.asarray(xp.count_nonzero(self._data, axis=normalize_dims(dim, self.ndim, "count_nonzero"))))
 
     # --- unary math ------------------------------------------------------------------------
     def exp(self):
+        """eˣ, elementwise (integers become the default float type). Gradient: eˣ again, read from the output.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([0.0, 1.0]).exp()
+        tensor([1.0000, 2.7183])
+        """
         return U.Exp.apply(_floatify(self))
 
     def log(self):
+        """The natural logarithm ln x, elementwise (−inf at 0, NaN below). Gradient: 1/x."""
         return U.Log.apply(_floatify(self))
 
     def log2(self):
+        """The base-2 logarithm, elementwise. Gradient: 1/(x·ln 2)."""
         return U.Log2.apply(_floatify(self))
 
     def log1p(self):
+        """ln(1 + x), accurate even for tiny x, where 1 + x rounds to 1. Gradient: 1/(1 + x).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1e-10]).log1p()
+        tensor([1.0000e-10])
+        """
         return U.Log1p.apply(_floatify(self))
 
     def expm1(self):
+        """eˣ − 1, accurate even for tiny x, where eˣ rounds to 1. Gradient: eˣ."""
         return U.Expm1.apply(_floatify(self))
 
     def sqrt(self):
+        """√x, elementwise (NaN for negative x). Gradient: 1/(2√x), infinite at 0."""
         return U.Sqrt.apply(_floatify(self))
 
     def rsqrt(self):
+        """1/√x, elementwise. Gradient: −1/(2x√x)."""
         return U.Rsqrt.apply(_floatify(self))
 
     def sin(self):
+        """sin x, elementwise (x in radians). Gradient: cos x."""
         return U.Sin.apply(_floatify(self))
 
     def cos(self):
+        """cos x, elementwise (x in radians). Gradient: −sin x."""
         return U.Cos.apply(_floatify(self))
 
     def tan(self):
+        """tan x, elementwise (x in radians). Gradient: 1 + tan²x."""
         return U.Tan.apply(_floatify(self))
 
     def tanh(self):
+        """tanh x = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ), elementwise. Gradient: 1 − tanh²x, read from the output.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([0.0, 1.0]).tanh()
+        tensor([0.0000, 0.7616])
+        """
         return U.Tanh.apply(_floatify(self))
 
     def sigmoid(self):
+        """σ(x) = 1/(1 + e⁻ˣ), elementwise. Gradient: σ(x)(1 − σ(x)), read from the output.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([0.0, 2.0]).sigmoid()
+        tensor([0.5000, 0.8808])
+        """
         return U.Sigmoid.apply(_floatify(self))
 
     def relu(self):
+        """max(x, 0), elementwise. Gradient: 1 where x > 0, else 0 (0 at x = 0 too, as in PyTorch).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([-1.0, 0.0, 2.0]).relu()
+        tensor([0., 0., 2.])
+        """
         return U.Relu.apply(self)
 
     def sign(self):
+        """−1, 0 or +1 by the sign of each element (same dtype). Gradient: 0 everywhere."""
         return U.Sign.apply(self)
 
     def floor(self):
+        """The largest integer <= x, elementwise (integer tensors are returned unchanged). Gradient: 0."""
         return U.Floor.apply(self)
 
     def ceil(self):
+        """The smallest integer >= x, elementwise. Gradient: 0."""
         return U.Ceil.apply(self)
 
     def round(self, decimals: int = 0):
+        """Round to the nearest integer, halves to even as in PyTorch (0.5 → 0, 2.5 → 2), or to ``decimals``
+        places. Gradient: 0.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([0.5, 1.5, 2.5]).round()
+        tensor([0., 2., 2.])
+        """
         if decimals:
             scale = 10.0 ** decimals
             return (self * scale).round() / scale
         return U.Round.apply(self)
 
     def trunc(self):
+        """Drop the fractional part (round towards zero), elementwise. Gradient: 0."""
         return U.Trunc.apply(self)
 
     def clamp(self, min=None, max=None):
+        """Limit each element to [min, max]; either bound may be None, and a tensor bound applies elementwise.
+
+        ``clip`` is an alias. Gradient: 1 where min <= x <= max, 0 where the value was clipped.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([-2.0, 0.5, 3.0]).clamp(min=0.0, max=1.0)
+        tensor([0.0000, 0.5000, 1.0000])
+        """
+        min, max = py_scalar(min), py_scalar(max)
         if min is None and max is None:
             raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
         if isinstance(min, core.Tensor) or isinstance(max, core.Tensor):
@@ -303,24 +346,57 @@ class MathMethods:
             if max is not None:
                 out = out.minimum(max if isinstance(max, core.Tensor) else core.Tensor._make(xp.asarray(max, self._data.dtype)))
             return out
+        if self._data.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
+            return _floatify(self).clamp(min, max)        # an integer tensor with float bounds: float32
         return U.Clamp.apply(self, min, max)
 
     clip = clamp
 
     def clamp_min(self, min):
+        """``clamp(min=min)``: max(x, min), elementwise."""
         return self.clamp(min=min)
 
     def clamp_max(self, max):
+        """``clamp(max=max)``: min(x, max), elementwise."""
         return self.clamp(max=max)
 
     def maximum(self, other):
+        """The elementwise larger of self and other (broadcast); NaN wins. Gradient: to the larger input,
+        split in half on ties.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 4.0]).maximum(cr.tensor([3.0, 2.0]))
+        tensor([3., 4.])
+        """
         return binary(E.Maximum, self, as_tensor_like(other, self))
 
     def minimum(self, other):
+        """The elementwise smaller of self and other (broadcast); NaN wins. Gradient as for ``maximum``."""
         return binary(E.Minimum, self, as_tensor_like(other, self))
 
     def where(self, condition, other):
+        """self where ``condition`` is True, ``other`` elsewhere: ``chainrule.where(condition, self, other)``.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, -2.0, 3.0])
+        >>> x.where(x > 0, 0.0)
+        tensor([1., 0., 3.])
+        """
         return where(condition, self, other)
 
     def lerp(self, end, weight):
+        """Linear interpolation self + weight·(end − self): weight 0 gives self, 1 gives end.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([0.0, 10.0]).lerp(cr.tensor([10.0, 20.0]), 0.25)
+        tensor([ 2.5000, 12.5000])
+        """
         return self + (end - self) * weight
+
+
+def _no_bool_subtraction(a, b) -> None:
+    """PyTorch refuses ``-`` when either side is a bool tensor or bool: a mask is inverted with ``~``."""
+    if a._data.dtype.kind == "b" or isinstance(b, bool) or (isinstance(b, core.Tensor) and b._data.dtype.kind == "b"):
+        raise RuntimeError(f"sub: subtraction, the `-` operator, with a bool tensor is not supported (got "
+                           f"{a.dtype.name} and {b.dtype.name if isinstance(b, core.Tensor) else type(b).__name__});"
+                           f" to invert a mask use `~` or logical_not()")

@@ -14,14 +14,20 @@ import weakref
 from .. import autograd, backend
 from ..autograd.function import AccumulateGrad, hooks
 from ..backend import DType, xp
-from ..ops import elementwise as E
 from .args import normalize_dim
 from .arithmetic import MathMethods
-from .format import format_tensor
+from .compare import ComparisonMethods
+from .convert import ConversionMethods
+from .device import device
+from .factory import FactoryMethods
 from .indexing import IndexingMethods
+from .indexing_extra import IndexingMoreMethods
 from .inplace import InplaceMethods
+from .math_extra import MoreMathMethods
+from .rearrange import RearrangeMethods
 from .reduce import ReduceMethods
 from .shape import ShapeMethods
+from .sorting import SortingMethods
 
 _ndarray = xp.ndarray
 _new = object.__new__
@@ -37,31 +43,11 @@ class Size(tuple):
         return math.prod(self)
 
 
-class device:
-    """Where a tensor lives. chainrule computes on the CPU (a CuPy backend can add 'cuda')."""
-
-    def __init__(self, type: str = "cpu"):
-        if str(type) not in ("cpu", "cpu:0"):
-            raise RuntimeError(f"device {type!r} is not available: chainrule runs on the CPU")
-        self.type = "cpu"
-
-    def __repr__(self) -> str:
-        return "device(type='cpu')"
-
-    def __eq__(self, other) -> bool:
-        return str(other) == "cpu" or isinstance(other, device)
-
-    def __hash__(self):
-        return hash("cpu")
-
-    def __str__(self) -> str:
-        return "cpu"
-
-
 _CPU = device()
 
 
-class Tensor(MathMethods, ReduceMethods, ShapeMethods, IndexingMethods, InplaceMethods):
+class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods, ReduceMethods, ShapeMethods, IndexingMethods, InplaceMethods, SortingMethods,
+             FactoryMethods, MoreMathMethods, IndexingMoreMethods):
     """A multi-dimensional array that can record the operations applied to it.
 
     >>> import chainrule as cr
@@ -87,7 +73,7 @@ class Tensor(MathMethods, ReduceMethods, ShapeMethods, IndexingMethods, InplaceM
     __array_priority__ = 1000  # make ndarray (op) Tensor defer to Tensor's reflected operators
 
     def __init__(self, data=(), dtype=None, requires_grad: bool = False):
-        self._data = backend.to_array(data, dtype if dtype is not None else backend.float32)
+        self._data = backend.to_array(data, dtype if dtype is not None else backend.default_float)
         self.requires_grad = False
         self._grad = None
         self.grad_fn = None
@@ -162,51 +148,76 @@ class Tensor(MathMethods, ReduceMethods, ShapeMethods, IndexingMethods, InplaceM
 
     @property
     def shape(self) -> Size:
+        """The size of each dimension, as a ``chainrule.Size`` (a tuple)."""
         return Size(self._data.shape)
 
     def size(self, dim: int | None = None):
+        """The shape as a ``chainrule.Size``, or with ``dim`` the size of that one dimension as an int.
+
+        >>> import chainrule as cr
+        >>> x = cr.zeros(2, 3)
+        >>> x.size(), x.size(-1)
+        (chainrule.Size([2, 3]), 3)
+        """
         if dim is None:
             return Size(self._data.shape)
         return self._data.shape[normalize_dim(dim, self._data.ndim, "size")]
 
     @property
     def dtype(self) -> DType:
+        """The element type, e.g. ``chainrule.float32`` (the default for floats) or ``chainrule.int64``."""
         return backend.from_np_dtype(self._data.dtype)
 
     @property
     def device(self) -> device:
+        """Where the data lives: always the CPU in chainrule."""
         return _CPU
 
     @property
     def is_cuda(self) -> bool:
+        """Always False: chainrule tensors live on the CPU."""
         return False
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions (the same as ``dim()``)."""
         return self._data.ndim
 
     def dim(self) -> int:
+        """The number of dimensions (the same as the ``ndim`` property)."""
         return self._data.ndim
 
     def numel(self) -> int:
+        """The number of elements, the product of the shape (``nelement`` is an alias)."""
         return self._data.size
 
     nelement = numel
 
     def element_size(self) -> int:
+        """The size of one element in bytes (4 for float32, 8 for int64)."""
         return self._data.itemsize
 
     def is_floating_point(self) -> bool:
+        """True if the dtype is a floating-point type (float16, float32, float64)."""
         return self._data.dtype.kind == "f"
 
     def is_contiguous(self) -> bool:
+        """True if the elements lie in memory in row-major order; a transposed or expanded view is not."""
         return bool(self._data.flags.c_contiguous)
 
     def contiguous(self) -> Tensor:
+        """self if it is contiguous, otherwise a contiguous copy (recorded, so the gradient flows through).
+
+        >>> import chainrule as cr
+        >>> x = cr.zeros(2, 3).t()
+        >>> x.is_contiguous(), x.contiguous().is_contiguous()
+        (False, True)
+        """
         return self if self._data.flags.c_contiguous else self.clone()
 
     @property
     def is_leaf(self) -> bool:
+        """True unless a recorded op made this tensor; only leaves get ``.grad`` filled by ``backward()``."""
         return self.grad_fn is None
 
     @property
@@ -215,97 +226,18 @@ class Tensor(MathMethods, ReduceMethods, ShapeMethods, IndexingMethods, InplaceM
 
     @property
     def T(self) -> Tensor:
+        """All dimensions reversed (the transpose of a matrix); a view. For batches of matrices use ``mT``."""
         return self.permute(*reversed(range(self.ndim)))
 
     @property
     def mT(self) -> Tensor:
+        """The transpose of the last two dimensions (each matrix of a batch transposed); a view."""
+        if self.ndim < 2:
+            if self.ndim == 1:
+                raise RuntimeError(f"mT: only supported on matrices or batches of matrices, got a 1-D tensor "
+                                   f"of shape {tuple(self.shape)}")
+            return self        # PyTorch: the identity (with a once-per-process deprecation warning)
         return self.transpose(-2, -1)
-
-    # --- conversion ------------------------------------------------------------------------
-    def item(self):
-        if self._data.size != 1:
-            raise RuntimeError(f"item: a Tensor with {self._data.size} elements cannot be converted to a "
-                               f"Python scalar (shape {self._data.shape})")
-        return self._data.item()
-
-    def tolist(self):
-        return self._data.tolist()
-
-    def numpy(self, force: bool = False):
-        if self.requires_grad and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
-                               "Use tensor.detach().numpy() instead.")
-        return self._data
-
-    def __array__(self, dtype=None, copy=None):
-        a = self._data
-        if dtype is not None and a.dtype != dtype:
-            return a.astype(dtype)
-        return a.copy() if copy else a
-
-    def __dlpack__(self, *args, **kwargs):
-        return self._data.__dlpack__(*args, **kwargs)
-
-    def __dlpack_device__(self):
-        return self._data.__dlpack_device__()
-
-    def __len__(self) -> int:
-        if self._data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self._data.shape[0]
-
-    def __iter__(self):
-        if self._data.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self._data.shape[0]))
-
-    def _scalar(self, kind: str):
-        if self._data.size != 1:
-            raise RuntimeError(f"{kind}: only a one-element tensor can be converted to a Python scalar; "
-                               f"this one has shape {self._data.shape}")
-        return self._data.item()
-
-    def __bool__(self) -> bool:
-        if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
-                               f"(shape {self._data.shape}); use .any() or .all()")
-        return bool(self._data.item())
-
-    def __float__(self) -> float:
-        return float(self._scalar("float()"))
-
-    def __int__(self) -> int:
-        return int(self._scalar("int()"))
-
-    def __index__(self) -> int:
-        if self._data.dtype.kind not in "iub":
-            raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self._scalar("index"))
-
-    def __complex__(self) -> complex:
-        return complex(self._scalar("complex()"))
-
-    __hash__ = object.__hash__
-
-    def __repr__(self) -> str:
-        return format_tensor(self)
-
-    def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
-            return format(self._data.item(), spec)
-        return repr(self) if not spec else format(str(self), spec)
-
-    def __reduce_ex__(self, protocol):
-        # Tensors are not pickled by chainrule (model files are safetensors); copying is allowed.
-        return (_rebuild, (self._data.copy(), self.requires_grad))
-
-    def __deepcopy__(self, memo):
-        t = Tensor._make(self._data.copy())
-        t.requires_grad = self.requires_grad
-        if self._grad is not None:
-            t._grad = Tensor._make(self._grad._data.copy())
-        memo[id(self)] = t
-        return t
 
     # --- autograd --------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
@@ -313,14 +245,31 @@ class Tensor(MathMethods, ReduceMethods, ShapeMethods, IndexingMethods, InplaceM
         autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
+        """A new tensor on the same data, cut out of the graph (no grad_fn, requires_grad False).
+
+        It shares memory and the version counter with self: an in-place change to one shows in the other.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0], requires_grad=True)
+        >>> (x * 2).detach()
+        tensor([2.])
+        """
         return Tensor._make(self._data)._view_of(self)
 
     def detach_(self) -> Tensor:
+        """Cut this tensor out of the graph in place: it becomes a leaf that does not require grad."""
         self.grad_fn = None
         self.requires_grad = False
         return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return self (floating-point leaves only; a non-leaf that
+        requires grad cannot be switched off).
+
+        >>> import chainrule as cr
+        >>> cr.zeros(2).requires_grad_().requires_grad
+        True
+        """
         if self.grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError("requires_grad_: you can only change requires_grad flags of leaf "
@@ -333,6 +282,14 @@ class Tensor(MathMethods, ReduceMethods, ShapeMethods, IndexingMethods, InplaceM
         return self
 
     def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` during backward (leaves keep theirs anyway).
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor(3.0, requires_grad=True)
+        >>> y = x * x; y.retain_grad(); (2 * y).backward()
+        >>> y.grad, x.grad
+        (tensor(2.), tensor(12.))
+        """
         if self.grad_fn is None:
             if not self.requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
@@ -343,6 +300,7 @@ class Tensor(MathMethods, ReduceMethods, ShapeMethods, IndexingMethods, InplaceM
 
     @property
     def retains_grad(self) -> bool:
+        """True if ``retain_grad()`` was called on this non-leaf tensor."""
         fn = self.grad_fn
         return fn is not None and fn._retained is not None and fn._retained() is self
 
@@ -357,64 +315,6 @@ class Tensor(MathMethods, ReduceMethods, ShapeMethods, IndexingMethods, InplaceM
             node._tensor_hooks = []
         node._tensor_hooks.append(hook)
         return _HookHandle(node._tensor_hooks, hook)
-
-    # --- dtype conversion --------------------------------------------------------------------
-    def to(self, *args, **kwargs) -> Tensor:
-        dtype = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, (str, device)):
-                device(str(a))
-            elif a is not None:
-                dtype = a
-        if "device" in kwargs and kwargs["device"] is not None:
-            device(str(kwargs["device"]))
-        if dtype is None:
-            return self
-        np_dtype = backend.to_dtype(dtype).np
-        if np_dtype == self._data.dtype:
-            return self
-        return E.Cast.apply(self, np_dtype)
-
-    def type(self, dtype=None):
-        if dtype is None:
-            return f"chainrule.{self.dtype.name.capitalize()}Tensor"
-        return self.to(dtype)
-
-    def type_as(self, other: Tensor) -> Tensor:
-        return self.to(other.dtype)
-
-    def float(self) -> Tensor:
-        return self.to(backend.float32)
-
-    def double(self) -> Tensor:
-        return self.to(backend.float64)
-
-    def half(self) -> Tensor:
-        return self.to(backend.float16)
-
-    def long(self) -> Tensor:
-        return self.to(backend.int64)
-
-    def int(self) -> Tensor:
-        return self.to(backend.int32)
-
-    def bool(self) -> Tensor:
-        return self.to(backend.bool_)
-
-    def cpu(self) -> Tensor:
-        return self
-
-    def clone(self, memory_format=None) -> Tensor:
-        return E.Clone.apply(self)
-
-
-def _rebuild(data, requires_grad):
-    t = Tensor._make(data)
-    t.requires_grad = requires_grad
-    return t
-
 
 class _HookHandle:
     def __init__(self, hooks_list, hook):

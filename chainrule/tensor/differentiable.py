@@ -8,10 +8,15 @@ can be differentiated again (grad of grad, Hessian-vector products).
 from __future__ import annotations
 
 from ..backend import broadcast_axes, xp
+from ..backend.array_math import along  # noqa: F401  (an index helper: the same on both paths)
+from ..ops import elementwise as E
 from ..ops import indexing as I
+from ..ops import inverse as LA
 from ..ops import reduce as R
 from ..ops import shape as S
+from ..ops import shape_extra as SX
 from ..ops import unary as U
+from ..ops import unary_extra as UX
 from . import core
 from .args import as_tensor_like, where  # noqa: F401  (part of the vocabulary)
 
@@ -56,6 +61,34 @@ def cos(x):
 
 def sqrt(x):
     return _t(x).sqrt()
+
+
+def inv(x):
+    return LA.Inv.apply(_t(x))
+
+
+def floor(x):
+    return _t(x).floor()
+
+
+def trunc(x):
+    return _t(x).trunc()
+
+
+def sinh(x):
+    return UX.Sinh.apply(_t(x))
+
+
+def cosh(x):
+    return UX.Cosh.apply(_t(x))
+
+
+def roll(x, shift, axis=None):
+    return SX.Roll.apply(_t(x), shift, axis)
+
+
+def rot90(x, k, axes):
+    return SX.Rot90.apply(_t(x), k, axes)
 
 
 def maximum(x, y):
@@ -114,6 +147,14 @@ def ones_like(x):
     return core.Tensor._make(_t(x)._data * 0 + 1)
 
 
+def attach(g, *inputs, zeros: bool = True):
+    deps = [t for t in inputs if isinstance(t, core.Tensor) and t.requires_grad]
+    g = _t(g)
+    if not deps or g.requires_grad and len(deps) == 1 and deps[0] is g:
+        return g
+    return E.Attach.apply(g, zeros, *deps)
+
+
 def zeros(shape, dtype):
     return core.Tensor._make(xp.zeros(shape, dtype))
 
@@ -132,6 +173,10 @@ def sum_to(x, shape):
 def take_along_axis(x, index, axis):
     idx = index._data if isinstance(index, core.Tensor) else index
     return I.Gather.apply(_t(x), axis % _t(x).ndim, idx)
+
+
+def gather(x, axis, index):
+    return take_along_axis(x, index, axis)
 
 
 def index_add(shape, index, values):

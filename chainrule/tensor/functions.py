@@ -10,7 +10,8 @@ from ..backend import xp
 from ..ops import shape as S
 from ..ops.indexing import IndexAdd
 from ..ops.shape import Pad
-from .args import as_tensor_like, normalize_dim, promote, where
+from .args import as_tensor_like, keepdim_arg, normalize_dim, promote, where
+from .contract import bucketize, cdist, einsum, kron, searchsorted, tensordot
 from .core import Tensor
 
 
@@ -28,12 +29,16 @@ def _tensors(tensors, op: str) -> list:
 def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension."""
     ts = _tensors(tensors, "cat")
-    ts = [t for t in ts if not (t.ndim == 1 and t.shape[0] == 0)] or ts[:1]  # PyTorch skips empty 1-D
-    d = normalize_dim(dim, ts[0].ndim, "cat")
-    for i, t in enumerate(ts):
-        if t.ndim != ts[0].ndim:
-            raise RuntimeError(f"cat: tensor 0 has {ts[0].ndim} dimensions but tensor {i} has {t.ndim} "
-                               f"(shapes {tuple(ts[0].shape)} and {tuple(t.shape)})")
+    # PyTorch lets a 1-D empty tensor join anything (it adds nothing); it stays an input of the node,
+    # so its gradient is an empty tensor, not "unused".
+    joined = [t for t in ts if not S.is_legacy_empty(t._data)] or ts[:1]
+    d = normalize_dim(dim, joined[0].ndim, "cat")
+    for t in joined:
+        if t.ndim != joined[0].ndim:
+            first = next(i for i, u in enumerate(ts) if u is joined[0])
+            this = next(i for i, u in enumerate(ts) if u is t)
+            raise RuntimeError(f"cat: tensor {first} has {joined[0].ndim} dimensions but tensor {this} has "
+                               f"{t.ndim} (shapes {tuple(joined[0].shape)} and {tuple(t.shape)})")
     return S.Cat.apply(d, *ts)
 
 
@@ -115,16 +120,16 @@ def clamp(input, min=None, max=None):
 clip = clamp
 
 
-def max(input, dim=None, keepdim=False):
+def max(input, dim=None, keepdim=False, *, keepdims=None):
     if isinstance(dim, Tensor):
         return input.maximum(dim)
-    return input.max(dim, keepdim)
+    return input.max(dim, keepdim, keepdims=keepdims)
 
 
-def min(input, dim=None, keepdim=False):
+def min(input, dim=None, keepdim=False, *, keepdims=None):
     if isinstance(dim, Tensor):
         return input.minimum(dim)
-    return input.min(dim, keepdim)
+    return input.min(dim, keepdim, keepdims=keepdims)
 
 
 def _method(name: str):
@@ -252,24 +257,79 @@ count_nonzero = _method("count_nonzero")
 lerp = _method("lerp")
 clone = _method("clone")
 detach = _method("detach")
+erf = _method("erf")
+erfinv = _method("erfinv")
+log10 = _method("log10")
+sinh = _method("sinh")
+cosh = _method("cosh")
+asin = arcsin = _method("asin")
+acos = arccos = _method("acos")
+atan = arctan = _method("atan")
+atan2 = arctan2 = _method("atan2")
+remainder = _method("remainder")
+fmod = _method("fmod")
+nan_to_num = _method("nan_to_num")
+cumprod = _method("cumprod")
+sort = _method("sort")
+argsort = _method("argsort")
+msort = _method("msort")
+topk = _method("topk")
+median = _method("median")
+unique = _method("unique")
+histc = _method("histc")
+histogram = _method("histogram")
+narrow = _method("narrow")
+roll = _method("roll")
+rot90 = _method("rot90")
+diagonal = _method("diagonal")
+movedim = _method("movedim")
+moveaxis = _method("moveaxis")
+diff = _method("diff")
+take = _method("take")
+index_add = _method("index_add")
+index_fill = _method("index_fill")
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """``input.repeat_interleave(repeats, dim)``; with one tensor argument, each index ``i`` repeated
+    ``input[i]`` times.
+
+    >>> import chainrule as cr
+    >>> cr.repeat_interleave(cr.tensor([2, 1]))
+    tensor([0, 0, 1])
+    """
+    if repeats is None:
+        return Tensor._make(xp.arange(input.numel())).repeat_interleave(input, 0)
+    return as_tensor_like(input, None).repeat_interleave(repeats, dim, output_size=output_size)
 
 
 __all__ = [
     "abs",
     "absolute",
+    "acos",
     "add",
     "all",
     "allclose",
     "amax",
     "amin",
     "any",
+    "arccos",
+    "arcsin",
+    "arctan",
+    "arctan2",
     "argmax",
     "argmin",
+    "argsort",
+    "asin",
+    "atan",
+    "atan2",
     "bmm",
     "broadcast_shapes",
     "broadcast_tensors",
     "broadcast_to",
+    "bucketize",
     "cat",
+    "cdist",
     "ceil",
     "chunk",
     "clamp",
@@ -280,15 +340,22 @@ __all__ = [
     "concat",
     "concatenate",
     "cos",
+    "cosh",
     "count_nonzero",
+    "cumprod",
     "cumsum",
     "detach",
     "diag",
+    "diagonal",
+    "diff",
     "div",
     "divide",
     "dot",
+    "einsum",
     "eq",
     "equal",
+    "erf",
+    "erfinv",
     "exp",
     "expm1",
     "flatten",
@@ -296,13 +363,18 @@ __all__ = [
     "fliplr",
     "flipud",
     "floor",
+    "fmod",
     "gather",
     "ge",
     "ger",
     "greater",
     "greater_equal",
     "gt",
+    "histc",
+    "histogram",
     "hstack",
+    "index_add",
+    "index_fill",
     "index_select",
     "inner",
     "is_floating_point",
@@ -311,6 +383,7 @@ __all__ = [
     "isfinite",
     "isinf",
     "isnan",
+    "kron",
     "le",
     "lerp",
     "less",
@@ -318,6 +391,7 @@ __all__ = [
     "log",
     "log1p",
     "log2",
+    "log10",
     "log_softmax",
     "logical_and",
     "logical_not",
@@ -330,13 +404,19 @@ __all__ = [
     "max",
     "maximum",
     "mean",
+    "median",
     "meshgrid",
     "min",
     "minimum",
     "mm",
+    "moveaxis",
+    "movedim",
+    "msort",
     "mul",
     "multiply",
     "mv",
+    "nan_to_num",
+    "narrow",
     "ne",
     "neg",
     "negative",
@@ -351,16 +431,23 @@ __all__ = [
     "prod",
     "reciprocal",
     "relu",
+    "remainder",
+    "repeat_interleave",
     "reshape",
     "result_type",
+    "roll",
+    "rot90",
     "round",
     "rsqrt",
     "scatter",
     "scatter_add",
+    "searchsorted",
     "sigmoid",
     "sign",
     "sin",
+    "sinh",
     "softmax",
+    "sort",
     "split",
     "sqrt",
     "square",
@@ -374,9 +461,12 @@ __all__ = [
     "swapaxes",
     "swapdims",
     "t",
+    "take",
     "tan",
     "tanh",
+    "tensordot",
     "tile",
+    "topk",
     "trace",
     "transpose",
     "tril",
@@ -385,6 +475,7 @@ __all__ = [
     "trunc",
     "unbind",
     "unflatten",
+    "unique",
     "unsqueeze",
     "var",
     "var_mean",
@@ -393,11 +484,13 @@ __all__ = [
 ]
 
 
-def var_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
+def var_mean(input, dim=None, unbiased=None, keepdim=False, correction=None, *, keepdims=None):
+    keepdim = keepdim_arg(keepdim, keepdims, "var_mean")
     return input.var(dim, unbiased, keepdim, correction), input.mean(dim, keepdim=keepdim)
 
 
-def std_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
+def std_mean(input, dim=None, unbiased=None, keepdim=False, correction=None, *, keepdims=None):
+    keepdim = keepdim_arg(keepdim, keepdims, "std_mean")
     return input.std(dim, unbiased, keepdim, correction), input.mean(dim, keepdim=keepdim)
 
 

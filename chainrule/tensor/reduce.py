@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 from .. import backend
 from ..backend import xp
 from ..ops import linalg as L
 from ..ops import reduce as R
+from ..ops import shape_extra as SX
 from . import core
 from .args import (
     _correction,
     _floatify,
     _no_grad_result,
-    _ValuesIndices,
     as_tensor_like,
+    keepdim_arg,
     normalize_dim,
     normalize_dims,
     promote,
 )
+from .sorting import return_type
+
+# max(dim)/min(dim) return PyTorch's named pairs: chainrule.return_types.max(values=..., indices=...)
+_MAX, _MIN = return_type("max"), return_type("min")
 
 
 class ReduceMethods:
@@ -27,28 +33,74 @@ class ReduceMethods:
     __slots__ = ()
 
     # --- reductions ------------------------------------------------------------------------
-    def sum(self, dim=None, keepdim=False, dtype=None, axis=None):
+    def sum(self, dim=None, keepdim=False, dtype=None, axis=None, keepdims=None):
+        """The sum of all elements, or along ``dim`` (an int or a tuple of ints; ``axis`` is NumPy's name).
+
+        ``keepdim=True`` keeps each reduced dimension with size 1, so the result broadcasts against self.
+        Bools and integers sum as int64. Gradient: the upstream gradient copied to every summed element.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([[1, 2], [3, 4]])
+        >>> x.sum(), x.sum(0), x.sum(1, keepdim=True).shape
+        (tensor(10), tensor([4, 6]), chainrule.Size([2, 1]))
+        """
+        keepdim = keepdim_arg(keepdim, keepdims, "sum")
         x = self.to(dtype) if dtype is not None else self
         if x._data.dtype.kind == "b":
             x = x.to(backend.int64.np)
         return R.Sum.apply(x, normalize_dims(dim if axis is None else axis, x.ndim, "sum"), keepdim)
 
-    def mean(self, dim=None, keepdim=False, dtype=None, axis=None):
+    def mean(self, dim=None, keepdim=False, dtype=None, axis=None, keepdims=None):
+        """The mean of all elements, or along ``dim`` (an int or a tuple); ``keepdim`` as for ``sum``.
+
+        Floating-point input only, as in PyTorch (pass ``dtype=`` to convert). Gradient: g/n to each element.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[1.0, 2.0], [3.0, 4.0]]).mean(dim=1)
+        tensor([1.5000, 3.5000])
+        """
+        keepdim = keepdim_arg(keepdim, keepdims, "mean")
         x = self.to(dtype) if dtype is not None else self
         if x._data.dtype.kind != "f":
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating "
                                f"point or complex dtype. Got: {x.dtype.name.capitalize()}")
         return R.Mean.apply(x, normalize_dims(dim if axis is None else axis, x.ndim, "mean"), keepdim)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
-        return R.Var.apply(_floatify(self), normalize_dims(dim, self.ndim, "var"),
-                           _correction(unbiased, correction), keepdim)
+    def var(self, dim=None, unbiased=None, keepdim=False, correction=None, keepdims=None):
+        """The variance Σ(x − mean)²/(N − correction), over all elements or along ``dim``.
 
-    def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
-        return R.Std.apply(_floatify(self), normalize_dims(dim, self.ndim, "std"),
-                           _correction(unbiased, correction), keepdim)
+        ``correction=1`` (Bessel's, the default) gives the unbiased sample variance; ``correction=0`` or
+        ``unbiased=False`` divides by N.
 
-    def prod(self, dim=None, keepdim=False, dtype=None):
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0, 3.0, 4.0])
+        >>> x.var(), x.var(correction=0)
+        (tensor(1.6667), tensor(1.2500))
+        """
+        keepdim = keepdim_arg(keepdim, keepdims, "var")
+        dims = normalize_dims(dim, self.ndim, "var")
+        corr = _correction(unbiased, correction)
+        _warn_dof(self, dims, corr, "var")
+        return R.Var.apply(_floatify(self), dims, corr, keepdim)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, correction=None, keepdims=None):
+        """The standard deviation, √var: arguments as for ``var`` (Bessel's correction by default)."""
+        keepdim = keepdim_arg(keepdim, keepdims, "std")
+        dims = normalize_dims(dim, self.ndim, "std")
+        corr = _correction(unbiased, correction)
+        _warn_dof(self, dims, corr, "std")
+        return R.Std.apply(_floatify(self), dims, corr, keepdim)
+
+    def prod(self, dim=None, keepdim=False, dtype=None, keepdims=None):
+        """The product of all elements, or along one ``dim`` (a single int). Integers multiply as int64.
+
+        Gradient: for each element, the product of all the others (correct even when some are zero).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[1, 2], [3, 4]]).prod(1)
+        tensor([ 2, 12])
+        """
+        keepdim = keepdim_arg(keepdim, keepdims, "prod")
         x = self.to(dtype) if dtype is not None else self
         if dim is not None:
             dim = normalize_dim(dim, x.ndim, "prod")
@@ -62,59 +114,158 @@ class ReduceMethods:
         if isinstance(dim, core.Tensor):
             return self.maximum(dim) if largest else self.minimum(dim)
         d = normalize_dim(dim, self.ndim, name)
+        pair = _MAX if largest else _MIN
         if self.ndim == 0:
-            return _ValuesIndices(self, _no_grad_result(xp.asarray(0)))
+            return pair(self, _no_grad_result(xp.asarray(0)))
         values = R.MaxDim.apply(self, d, keepdim, largest)
         indices = (xp.argmax if largest else xp.argmin)(self._data, axis=d, keepdims=keepdim)
-        return _ValuesIndices(values, _no_grad_result(indices))
+        return pair(values, _no_grad_result(indices))
 
-    def max(self, dim=None, keepdim=False):
-        return self._extremum(dim, keepdim, True)
+    def max(self, dim=None, keepdim=False, keepdims=None):
+        """With no ``dim``, the largest element (a 0-d tensor); with ``dim``, a named pair
+        ``(values, indices)`` of the maxima along it and where they are; with a tensor argument, the
+        elementwise ``maximum``.
 
-    def min(self, dim=None, keepdim=False):
-        return self._extremum(dim, keepdim, False)
+        Gradient: to the chosen element along ``dim``; for the full reduction, split evenly among ties.
 
-    def amax(self, dim=(), keepdim=False):
+        >>> import chainrule as cr
+        >>> x = cr.tensor([[1, 5], [3, 2]])
+        >>> x.max()
+        tensor(5)
+        >>> x.max(dim=1).indices
+        tensor([1, 0])
+        """
+        return self._extremum(dim, keepdim_arg(keepdim, keepdims, "max"), True)
+
+    def min(self, dim=None, keepdim=False, keepdims=None):
+        """The smallest element, or ``(values, indices)`` along ``dim``, or the elementwise ``minimum``; see
+        ``max``."""
+        return self._extremum(dim, keepdim_arg(keepdim, keepdims, "min"), False)
+
+    def amax(self, dim=(), keepdim=False, keepdims=None):
+        """The maximum over ``dim`` (an int or a tuple; all dimensions by default), values only.
+
+        Gradient: split evenly among tied maxima (``max(dim)`` picks one index instead).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[1, 5], [3, 2]]).amax(dim=0)
+        tensor([3, 5])
+        """
+        keepdim = keepdim_arg(keepdim, keepdims, "amax")
         return R.Amax.apply(self, normalize_dims(dim, self.ndim, "amax"), keepdim)
 
-    def amin(self, dim=(), keepdim=False):
+    def amin(self, dim=(), keepdim=False, keepdims=None):
+        """The minimum over ``dim`` (an int or a tuple; all by default), values only; see ``amax``."""
+        keepdim = keepdim_arg(keepdim, keepdims, "amin")
         return R.Amin.apply(self, normalize_dims(dim, self.ndim, "amin"), keepdim)
 
-    def argmax(self, dim=None, keepdim=False):
+    def argmax(self, dim=None, keepdim=False, keepdims=None):
+        """The index of the largest element (in the flattened tensor if ``dim`` is None), as int64.
+
+        The first one wins on ties. No gradient.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[1, 5], [3, 2]]).argmax(), cr.tensor([[1, 5], [3, 2]]).argmax(dim=1)
+        (tensor(1), tensor([1, 0]))
+        """
+        keepdim = keepdim_arg(keepdim, keepdims, "argmax")
         if dim is None:
+            _check_not_empty(self, None, "argmax")
             return _no_grad_result(xp.asarray(xp.argmax(self._data)))
         d = normalize_dim(dim, self.ndim, "argmax")
+        _check_not_empty(self, d, "argmax")
         return _no_grad_result(xp.argmax(self._data, axis=d, keepdims=keepdim))
 
-    def argmin(self, dim=None, keepdim=False):
+    def argmin(self, dim=None, keepdim=False, keepdims=None):
+        """The index of the smallest element (in the flattened tensor if ``dim`` is None); see ``argmax``."""
+        keepdim = keepdim_arg(keepdim, keepdims, "argmin")
         if dim is None:
+            _check_not_empty(self, None, "argmin")
             return _no_grad_result(xp.asarray(xp.argmin(self._data)))
         d = normalize_dim(dim, self.ndim, "argmin")
+        _check_not_empty(self, d, "argmin")
         return _no_grad_result(xp.argmin(self._data, axis=d, keepdims=keepdim))
 
-    def logsumexp(self, dim, keepdim=False):
+    def logsumexp(self, dim, keepdim=False, keepdims=None):
+        """log Σ exp(x) along ``dim``, computed as m + log Σ exp(x − m) with m = max, so it cannot overflow.
+
+        Gradient: softmax(x) times the upstream gradient.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1000.0, 1000.0]).logsumexp(0)
+        tensor(1000.6932)
+        """
+        keepdim = keepdim_arg(keepdim, keepdims, "logsumexp")
         return R.LogSumExp.apply(_floatify(self), normalize_dims(dim, self.ndim, "logsumexp"), keepdim)
 
     def norm(self, p="fro", dim=None, keepdim=False):
+        """The p-norm (Σ|x|ᵖ)^(1/p) of all elements or along ``dim``: p = 2 (``"fro"``) by default,
+        ``inf`` gives max|x|.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([3.0, 4.0]).norm(), cr.tensor([3.0, -4.0]).norm(p=1)
+        (tensor(5.), tensor(7.))
+        """
         if p == "fro" or p is None:
             p = 2
         p = float(p) if p not in (math.inf, -math.inf) else p
         return R.Norm.apply(_floatify(self), p, normalize_dims(dim, self.ndim, "norm"), keepdim)
 
     def cumsum(self, dim, dtype=None):
+        """Running sums along ``dim``: out[i] = x[0] + … + x[i] (integers and bools as int64).
+
+        Gradient: the reversed running sum of the upstream gradient.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1, 2, 3]).cumsum(0)
+        tensor([1, 3, 6])
+        """
         x = self.to(dtype) if dtype is not None else self
         return R.Cumsum.apply(x, normalize_dim(dim, x.ndim, "cumsum"))
 
+    def cumprod(self, dim, dtype=None):
+        """Running products along ``dim`` (integers and bools become int64, as in PyTorch).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1, 2, 3]).cumprod(0)
+        tensor([1, 2, 6])
+        """
+        x = self.to(dtype) if dtype is not None else self
+        if x._data.dtype.kind in "biu":
+            x = x.to(backend.int64.np)
+        return SX.Cumprod.apply(x, normalize_dim(dim, x.ndim, "cumprod"))
+
     def softmax(self, dim, dtype=None):
+        """softmax(x)ᵢ = exp(xᵢ)/Σⱼ exp(xⱼ) along ``dim``: positive, summing to 1 (the max is subtracted
+        first, so large inputs do not overflow). Gradient: s·(g − Σ g·s), with s the output.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0, 3.0]).softmax(dim=0)
+        tensor([0.0900, 0.2447, 0.6652])
+        """
         x = _floatify(self.to(dtype) if dtype is not None else self)
         return R.Softmax.apply(x, normalize_dim(dim, x.ndim, "softmax"))
 
     def log_softmax(self, dim, dtype=None):
+        """x − logsumexp(x) along ``dim``: the log of softmax, without the underflow of ``softmax(x).log()``.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([0.0, 1000.0]).log_softmax(dim=0)
+        tensor([-1000.,     0.])
+        """
         x = _floatify(self.to(dtype) if dtype is not None else self)
         return R.LogSoftmax.apply(x, normalize_dim(dim, x.ndim, "log_softmax"))
 
     # --- linear algebra --------------------------------------------------------------------
     def matmul(self, other):
+        """The matrix product (the ``@`` operator), with PyTorch's rules: 1-D·1-D is a dot product, 2-D·2-D a
+        matrix product, a 1-D operand acts as a row (left) or column (right) vector, and leading batch
+        dimensions broadcast. Gradient: ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[1.0, 2.0], [3.0, 4.0]]) @ cr.tensor([1.0, 1.0])
+        tensor([3., 7.])
+        """
         other = as_tensor_like(other, self)
         a, b = promote(self, other) if self._data.dtype is not other._data.dtype else (self, other)
         if a.ndim == 1 and b.ndim == 1:
@@ -135,25 +286,82 @@ class ReduceMethods:
         return node.apply(a, b)
 
     def mm(self, mat2):
+        """The product of two 2-D matrices, (n×k)·(k×m) → (n×m); no broadcasting (``matmul`` has it)."""
         return self._checked_matmul(mat2, "mm", (2, 2), L.Mm)
 
     def bmm(self, mat2):
+        """Batched matrix product, (b×n×k)·(b×k×m) → (b×n×m); both 3-D with the same b, no broadcasting."""
         if self.ndim == 3 and mat2.ndim == 3 and self.shape[0] != mat2.shape[0]:
             raise RuntimeError(f"bmm: batch sizes differ: {tuple(self.shape)} and {tuple(mat2.shape)}")
         return self._checked_matmul(mat2, "bmm", (3, 3), L.Bmm)
 
     def mv(self, vec):
+        """The matrix–vector product, (n×k)·(k) → (n)."""
         return self._checked_matmul(vec, "mv", (2, 1), L.Mv)
 
     def dot(self, other):
+        """The dot product Σᵢ xᵢyᵢ of two 1-D tensors of the same length, as a 0-d tensor.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0]).dot(cr.tensor([3.0, 4.0]))
+        tensor(11.)
+        """
         return self._checked_matmul(other, "dot", (1, 1), L.Dot)
 
-    inner = dot
+    def inner(self, other):
+        """The inner product over the last dimension: out[i…, j…] = Σₖ self[i…, k]·other[j…, k], of shape
+        ``self.shape[:-1] + other.shape[:-1]`` (``dot`` for two 1-D tensors; a 0-d operand multiplies).
+
+        Built as one matrix product of the two tensors flattened to (rows, k), so the gradient is
+        matmul's: ∂L/∂self = G·other, ∂L/∂other = Gᵀ·self (flattened the same way).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[1.0, 2.0], [3.0, 4.0]]).inner(cr.tensor([1.0, 10.0]))
+        tensor([21., 43.])
+        """
+        other = as_tensor_like(other, self)
+        if self.ndim == 0 or other.ndim == 0:
+            return self * other
+        k = self._data.shape[-1]
+        if other._data.shape[-1] != k:
+            raise RuntimeError(f"inner: the last dimension must match on both input tensors but got shapes "
+                               f"{tuple(self.shape)} and {tuple(other.shape)}")
+        if self._data.dtype != other._data.dtype:
+            raise RuntimeError(f"inner: both inputs should have the same dtype, got {self.dtype.name} and "
+                               f"{other.dtype.name} (convert one with .to())")
+        a_rows, b_rows = self._data.shape[:-1], other._data.shape[:-1]
+        a = self.reshape(math.prod(a_rows), k)
+        b = other.reshape(math.prod(b_rows), k)
+        return L.Mm.apply(a, b.t()).view(a_rows + b_rows)    # always a view: Mm's result is contiguous
 
     def outer(self, other):
+        """The outer product of two 1-D tensors: out[i, j] = x[i]·y[j] (``ger`` is an alias).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1, 2]).outer(cr.tensor([1, 10]))
+        tensor([[ 1, 10],
+                [ 2, 20]])
+        """
         if self.ndim != 1 or other.ndim != 1:
             raise RuntimeError(f"outer: expected 1-D tensors, got shapes {tuple(self.shape)} and "
                                f"{tuple(other.shape)}")
         return self.unsqueeze(1) * other.unsqueeze(0)
 
     ger = outer
+
+
+def _warn_dof(x, dims, correction: int, op: str) -> None:
+    """PyTorch warns when N - correction <= 0 (the result is inf or NaN, e.g. var of one number)."""
+    shape = x._data.shape
+    n = math.prod(shape[d] for d in dims) if dims is not None else math.prod(shape)
+    if n - correction <= 0:
+        warnings.warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                      f"reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+
+
+def _check_not_empty(x, d, op: str) -> None:
+    if d is None and x._data.size == 0:
+        raise IndexError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0 "
+                         f"(shape {tuple(x.shape)}).")
+    if d is not None and x.ndim and x._data.shape[d] == 0:
+        raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size (shape {tuple(x.shape)}).")
