@@ -1,0 +1,179 @@
+"""``chainrule.compile``: record a training step once, then replay it as a straight-line program.
+
+The first call of ``step = chainrule.compile(fn)`` runs ``fn`` eagerly while a recorder watches:
+every op (the same ``Op`` classes, so their forward and backward formulas stay the single source
+of truth), the backward pass in the engine's order with its shape reductions and route sums, and
+the optimizer / scheduler calls. Later calls with the same signature replay that program on the
+new inputs: each op's ``forward`` and ``backward`` run on raw arrays, with no Tensors, graph nodes,
+dependency counts or heap; ``optimizer.step()`` and friends run live, so hyperparameters such as
+the learning rate are read at every call and schedulers work. Results are bit-identical to eager.
+
+A call replays only when its **guards** hold: the same input shapes, dtypes and ``requires_grad``
+(other arguments equal), the same parameters (objects, shapes, dtypes, ``requires_grad``), the
+same train/eval mode of every module called, grad mode on, and no observers (anomaly mode,
+teaching lint, inspect). Otherwise the call runs eagerly and, for a new signature, is recorded.
+
+Some steps cannot be replayed exactly; they always run eagerly, with the reason in
+``step.fallback_reason`` (and a warning when ``explain=True``):
+
+- reading tensor values in Python (``.item()``, ``bool(t)``, ``.numpy()``, ``.tolist()``):
+  the Python code that depends on them would not run again; return the tensor instead;
+- random numbers drawn inside the step (dropout, ``randn``): a replay would reuse them;
+- in-place changes outside the optimizer (``p -= lr * p.grad``, BatchNorm's running statistics);
+- ``autograd.grad``, ``retain_graph``, ``create_graph``, tensor hooks, custom ``autograd.Function``s;
+- an op argument that is neither an input, a parameter, an op's result nor a constant made
+  inside the step (an array computed from tensor data outside the ops).
+
+Python side effects other than these (``print``, appending to a list) happen only on the calls
+that run eagerly, as with ``jax.jit``. Returned tensors are detached: the step already ran backward.
+
+>>> import chainrule as cr
+>>> _ = cr.manual_seed(0)
+>>> model = cr.nn.Linear(3, 1)
+>>> opt = cr.optim.SGD(model.parameters(), lr=0.1)
+>>> @cr.compile
+... def step(x, y):
+...     opt.zero_grad()
+...     loss = ((model(x) - y) ** 2).mean()
+...     loss.backward()
+...     opt.step()
+...     return loss
+>>> x, y = cr.ones(4, 3), cr.zeros(4, 1)
+>>> losses = [round(step(x, y).item(), 6) for _ in range(3)]   # the 2nd and 3rd calls replay
+>>> step.replays, step.fallback_reason
+(2, None)
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+from ..autograd import engine
+from ..autograd.function import add_forward_observer, remove_forward_observer
+from ..autograd.grad_mode import state
+from ..backend import default_generator, xp
+from ..tensor import Tensor
+from .listing import _listing
+from .record import _Recorder, _structure
+from .replay import _guards_fail, _plan, _replay
+
+__all__ = ["CompiledStep", "compile"]
+
+_MAX_PROGRAMS = 8          # recorded signatures kept per function
+
+
+def _signature(args: tuple, kwargs: dict):
+    """The guard key of a call: tensors by (shape, dtype, requires_grad), other values by themselves."""
+    key = []
+    for a in list(args) + [kwargs[k] for k in sorted(kwargs)]:
+        if isinstance(a, Tensor):
+            key.append(("T", a._data.shape, a._data.dtype.str, a.requires_grad))
+        else:
+            try:
+                hash(a)
+                key.append(("V", type(a), a))
+            except TypeError:
+                key.append(("I", id(a)))
+    return tuple(key) + tuple(sorted(kwargs))
+
+
+class CompiledStep:
+    """A function that replays its recorded program when the guards hold (see the module docstring)."""
+
+    def __init__(self, fn, explain: bool = False):
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.explain = explain
+        self.programs: dict = {}
+        self.eager_only: dict = {}      # signature -> why it cannot be replayed
+        self.replays = 0
+        self.fallback_reason = None     # why the last call ran eagerly (None if it replayed)
+        self._last = None
+
+    # --- calling ------------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        why = self._unguarded()
+        if why is not None:
+            return self._eager(why, args, kwargs)
+        key = _signature(args, kwargs)
+        prog = self.programs.get(key)
+        if prog is not None:
+            why = _guards_fail(prog)
+            if why is None:
+                self.fallback_reason = None
+                self.replays += 1
+                self._last = prog
+                return _replay(prog, args, kwargs)
+            return self._eager(why, args, kwargs)
+        if key in self.eager_only:
+            return self._eager(self.eager_only[key], args, kwargs)
+        return self._record(key, args, kwargs)
+
+    def _unguarded(self):
+        if not state.enabled:
+            return "grad mode is off"
+        if state.observed or engine.observers:
+            return "an observer is active (anomaly mode, teaching lint or inspect)"
+        return None
+
+    def _eager(self, why: str, args, kwargs):
+        self.fallback_reason = why
+        if self.explain:
+            warnings.warn(f"chainrule.compile: {self.__name__} ran eagerly: {why}", stacklevel=3)
+        return self.fn(*args, **kwargs)
+
+    def _record(self, key, args, kwargs):
+        inputs = [(i, a) for i, a in enumerate(list(args) + [kwargs[k] for k in sorted(kwargs)])
+                  if isinstance(a, Tensor)]
+        rec = _Recorder(inputs)
+        rng_before = default_generator.get_state()
+        add_forward_observer(rec)
+        engine.observers.append(rec)
+        try:
+            result = self.fn(*args, **kwargs)
+        finally:
+            remove_forward_observer(rec)
+            engine.observers.remove(rec)
+        if not xp.array_equal(xp.asarray(rng_before), xp.asarray(default_generator.get_state())):
+            rec.fail("the step draws random numbers (dropout, randn, ...); a replay would reuse them")
+        rec.prog.returned = _structure(result, rec)
+        rec.finish()
+        if not rec.prog.backwards and rec.reason is None:
+            rec.fail("the step has no backward(); compile a whole training step (forward-only functions "
+                     "run eagerly)")
+        if rec.reason is not None:
+            self.eager_only[key] = rec.reason
+            self.fallback_reason = rec.reason
+            if self.explain:
+                warnings.warn(f"chainrule.compile: {self.__name__} will run eagerly: {rec.reason}", stacklevel=2)
+            return result
+        prog = rec.prog
+        prog.plans = [_plan(prog, root, schedule) for root, schedule in prog.backwards]
+        prog.backwards_roots = {id(plan): root for plan, (root, _) in zip(prog.plans, prog.backwards)}
+        if len(self.programs) >= _MAX_PROGRAMS:
+            self.programs.pop(next(iter(self.programs)))
+        self.programs[key] = rec.prog
+        self._last = rec.prog
+        self.fallback_reason = "recorded on this call (it ran eagerly)"
+        return result
+
+    # --- teaching -----------------------------------------------------------------------------
+    def code(self) -> str:
+        """The last recorded program as readable code: the training step as the chain rule unrolled."""
+        prog = self._last or next(iter(self.programs.values()), None)
+        if prog is None:
+            return f"# {self.__name__}: nothing recorded ({self.fallback_reason or 'not called yet'})"
+        return _listing(prog)
+
+
+def compile(fn=None, *, explain: bool = False, **_options):
+    """Record ``fn`` (a training step) once and replay it: PyTorch's ``torch.compile`` name.
+
+    Usable as ``step = chainrule.compile(step)`` or as a decorator (``@chainrule.compile`` or
+    ``@chainrule.compile(explain=True)``). Other keyword arguments of ``torch.compile`` (``mode``,
+    ``fullgraph``, ``backend`` …) are accepted and ignored. See the module docstring for what replays.
+    """
+    if fn is None:
+        return lambda f: CompiledStep(f, explain)
+    return CompiledStep(fn, explain)

@@ -1,0 +1,233 @@
+"""Recording a step: an observer of the forward ops, the engine's backward steps and the optimizer calls,
+which turns one eager run into a ``Program`` (or into the reason it cannot be replayed exactly)."""
+
+from __future__ import annotations
+
+import weakref
+
+from ..autograd.function import _NOT_TENSOR, AccumulateGrad
+from ..backend import xp
+from ..tensor import Tensor
+
+_NEEDS = object()          # an edge marker: this argument needs a gradient (what ctx.needs(i) reads)
+
+
+def _contents(module) -> tuple:
+    """What a module's forward reads besides its inputs: its own parameters, buffers and submodules."""
+    d = module.__dict__
+    return tuple(tuple(map(id, d[k].values())) for k in ("_parameters", "_buffers", "_modules") if k in d)
+
+
+class _Program:
+    """One recorded step: where every array comes from, the forward ops, the backward schedule."""
+
+    def __init__(self):
+        self.slots = []           # per slot: ("input", position) | ("live", weakref) | ("const", array) | ("op", k, nr)
+        self.ops = []             # (Op class, [argument source], edge pattern, number of outputs, output slots)
+        self.events = []          # ("op", k) | ("call", weakref to object, method, args, kwargs) | ("backward", b)
+        self.backwards = []       # per backward: (root slot, schedule)
+        self.returned = None      # structure of the return value, with slot numbers for tensors
+        self.live_guards = []     # (weakref, shape, dtype, requires_grad)
+        self.module_guards = []   # (weakref, training)
+
+
+class _Recorder:
+    """Forward and engine observer that turns one eager run into a ``_Program`` (or a fallback reason)."""
+
+    def __init__(self, inputs: list):
+        self.prog = _Program()
+        self.slot_of = {}                 # id(array) -> slot, for every array the program knows
+        self.keep = []                    # keeps recorded arrays/tensors alive so ids stay unique
+        self.op_of_node = {}              # id(ctx) -> op index
+        self.constants = set()            # id(tensor) of tensors made from constants in the step
+        self.depth = 0                    # inside an optimizer/scheduler call: its ops are its own
+        self.reason = None
+        self.backward = None              # the backward pass being recorded
+        for pos, t in inputs:
+            self._new_slot(t._data, ("input", pos))
+
+    # --- helpers ------------------------------------------------------------------------------
+    def fail(self, why: str) -> None:
+        if self.reason is None:
+            self.reason = why
+
+    def _new_slot(self, array, source) -> int:
+        k = len(self.prog.slots)
+        self.prog.slots.append(source)
+        self.slot_of[id(array)] = k
+        self.keep.append(array)
+        return k
+
+    def _source(self, arg, op_name: str):
+        """Where an op argument comes from at replay time."""
+        if isinstance(arg, Tensor):
+            k = self.slot_of.get(id(arg._data))
+            if k is not None:
+                return ("slot", k)
+            if id(arg) in self.constants:
+                return ("slot", self._new_slot(arg._data, ("const", arg._data)))
+            # a tensor from before the step (a parameter, a buffer, a captured constant): read live.
+            # Held weakly: if it dies with the step, it was made inside from tensor data (see finish()).
+            self.prog.live_guards.append((weakref.ref(arg), arg._data.shape, arg._data.dtype, arg.requires_grad))
+            return ("slot", self._new_slot(arg._data, ("live", weakref.ref(arg))))
+        if isinstance(arg, xp.ndarray):
+            k = self.slot_of.get(id(arg))
+            if k is None:
+                self.fail(f"an array argument of {op_name} (shape {arg.shape}) was computed outside the "
+                          f"recorded ops, so a replay could not recompute it")
+                return ("const", arg)
+            return ("slot", k)
+        if isinstance(arg, (list, tuple)) and any(isinstance(a, (Tensor, xp.ndarray)) for a in arg):
+            self.fail(f"{op_name} received a sequence holding arrays; replay supports arrays as direct arguments")
+        return ("const", arg)
+
+    # --- forward observer ---------------------------------------------------------------------
+    def node_created(self, ctx, args, result) -> None:
+        self._op(ctx, args, result)
+
+    def untracked_op(self, ctx, args, result) -> None:
+        self._op(ctx, args, result)
+
+    def _op(self, ctx, args, result) -> None:
+        if self.depth or self.reason:
+            return
+        cls = type(ctx)
+        name = cls.op_name or cls.__name__
+        if not getattr(cls, "_raw", False):
+            self.fail(f"the custom autograd.Function {cls.__name__} is replayed only by running it")
+            return
+        sources = [self._source(a, name) for a in args]
+        edges = tuple(_pattern(e) for e in ctx._edges) if ctx._edges else \
+            tuple(None if isinstance(a, Tensor) else _NOT_TENSOR for a in args)
+        outs = result if isinstance(result, tuple) else (result,)
+        k = len(self.prog.ops)
+        out_slots = [self._new_slot(o._data, ("op", k, nr)) for nr, o in enumerate(outs)]
+        self.keep.extend(outs)
+        self.prog.ops.append((cls, sources, edges, len(outs), out_slots))
+        self.prog.events.append(("op", k))
+        self.op_of_node[id(ctx)] = k
+        self.keep.append(ctx)
+
+    def inplace(self, tensor, op_name) -> None:
+        if not self.depth:
+            self.fail(f"the in-place op {op_name} changes a tensor outside the optimizer; replay would skip it")
+
+    def data_read(self, tensor, how) -> None:
+        if not self.depth:
+            self.fail(f"the step reads a tensor's value in Python ({how}); the code depending on it would "
+                      f"not run again on replay (return the tensor instead)")
+
+    def constant_made(self, tensor) -> None:
+        if not self.depth:
+            self.constants.add(id(tensor))
+            self.keep.append(tensor)
+
+    def random_draw(self, generator) -> None:
+        if not self.depth:
+            self.fail("the step draws random numbers (dropout, randn, ...); a replay would reuse them")
+
+    def module_call(self, module) -> None:
+        if not self.depth:
+            self.prog.module_guards.append((weakref.ref(module), module.training, _contents(module)))
+
+    def call_begin(self, obj, method, args, kwargs) -> None:
+        if self.depth == 0:
+            if args or any(k != "set_to_none" for k in kwargs):
+                self.fail(f"{type(obj).__name__}.{method} is called with arguments (a closure, a metric); "
+                          f"replay supports argument-free optimizer and scheduler calls")
+            self.prog.events.append(("call", weakref.ref(obj), method, kwargs))
+            self.keep.append(obj)
+        self.depth += 1
+
+    def call_end(self, obj, method) -> None:
+        self.depth -= 1
+
+    # --- engine observer ----------------------------------------------------------------------
+    def backward_started(self, roots, grads, retain_graph, create_graph, capture, accumulate) -> None:
+        if self.depth:
+            return
+        if capture or not accumulate:
+            return self.fail("autograd.grad inside the step is not replayed; use loss.backward()")
+        if retain_graph or create_graph:
+            return self.fail("backward with retain_graph or create_graph is not replayed")
+        if len(roots) != 1:
+            return self.fail("backward from several roots at once is not replayed")
+        (node, _), g = roots[0], grads[0]
+        g = g._data if isinstance(g, Tensor) else g
+        k = self.op_of_node.get(id(node))
+        if k is None or node._num_outputs != 1 or g.size != 1 or float(g.reshape(())) != 1.0:
+            return self.fail("backward must start from a scalar loss computed inside the step")
+        self.backward = []
+        self.prog.backwards.append((self.prog.ops[k][4][0], self.backward))
+        self.prog.events.append(("backward", len(self.prog.backwards) - 1))
+
+    def node_done(self, node, grad_output, grad_inputs) -> None:
+        if self.depth or self.backward is None or self.reason:
+            return
+        if node._tensor_hooks or node._retained is not None:
+            return self.fail("tensor hooks or retain_grad inside the step are not replayed")
+        k = self.op_of_node.get(id(node))
+        if k is None:
+            return self.fail(f"backward reaches {node.name()}, which was computed before the step")
+        targets = []
+        for i, nxt in enumerate(node._edges):
+            if nxt is None or nxt is _NOT_TENSOR:
+                continue
+            if type(nxt) is AccumulateGrad:
+                leaf = nxt.variable
+                if leaf is None:
+                    continue
+                if leaf._acc is not nxt or nxt._tensor_hooks:
+                    return self.fail("hooks on a leaf tensor inside the step are not replayed")
+                targets.append((i, "leaf", self._leaf(leaf), 0, nxt._out_shape, nxt._out_dtype))
+                continue
+            j = self.op_of_node.get(id(nxt))
+            if j is None:
+                return self.fail(f"backward reaches {nxt.name()}, which was computed before the step")
+            nr = node._edge_outputs[i] if nxt._num_outputs > 1 else 0
+            shape = nxt._out_shape[nr] if nxt._num_outputs > 1 else nxt._out_shape
+            dtype = nxt._out_dtype[nr] if nxt._num_outputs > 1 else nxt._out_dtype
+            targets.append((i, "op", j, nr, shape, dtype))
+        self.backward.append(("node", k, targets))
+
+    def leaf_done(self, tensor, grad) -> None:
+        if self.depth or self.backward is None or self.reason:
+            return
+        self.backward.append(("leaf", self._leaf(tensor)))
+
+    def _leaf(self, tensor):
+        """How replay finds a leaf: the step's input at a position, or a live tensor (a parameter)."""
+        k = self.slot_of.get(id(tensor._data))
+        if k is not None and self.prog.slots[k][0] == "input":
+            return ("input", self.prog.slots[k][1])
+        return ("live", weakref.ref(tensor))
+
+    def finish(self) -> None:
+        """After the step returned: a 'live' tensor that is gone was a temporary made inside the step."""
+        for ref, shape, _, _ in self.prog.live_guards:
+            if ref() is None:
+                self.fail(f"an op argument of shape {shape} was made inside the step from tensor data "
+                          f"outside the recorded ops, so a replay could not recompute it")
+                return
+
+
+def _pattern(edge):
+    """What ``ctx.needs(i)`` must answer at replay: the recorded edge reduced to a marker."""
+    if edge is _NOT_TENSOR or edge is None:
+        return edge
+    return _NEEDS
+
+
+def _structure(value, rec: _Recorder):
+    """The return value with tensors replaced by their slots (None if it cannot be replayed)."""
+    if isinstance(value, Tensor):
+        k = rec.slot_of.get(id(value._data))
+        if k is None:
+            rec.fail("the step returns a tensor that no recorded op produced")
+        return ("tensor", k)
+    if isinstance(value, (tuple, list)):
+        return (type(value), [_structure(v, rec) for v in value])
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return ("value", value)
+    rec.fail(f"the step returns a {type(value).__name__}; replay returns tensors, tuples, lists and scalars")
+    return None
