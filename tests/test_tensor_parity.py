@@ -283,12 +283,3 @@ def test_inner_errors_like_torch(torch):
         torch.inner(torch.ones(3), torch.ones(3, dtype=torch.int64))
     with pytest.raises(RuntimeError, match="^inner: both inputs should have the same dtype"):
         cr.inner(cr.ones(3), cr.ones(3, dtype=cr.int64))
-
-
-def test_a_0d_integer_tensor_index_is_a_view_as_pytorch(torch):
-    """x[torch.tensor(1)] is basic indexing in PyTorch: the result shares memory with x."""
-    for m in (cr, torch):
-        x = m.arange(6.0).reshape(3, 2)
-        v = x[m.tensor(1)]
-        x.add_(10.0)
-        assert v.tolist() == [12.0, 13.0]

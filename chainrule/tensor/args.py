@@ -8,7 +8,7 @@ from __future__ import annotations
 import numbers
 
 from .. import backend
-from ..autograd.function import notify, notify_inplace
+from ..autograd.function import notify_inplace
 from ..autograd.grad_mode import state
 from ..backend import xp
 from ..ops import arithmetic as A
@@ -166,14 +166,9 @@ def _normalize_index(index) -> tuple:
     out = []
     for i in index:
         if isinstance(i, T):
-            t, i = i, i._data
+            i = i._data
             if i.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            if i.ndim == 0 and i.dtype.kind in "iu":
-                # PyTorch reads a 0-d integer tensor as a plain int: basic indexing, so the result is a view
-                if state.observed:
-                    notify("data_read", t, "indexing with a 0-d tensor")
-                i = int(i)
         elif isinstance(i, list):
             i = xp.asarray(i)
             if i.dtype.kind == "f":
