@@ -3,19 +3,18 @@ multiplicative, and the two combinators (Sequential, Chained). Cyclic ones are i
 
 from __future__ import annotations
 
-import types
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from .lr_scheduler_adaptive import ReduceLROnPlateau
-from .lr_scheduler_base import LRScheduler
+from .lr_scheduler_base import LambdaLR, LRScheduler
 from .optimizer import Optimizer
 
 __all__ = ["ChainedScheduler", "ConstantLR", "LinearLR", "MultiplicativeLR", "PolynomialLR", "SequentialLR"]
 
 
-class MultiplicativeLR(LRScheduler):
+class MultiplicativeLR(LambdaLR):
     """Multiply the lr by ``lr_lambda(epoch)`` at every step (one function, or one per group).
 
     >>> import chainrule as cr
@@ -26,31 +25,10 @@ class MultiplicativeLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list, last_epoch: int = -1):
-        self.optimizer = optimizer
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
-        for fn in self.lr_lambdas:
+        for fn in lr_lambda if isinstance(lr_lambda, (list, tuple)) else [lr_lambda]:
             if not callable(fn):
                 raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
-        super().__init__(optimizer, last_epoch)
-
-    def state_dict(self) -> dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
-                               for fn in self.lr_lambdas]
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state = dict(state_dict)
-        saved = state.pop("lr_lambdas")
-        self.__dict__.update(state)
-        for fn, values in zip(self.lr_lambdas, saved):
-            if values is not None:
-                fn.__dict__.update(values)
+        super().__init__(optimizer, lr_lambda, last_epoch)   # LambdaLR: one function per group, state_dict
 
     def get_lr(self) -> list[float]:
         if self._is_initial:
