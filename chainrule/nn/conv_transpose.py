@@ -20,6 +20,7 @@ from ..ops import conv as C
 from ..tensor import Tensor
 from . import functional as F
 from . import init
+from .conv import _ConvNd
 from .functional_conv import _check_positive, _pair
 from .module import Module
 from .parameter import Parameter
@@ -161,20 +162,7 @@ class _ConvTransposeNd(Module):
             extra.append(output_size[d] - smallest)
         return tuple(extra)
 
-    def extra_repr(self) -> str:
-        n = self._nd
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0,) * n:
-            s += f", padding={self.padding}"
-        if self.dilation != (1,) * n:
-            s += f", dilation={self.dilation}"
-        if self.output_padding != (0,) * n:
-            s += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
+    extra_repr = _ConvNd.extra_repr   # the same fields, printed as PyTorch prints them
 
 
 class ConvTranspose1d(_ConvTransposeNd):
