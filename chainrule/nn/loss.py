@@ -14,7 +14,6 @@ import warnings
 
 from ..autograd.function import notify
 from ..autograd.grad_mode import state
-from ..backend import xp
 from ..ops import losses as L
 from ..tensor import Tensor
 from ..tensor.functions import broadcast_tensors
@@ -137,26 +136,8 @@ def _class_targets(input: Tensor, target: Tensor, ignore_index: int, fn: str):
     so a step using it runs eagerly."""
     if state.observed:
         notify("data_read", target, f"{fn}'s target mask")
-    t = target._data
-    if t.dtype.kind not in "iu":
-        raise RuntimeError(f"{fn}: expected class-index targets of an integer dtype (int64), got {t.dtype}; "
-                           f"for class probabilities pass a float target of the input's shape to cross_entropy")
-    batch = input.shape[0] if input.ndim > 1 else None
-    expected = (tuple(input.shape[:1]) + tuple(input.shape[2:])) if input.ndim > 1 else ()
-    if tuple(t.shape) != expected:
-        if batch is not None and t.ndim and t.shape[0] != batch:
-            raise ValueError(f"Expected input batch_size ({batch}) to match target batch_size ({t.shape[0]}).")
-        raise RuntimeError(f"{fn}: input of shape {tuple(input.shape)} needs a target of shape {expected}, "
-                           f"got {tuple(t.shape)}")
-    valid = t != ignore_index
-    all_valid = bool(valid.all())
-    safe = t if all_valid else xp.where(valid, t, 0)
-    c = input.shape[1] if input.ndim > 1 else input.shape[0]
-    if safe.size and (safe.min() < 0 or safe.max() >= c):
-        bad = int(safe.max() if safe.max() >= c else safe.min())
-        raise IndexError(f"{fn}: Target {bad} is out of bounds: class indices must be in [0, {c}) "
-                         f"(or equal ignore_index={ignore_index})")
-    return safe, (None if all_valid else valid)
+    t = _check_class_targets(input, target, fn)
+    return L.valid_targets(t, input.shape[1] if input.ndim > 1 else input.shape[0], ignore_index, fn)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,

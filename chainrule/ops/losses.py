@@ -26,6 +26,16 @@ def class_targets(t, n_classes: int, ignore_index: int, weight, dtype, op: str):
 
     Done inside the ops' forward, not in Python before them: what depends on the target *values*
     then runs on every call, also when ``chainrule.compile`` replays a recorded step."""
+    safe, valid = valid_targets(t, n_classes, ignore_index, op)
+    if weight is None and valid is None:
+        return safe, None
+    w = (weight[safe] if weight is not None else xp.ones(safe.shape, dtype)).astype(dtype)
+    return safe, (w if valid is None else w * valid)
+
+
+def valid_targets(t, n_classes: int, ignore_index: int, op: str):
+    """(class indices with ignored ones replaced by 0, the mask of the non-ignored ones or None when all
+    are); raises for an index outside [0, n_classes) that is not ``ignore_index``."""
     valid = t != ignore_index
     all_valid = bool(valid.all())
     safe = t if all_valid else xp.where(valid, t, 0)
@@ -33,10 +43,7 @@ def class_targets(t, n_classes: int, ignore_index: int, weight, dtype, op: str):
         bad = int(safe.max() if safe.max() >= n_classes else safe.min())
         raise IndexError(f"{op}: Target {bad} is out of bounds: class indices must be in [0, {n_classes}) "
                          f"(or equal ignore_index={ignore_index})")
-    if weight is None and all_valid:
-        return safe, None
-    w = (weight[safe] if weight is not None else xp.ones(safe.shape, dtype)).astype(dtype)
-    return safe, (w if all_valid else w * valid)
+    return safe, (None if all_valid else valid)
 
 
 def _reduce(ctx, loss, reduction: str):
