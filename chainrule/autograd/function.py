@@ -359,7 +359,7 @@ def _record_saved(ctx, args, values, edges, first) -> None:
     When several inputs share one array (``x * x.detach()``), saved arrays are matched to them in
     argument order, each input once, so each keeps its own connection to the graph."""
     slots = []
-    used = set()
+    used = 0                 # bit i set: input i already matched (cheaper than a set on this hot path)
     versions = []            # (version box, version now, index into ctx._saved)
     out = first._data
     for k, array in enumerate(ctx._saved):
@@ -373,12 +373,12 @@ def _record_saved(ctx, args, values, edges, first) -> None:
             for i in range(len(values)):
                 if values[i] is array and edges[i] is not _NOT_TENSOR:
                     slot = i
-                    if i not in used:
+                    if not used >> i & 1:
                         break
             if slot is None:
                 slots.append(None)
             else:
-                used.add(slot)
+                used |= 1 << slot
                 box = args[slot]._version_box
                 versions.append((box, box[0], k))
                 slots.append(slot)
