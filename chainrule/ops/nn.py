@@ -14,6 +14,7 @@ import math
 from ..autograd.function import Op
 from ..backend import array_math, xp
 from ..backend.special import erf, erf_float32
+from .unary import Clamp
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -204,17 +205,12 @@ class LeakyRelu(Op):
         return ctx.xp.attach(ctx.xp.where(x > 0, g, g * ctx.slope), x), None
 
 
-class Hardtanh(Op):
-    """z = clamp(x, lo, hi);  ∂z/∂x = 1 strictly inside (lo, hi), 0 elsewhere (0 at the bounds, as PyTorch)"""
+class Hardtanh(Clamp):
+    """z = clamp(x, lo, hi) (Clamp's forward);  ∂z/∂x = 1 strictly inside (lo, hi), 0 elsewhere — unlike
+    clamp, 0 at the bounds, as PyTorch"""
 
     formula = "z = min(max(x, lo), hi)"
     local = ("1[lo < x < hi]",)
-
-    @staticmethod
-    def forward(ctx, x, lo, hi):
-        ctx.save_for_backward(x)
-        ctx.lo, ctx.hi = lo, hi
-        return xp.clip(x, lo, hi)
 
     @staticmethod
     def backward(ctx, g):
