@@ -42,7 +42,7 @@ def _listing(prog: _Program) -> str:
                 _, k, targets = step
                 cls, sources, _, _, outs = prog.ops[k]
                 local = getattr(cls, "local", ()) or ()
-                for i, kind, _, _, shape, _ in targets:
+                for i, _kind, _target, _nr in targets:
                     src = sources[i]
                     who = name(src[1]) if src[0] == "slot" else "?"
                     rule = local[i] if i < len(local) else "its backward"

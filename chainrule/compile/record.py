@@ -9,7 +9,16 @@ from ..autograd.function import _NOT_TENSOR, AccumulateGrad
 from ..backend import xp
 from ..tensor import Tensor
 
-_NEEDS = object()          # an edge marker: this argument needs a gradient (what ctx.needs(i) reads)
+
+class _Edge:
+    """What a replayed node's edge must tell ``engine.run_node``: the shape and dtype its gradient is summed
+    and cast to (and, by not being None, that ``ctx.needs(i)``). The recorded graph node itself is not kept."""
+
+    __slots__ = ("_out_dtype", "_out_shape")
+    _num_outputs = 1
+
+    def __init__(self, shape, dtype):
+        self._out_shape, self._out_dtype = shape, dtype
 
 
 def _contents(module) -> tuple:
@@ -97,7 +106,7 @@ class _Recorder:
             self.fail(f"the custom autograd.Function {cls.__name__} is replayed only by running it")
             return
         sources = [self._source(a, name) for a in args]
-        edges = tuple(_pattern(e) for e in ctx._edges) if ctx._edges else \
+        edges = tuple(_edge(ctx, i) for i in range(len(ctx._edges))) if ctx._edges else \
             tuple(None if isinstance(a, Tensor) else _NOT_TENSOR for a in args)
         outs = result if isinstance(result, tuple) else (result,)
         k = len(self.prog.ops)
@@ -179,15 +188,12 @@ class _Recorder:
                     continue
                 if leaf._acc is not nxt or nxt._tensor_hooks:
                     return self.fail("hooks on a leaf tensor inside the step are not replayed")
-                targets.append((i, "leaf", self._leaf(leaf), 0, nxt._out_shape, nxt._out_dtype))
+                targets.append((i, "leaf", self._leaf(leaf), 0))
                 continue
             j = self.op_of_node.get(id(nxt))
             if j is None:
                 return self.fail(f"backward reaches {nxt.name()}, which was computed before the step")
-            nr = node._edge_outputs[i] if nxt._num_outputs > 1 else 0
-            shape = nxt._out_shape[nr] if nxt._num_outputs > 1 else nxt._out_shape
-            dtype = nxt._out_dtype[nr] if nxt._num_outputs > 1 else nxt._out_dtype
-            targets.append((i, "op", j, nr, shape, dtype))
+            targets.append((i, "op", j, node._edge_outputs[i] if nxt._num_outputs > 1 else 0))
         self.backward.append(("node", k, targets))
 
     def leaf_done(self, tensor, grad) -> None:
@@ -211,11 +217,15 @@ class _Recorder:
                 return
 
 
-def _pattern(edge):
-    """What ``ctx.needs(i)`` must answer at replay: the recorded edge reduced to a marker."""
+def _edge(ctx, i: int):
+    """Edge ``i`` of a recorded node, as replay needs it (see ``_Edge``)."""
+    edge = ctx._edges[i]
     if edge is _NOT_TENSOR or edge is None:
         return edge
-    return _NEEDS
+    if edge._num_outputs > 1:
+        nr = ctx._edge_outputs[i]
+        return _Edge(edge._out_shape[nr], edge._out_dtype[nr])
+    return _Edge(edge._out_shape, edge._out_dtype)
 
 
 def _structure(value, rec: _Recorder):

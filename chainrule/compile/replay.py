@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..autograd import engine
 from ..autograd.grad_mode import state
-from ..backend import array_math, xp
+from ..backend import xp
 from ..tensor import Tensor
 from .record import _contents, _Program
 
@@ -126,9 +126,9 @@ def _plan(prog: _Program, root_slot: int, schedule: list) -> tuple:
         n_out = prog.ops[k][3]
         ins = [buf((k, nr)) for nr in range(n_out)]
         outs = []
-        for i, kind, target, nr, shape, dtype in targets:
+        for i, kind, target, nr in targets:
             b = buf(("leaf", leaf(target))) if kind == "leaf" else buf((target, nr))
-            outs.append((i, b, shape, dtype))
+            outs.append((i, b))
         steps.append((False, k, ins, outs))
     return root_buf, len(buf_of), leaves, steps
 
@@ -139,7 +139,7 @@ def _replay_backward(prog, plan, vals, ctxs, flat) -> None:
     root_slot = prog.backwards_roots[id(plan)]
     bufs[root_buf] = xp.ones_like(vals[root_slot])
     leaves = [_find_leaf(w, flat) for w in leaf_where]
-    sum_to, accumulate = array_math.sum_to, engine._accumulate
+    run_node, accumulate = engine.run_node, engine._accumulate
     for step in steps:
         if step[0]:                                     # a leaf: its summed gradient goes into .grad
             _, j, b = step
@@ -151,21 +151,13 @@ def _replay_backward(prog, plan, vals, ctxs, flat) -> None:
         ctx = ctxs[k]
         if len(ins) == 1:
             g, bufs[ins[0]] = bufs[ins[0]], None
-            grads = ctx.backward(ctx, g)
-            if type(grads) is not tuple:
-                grads = (grads,)
         else:
             g = [bufs[b] for b in ins]
-            grads = engine._call_backward(ctx, g, array_math)
-        n = len(grads)
-        for i, b, shape, dtype in outs:
-            gi = grads[i] if i < n else None
+        grads = run_node(ctx, g)     # the engine's own step: backward, then each gradient summed to its input
+        for i, b in outs:
+            gi = grads[i]
             if gi is None:
                 continue
-            if shape is not None and gi.shape != shape:
-                gi = sum_to(gi, shape)
-            if dtype is not None and gi.dtype != dtype:
-                gi = gi.astype(dtype)
             old = bufs[b]
             bufs[b] = gi if old is None else old + gi
         ctxs[k] = None                    # free what the node saved, as the engine does
