@@ -161,6 +161,51 @@ def test_every_op_has_an_oracle_row():
                          "are then checked against PyTorch):\n" + "\n".join(missing))
 
 
+def _first_order_grads(spec, shapes):
+    rng = xp.random.default_rng(0)
+    arrays = make_inputs(spec, shapes, rng)
+    aux = spec.aux(rng, shapes) if spec.aux else []
+    needs = list(spec.grads) if spec.grads is not None else [True] * len(arrays)
+    xs = [cr.tensor(a, dtype=cr.float64, requires_grad=g) for a, g in zip(arrays, needs)]
+    outs = spec.apply(cr, *xs, *[cr.tensor(a) for a in aux])
+    outs = [o for o in (outs if isinstance(outs, (tuple, list)) else [outs]) if o.requires_grad]
+    inputs = [x for x in xs if x.requires_grad]
+    if not outs or not inputs:
+        return None
+    ups = [cr.tensor(rng.standard_normal(o.shape)) for o in outs]
+    return cr.autograd.grad(outs, inputs, grad_outputs=ups, allow_unused=True)
+
+
+def test_first_order_kernels_agree_with_the_formula(monkeypatch):
+    """An op's ``backward_array`` (a faster first-order kernel) gives the numbers its ``backward``
+    formula gives, on every oracle row that records the op."""
+    kernels = {c for c in _all_ops() if "backward_array" in c.__dict__
+               and c.__dict__["backward_array"] is not c.__dict__.get("backward")}
+    assert kernels, "no op has a first-order kernel: this test would check nothing"
+    checked = set()
+    for spec in ALL:
+        for shapes in (spec.shapes if spec.domain != "fixed" else ((),)):
+            seen = _Seen()
+            add_forward_observer(seen)
+            try:
+                fast = _first_order_grads(spec, shapes)
+            finally:
+                remove_forward_observer(seen)
+            mine = kernels & seen.types
+            if fast is None or not mine:
+                continue
+            with monkeypatch.context() as mp:
+                for cls in mine:
+                    mp.setattr(cls, "backward_array", cls.__dict__["backward"])
+                slow = _first_order_grads(spec, shapes)
+            for a, b in zip(fast, slow):
+                assert (a is None) == (b is None), spec.name
+                if a is not None:
+                    xp.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12, err_msg=spec.name)
+            checked |= mine
+    assert checked == kernels, f"first-order kernels no oracle row exercised: {kernels - checked}"
+
+
 def _public(namespace) -> set:
     return {n for n in dir(namespace) if not n.startswith("_") and callable(getattr(namespace, n))
             and not isinstance(getattr(namespace, n), type)}

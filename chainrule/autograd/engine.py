@@ -170,7 +170,7 @@ def run_node(node, g, namespace=array_math) -> tuple:
     The one way a node is run: by the engine, and by ``chainrule.inspect`` to read local derivatives.
     Under ``create_graph`` (``namespace`` is the differentiable one) the result is Tensors."""
     if namespace is array_math and node._raw and node._num_outputs == 1:
-        grads = node.backward(node, g)          # the common case: raw arrays in and out, no wrapping
+        grads = node.backward_array(node, g)    # the common case: raw arrays in and out, no wrapping
         if type(grads) is not tuple:
             grads = (grads,)
     else:
@@ -231,7 +231,7 @@ def _call_backward(node, g, namespace):
     if not first_order:
         node.xp = namespace
     try:
-        out = node.backward(node, *g)
+        out = (node.backward_array if first_order and node._raw else node.backward)(node, *g)
     finally:
         if not first_order:
             del node.xp

@@ -393,13 +393,34 @@ class Op(Function):
     ``<Class>Backward0`` and ``op_name`` (what errors call the op) to the class name in lower case;
     a class sets either only where PyTorch's name differs. An op whose PyTorch name depends on its
     arguments (``sum`` with or without ``dim``) sets ``ctx.backward_name`` in ``forward``.
+
+    Formulas are written once. ``formula`` (``"z = exp(x)"``) and ``local`` (one local derivative
+    per input, ``("exp(x)",)``) are what ``chainrule.inspect`` and ``compile``'s listing show, and
+    the class docstring is built from them followed by the class's own prose, which adds only what
+    the formula does not say. ``backward`` is the formula that serves both orders. An op may add
+    ``backward_array``, a faster kernel for the first-order path only (raw arrays, same numbers);
+    the engine runs it instead of ``backward`` there, and the op oracle checks the two agree.
     """
 
     _raw = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "backward_name" not in cls.__dict__:
+        own = cls.__dict__
+        if "backward_name" not in own:
             cls.backward_name = cls.__name__ + "Backward0"
-        if "op_name" not in cls.__dict__:
+        if "op_name" not in own:
             cls.op_name = cls.__name__.lower()
+        if "backward" in own and "backward_array" not in own:
+            cls.backward_array = own["backward"]     # no kernel of its own: the formula runs both orders
+        if own.get("formula"):
+            cls.__doc__ = _document(own["formula"], own.get("local", ()), own.get("__doc__"))
+
+
+def _document(formula: str, local, prose) -> str:
+    """An op's docstring, built from its formula: ``z = x * y;  local derivatives: y | x`` + prose."""
+    local = tuple(local)
+    head = formula
+    if local:
+        head += ";  local derivative" + ("s (one per input): " if len(local) > 1 else ": ") + " | ".join(local)
+    return head if not prose else f"{head}\n\n{prose}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Op
-from ..backend import array_math, xp
+from ..backend import xp
 from .elementwise import _array, _broadcast_error
 
 
@@ -184,12 +184,19 @@ class Pow(Op):
             return ctx.xp.attach(g, x), None     # PyTorch's formula g·1·x⁰ reads x
         if p == 2:
             return g * 2 * x, None
-        if ctx.xp is array_math:
-            d = _power(x, p - 1)
-            d *= p
-            d *= g
-            return d, None
         return g * p * x ** (p - 1), None
+
+    @staticmethod
+    def backward_array(ctx, g):
+        """The first-order kernel: xᵖ⁻¹ by ``_power`` (integral and half powers without ``np.power``),
+        then scaled in place."""
+        if ctx.p in (0, 1, 2):
+            return Pow.backward(ctx, g)
+        (x,) = ctx.saved_tensors
+        d = _power(x, ctx.p - 1)
+        d *= ctx.p
+        d *= g
+        return d, None
 
 
 class PowTensor(Op):

@@ -14,7 +14,7 @@ the second derivative to be right.
 from __future__ import annotations
 
 from ..autograd.function import Op
-from ..backend import array_math, xp
+from ..backend import xp
 
 
 def _normalize(xp_, x, axes, n, eps):
@@ -55,24 +55,32 @@ class LayerNorm(Op):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         xp_, axes, inv_n = ctx.xp, ctx.axes, 1.0 / ctx.n
-        if xp_ is array_math:
-            xhat, rstd = ctx.xhat, ctx.rstd
-        else:                                          # create_graph: x̂ and 1/σ as functions of x
-            xhat, rstd = _normalize(xp_, x, axes, ctx.n, ctx.eps)
+        xhat, rstd = _normalize(xp_, x, axes, ctx.n, ctx.eps)   # as functions of x (create_graph)
         gw = g * xhat if ctx.needs(1) else None        # the engine sums the leading dims down to w
-        gb = None
-        if ctx.needs(2):   # under create_graph PyTorch's ∂L/∂b also depends on x (with derivative 0)
-            gb = g if xp_ is array_math else xp_.attach(g, x)
+        # PyTorch's ∂L/∂b also depends on x (with derivative 0) under create_graph
+        gb = xp_.attach(g, x) if ctx.needs(2) else None
         gx = None
         if ctx.needs(0):
             gh = g * w if w is not None else g
             mean_g = xp_.sum(gh, axis=axes, keepdims=True) * inv_n
             mean_gx = xp_.sum(gh * xhat, axis=axes, keepdims=True) * inv_n
-            if xp_ is array_math:                      # the same formula, in place on one buffer
-                gx = xhat * mean_gx
-                xp.subtract(gh, gx, out=gx)
-                gx -= mean_g
-                gx *= rstd
-            else:
-                gx = (gh - mean_g - xhat * mean_gx) * rstd
+            gx = (gh - mean_g - xhat * mean_gx) * rstd
+        return gx, gw, gb, None, None
+
+    @staticmethod
+    def backward_array(ctx, g):
+        """The first-order kernel: the same formula with x̂ and 1/σ kept from forward, and ∂L/∂x
+        computed in place on one buffer."""
+        w = ctx.saved_tensors[1]
+        xhat, rstd, axes, inv_n = ctx.xhat, ctx.rstd, ctx.axes, 1.0 / ctx.n
+        gw = g * xhat if ctx.needs(1) else None
+        gb = g if ctx.needs(2) else None
+        gx = None
+        if ctx.needs(0):
+            gh = g * w if w is not None else g
+            mean_g = xp.sum(gh, axis=axes, keepdims=True) * inv_n
+            gx = xhat * (xp.sum(gh * xhat, axis=axes, keepdims=True) * inv_n)
+            xp.subtract(gh, gx, out=gx)
+            gx -= mean_g
+            gx *= rstd
         return gx, gw, gb, None, None

@@ -14,7 +14,7 @@ composites that PyTorch itself records as several nodes (``l1_loss``: Mean ← A
 from __future__ import annotations
 
 from ..autograd.function import Op
-from ..backend import array_math, xp
+from ..backend import xp
 
 REDUCTIONS = ("none", "mean", "sum")
 _BCE_EPS = float(xp.float32(1e-12))   # PyTorch's BCE backward clamps x(1-x) at the float32 value of 1e-12
@@ -247,12 +247,9 @@ class NllLoss(Op):
         gx = xp_.scatter_add(shape2, 1, ctx.index, values)
         if len(ctx.shape) == 1:
             gx = xp_.reshape(gx, ctx.shape)
-        if xp_ is not array_math:
-            # Under create_graph PyTorch's gradient is a function of x as well (with derivative 0), so it
-            # requires grad even for a constant g and grad(grad, x) gives zeros instead of raising.
-            (x,) = ctx.saved_tensors
-            gx = xp_.where(xp.zeros(ctx.shape, bool), x, gx)
-        return gx, None, None, None, None
+        # Under create_graph PyTorch's gradient is a function of x as well (with derivative 0), so it
+        # requires grad even for a constant g and grad(grad, x) gives zeros instead of raising.
+        return xp_.attach(gx, *ctx.saved_tensors), None, None, None, None
 
 
 class CrossEntropyNll(NllLoss):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Op
-from ..backend import array_math, xp
+from ..backend import xp
 from ..backend.special import erf, erf_float32
 from .unary import Clamp
 
@@ -59,9 +59,7 @@ class Gelu(Op):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         xp_ = ctx.xp
-        if xp_ is array_math:
-            return _gelu_grad(x, ctx.cdf, ctx.approximate, g), None
-        # create_graph: the same derivative from differentiable functions of x (Φ is not a constant)
+        # Φ is recomputed from x, so under create_graph it is a function of x, not a constant
         if ctx.approximate == "tanh":
             u = (x + _TANH_C * (x * x * x)) * _TANH_K
             t = 1.0 - 2.0 / (xp_.exp(2.0 * u) + 1.0)     # tanh u, from exp (saturates to ±1, no NaN)
@@ -70,6 +68,12 @@ class Gelu(Op):
         cdf = 0.5 * (1.0 + xp_.erf(x * _SQRT_HALF))
         pdf = xp_.exp(-0.5 * (x * x)) * _INV_SQRT_2PI
         return g * (cdf + x * pdf), None
+
+    @staticmethod
+    def backward_array(ctx, g):
+        """The first-order kernel: Φ kept from forward, float32 throughout, in place."""
+        (x,) = ctx.saved_tensors
+        return _gelu_grad(x, ctx.cdf, ctx.approximate, g), None
 
 
 def _gelu_grad(x, cdf, approximate, g):
@@ -154,17 +158,21 @@ class Embedding(Op):
     def backward(ctx, g):
         xp_ = ctx.xp
         (idx,) = ctx.saved_tensors
-        if xp_ is array_math:
-            gw = _rows_add(ctx.shape, idx, g)
-            if ctx.padding_idx is not None:
-                gw[ctx.padding_idx] = 0
-            return gw, None, None
         idx = getattr(idx, "_data", idx)      # under create_graph saved arrays come back as Tensors
         gw = xp_.index_add(ctx.shape, (idx,), g)
         if ctx.padding_idx is not None:
             pad_row = xp.zeros((ctx.shape[0],) + (1,) * (len(ctx.shape) - 1), bool)
             pad_row[ctx.padding_idx] = True
             gw = xp_.where(pad_row, 0, gw)
+        return gw, None, None
+
+    @staticmethod
+    def backward_array(ctx, g):
+        """The first-order kernel: rows added by ``_rows_add`` (sorted segment sums, no ``np.add.at``)."""
+        (idx,) = ctx.saved_tensors
+        gw = _rows_add(ctx.shape, idx, g)
+        if ctx.padding_idx is not None:
+            gw[ctx.padding_idx] = 0
         return gw, None, None
 
 

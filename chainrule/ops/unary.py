@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Op
-from ..backend import array_math, xp
+from ..backend import xp
 from ..backend.special import erf
 from .elementwise import _array
 
@@ -242,14 +242,16 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, g):
         (z,) = ctx.saved_tensors
-        if ctx.xp is array_math:
-            # A masked multiply is ~10x faster than where(); it is exact unless g holds inf/nan where
-            # the mask is 0 (inf * 0 = nan), and then where() gives PyTorch's exact zeros.
-            gx = g * (z > 0)
-            if math.isfinite(gx.sum()):
-                return (gx,)
         # PyTorch's threshold_backward reads z: under create_graph the gradient depends on it (slope 0)
         return (ctx.xp.attach(ctx.xp.where(z > 0, g, 0), z),)
+
+    @staticmethod
+    def backward_array(ctx, g):
+        """The first-order kernel: a masked multiply is ~10x faster than ``where``. It is exact unless
+        g holds inf/nan where the mask is 0 (inf·0 = nan); then ``where`` gives PyTorch's zeros."""
+        (z,) = ctx.saved_tensors
+        gx = g * (z > 0)
+        return (gx,) if math.isfinite(gx.sum()) else Relu.backward(ctx, g)
 
 
 class Abs(Op):
