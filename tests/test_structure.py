@@ -12,6 +12,7 @@ import ast
 import importlib
 import inspect
 import pkgutil
+import re
 import textwrap
 from pathlib import Path
 
@@ -204,6 +205,21 @@ def test_first_order_kernels_agree_with_the_formula(monkeypatch):
                     xp.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12, err_msg=spec.name)
             checked |= mine
     assert checked == kernels, f"first-order kernels no oracle row exercised: {kernels - checked}"
+
+
+def test_each_op_writes_its_formula_once():
+    """``formula``/``local`` are the one statement of an op's math (inspect shows them, the docstring is
+    built from them): a class docstring adds prose, it does not open by restating z = …"""
+    restated = []
+    for path in sorted((PACKAGE / "ops").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                doc = ast.get_docstring(node) or ""
+                if re.match(r"\(?[zZ][^\s=]*\)?\s*=", doc):
+                    restated.append(f"{path.name}:{node.name}: {doc.splitlines()[0]}")
+    assert not restated, "op docstrings restating the formula (put it in formula/local):\n" + "\n".join(restated)
+    documented = [c for c in _all_ops() if c.__dict__.get("formula")]
+    assert documented and all(c.__doc__.startswith(c.formula) for c in documented)
 
 
 def _public(namespace) -> set:

@@ -12,6 +12,7 @@ runs with ``create_graph=True`` it hands the same ``backward`` Tensors instead a
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import weakref
 
@@ -423,4 +424,4 @@ def _document(formula: str, local, prose) -> str:
     head = formula
     if local:
         head += ";  local derivative" + ("s (one per input): " if len(local) > 1 else ": ") + " | ".join(local)
-    return head if not prose else f"{head}\n\n{prose}"
+    return head if not prose else f"{head}\n\n{inspect.cleandoc(prose)}"

@@ -14,8 +14,6 @@ from .elementwise import _array, _broadcast_error
 
 
 class Add(Op):
-    """z = x + y;  ∂z/∂x = 1, ∂z/∂y = 1"""
-
     formula = "z = x + y"
     local = ("1", "1")
 
@@ -32,8 +30,6 @@ class Add(Op):
 
 
 class Sub(Op):
-    """z = x - y;  ∂z/∂x = 1, ∂z/∂y = -1"""
-
     formula = "z = x - y"
     local = ("1", "-1")
 
@@ -50,7 +46,7 @@ class Sub(Op):
 
 
 class RSub(Op):
-    """z = c - x (a Python scalar minus a tensor);  ∂z/∂x = -1"""
+    """A Python scalar c minus a tensor."""
 
     backward_name = "RsubBackward1"
     formula = "z = c - x"
@@ -66,8 +62,6 @@ class RSub(Op):
 
 
 class Mul(Op):
-    """z = x · y;  ∂z/∂x = y, ∂z/∂y = x"""
-
     formula = "z = x * y"
     local = ("y", "x")
 
@@ -86,7 +80,7 @@ class Mul(Op):
 
 
 class Div(Op):
-    """z = x / y;  ∂z/∂x = 1/y, ∂z/∂y = -x/y² = -z/y"""
+    """∂z/∂y is computed as -z/y."""
 
     formula = "z = x / y"
     local = ("1/y", "-x/y²")
@@ -109,7 +103,7 @@ class Div(Op):
 
 
 class RDiv(Op):
-    """z = c / x (a Python scalar over a tensor);  ∂z/∂x = -c/x²"""
+    """A Python scalar c over a tensor."""
 
     backward_name = "DivBackward1"
     formula = "z = c / x"
@@ -128,8 +122,6 @@ class RDiv(Op):
 
 
 class Neg(Op):
-    """z = -x;  ∂z/∂x = -1"""
-
     formula = "z = -x"
     local = ("-1",)
 
@@ -163,7 +155,7 @@ def _power(x, p):
 
 
 class Pow(Op):
-    """z = xᵖ for a scalar exponent p;  ∂z/∂x = p·xᵖ⁻¹"""
+    """For a scalar exponent p; integral and half powers avoid NumPy's general power."""
 
     formula = "z = x ** p"
     local = ("p·x^(p-1)",)
@@ -200,7 +192,7 @@ class Pow(Op):
 
 
 class PowTensor(Op):
-    """z = xʸ for tensors;  ∂z/∂x = y·xʸ⁻¹, ∂z/∂y = z·ln x (taken as 0 where x = 0 and y ≥ 0)"""
+    """For tensor exponents; ∂z/∂y is taken as 0 where x = 0 and y ≥ 0, as PyTorch."""
 
     backward_name = "PowBackward1"
     formula = "z = x ** y"
@@ -228,7 +220,7 @@ class PowTensor(Op):
 
 
 class RPow(Op):
-    """z = cˣ for a Python scalar base c;  ∂z/∂x = z·ln c"""
+    """For a Python scalar base c."""
 
     backward_name = "PowBackward2"
     formula = "z = c ** x"

@@ -197,7 +197,7 @@ def conv_weight_grad(x, gout, geom: Geometry, w_shape: tuple):
 
 
 class Conv(Op):
-    """z = conv(x, w) + b, 1-D (N, C, L) or 2-D (N, C, H, W); a 1-D conv is a 2-D one of height 1."""
+    """1-D (N, C, L) or 2-D (N, C, H, W); a 1-D conv is a 2-D one of height 1."""
 
     backward_name = "ConvolutionBackward0"
     formula = "z[n,o,h,w] = Σ_c,i,j w[o,c,i,j]·x[n,c, s·h+d·i-p, s·w+d·j-p] + b[o]"
@@ -240,7 +240,7 @@ class Conv(Op):
 
 
 class ConvInputGrad(Op):
-    """z = conv_transpose(g, w) (the input gradient of conv); linear in g and in w."""
+    """The input gradient of conv; linear in g and in w."""
 
     backward_name = "ConvolutionBackward0"
     formula = "z = conv_transpose(g, w)"
@@ -266,7 +266,7 @@ class ConvInputGrad(Op):
 
 
 class ConvWeightGrad(Op):
-    """z = correlate(x, g) (the weight gradient of conv); linear in x and in g."""
+    """The weight gradient of conv; linear in x and in g."""
 
     backward_name = "ConvolutionBackward0"
     formula = "z[o,c,i,j] = Σ_n,h,w g[n,o,h,w]·x[n,c, s·h+d·i-p, s·w+d·j-p]"

@@ -27,7 +27,7 @@ def _broadcast_error(op: str, x, y, err: ValueError):
 
 
 class Maximum(Op):
-    """z = max(x, y);  ∂z/∂x = 1[x > y], ∂z/∂y = 1[y > x]; ties split the gradient evenly (PyTorch)"""
+    """Ties split the gradient evenly, as PyTorch."""
 
     formula = "z = maximum(x, y)"
     local = ("1[x>y] (½ at ties)", "1[y>x] (½ at ties)")
@@ -55,7 +55,7 @@ class Maximum(Op):
 
 
 class Minimum(Maximum):
-    """z = min(x, y);  ∂z/∂x = 1[x < y], ∂z/∂y = 1[y < x]; ties split evenly"""
+    """Ties split the gradient evenly, as PyTorch."""
 
     formula = "z = minimum(x, y)"
     local = ("1[x<y] (½ at ties)", "1[y<x] (½ at ties)")
@@ -63,8 +63,6 @@ class Minimum(Maximum):
 
 
 class Where(Op):
-    """z = x where cond else y;  ∂z/∂x = 1[cond], ∂z/∂y = 1[not cond]"""
-
     formula = "z = where(c, x, y)"
     local = ("1[c]", "1[¬c]")
 
@@ -88,7 +86,7 @@ class Where(Op):
 
 
 class Cast(Op):
-    """z = x converted to another dtype;  ∂z/∂x = 1 (the engine casts the gradient back)"""
+    """The engine casts the gradient back to the input's dtype."""
 
     backward_name = "ToCopyBackward0"
     formula = "z = x.to(dtype)"
@@ -105,7 +103,7 @@ class Cast(Op):
 
 
 class Attach(Op):
-    """z = g, also depending (with derivative 0) on tensors a backward formula reads.
+    """The gradient g, also depending (with derivative 0) on tensors a backward formula reads.
 
     Only built under ``create_graph=True``: PyTorch's backward formulas read saved inputs (relu reads
     its result, max_pool its input, conv all three), so a first-order gradient requires grad exactly
@@ -126,9 +124,7 @@ class Attach(Op):
 
 
 class FusedGrad(Op):
-    """z = y: the end of a composite PyTorch computes as one node (batch_norm); ∂L/∂y = g, except that
-    under create_graph g is attached to the composite's inputs, so every gradient the composite passes
-    back requires grad exactly when PyTorch's fused node's would (which reads all of them)."""
+    """The end of a composite PyTorch computes as one node (batch_norm): it passes g on."""
 
     backward_name = "NativeBatchNormBackward0"    # PyTorch's name for the node batch_norm ends in
     formula = "z = y"
@@ -146,7 +142,7 @@ class FusedGrad(Op):
 
 
 class Clone(Op):
-    """z = a copy of x;  ∂z/∂x = 1"""
+    """A copy of x."""
 
     formula = "z = x"
     local = ("1",)

@@ -12,7 +12,7 @@ from .elementwise import _array, _broadcast_error
 
 
 class Atan2(Op):
-    """z = atan2(y, x), the angle of the point (x, y);  ∂z/∂y = x/(x² + y²), ∂z/∂x = -y/(x² + y²)"""
+    """The angle of the point (x, y)."""
 
     formula = "z = atan2(y, x)"
     local = ("x/(x² + y²)", "-y/(x² + y²)")
@@ -44,7 +44,7 @@ def _divide_check(op: str, x, y):
 
 
 class Remainder(Op):
-    """z = x - y·⌊x/y⌋ (the sign of y, Python's %);  ∂z/∂x = 1, ∂z/∂y = -⌊x/y⌋"""
+    """The sign of y, as Python's %."""
 
     backward_name = "RemainderBackward1"
     formula = "z = x - y·floor(x/y)"
@@ -70,7 +70,7 @@ class Remainder(Op):
 
 
 class Fmod(Remainder):
-    """z = x - y·trunc(x/y) (the sign of x, C's fmod);  ∂z/∂x = 1, ∂z/∂y = -trunc(x/y)"""
+    """The sign of x, as C's fmod."""
 
     backward_name = "FmodBackward1"
     formula = "z = x - y·trunc(x/y)"
@@ -80,7 +80,7 @@ class Fmod(Remainder):
 
 
 class RemainderScalar(Op):
-    """z = x mod c for a Python number c;  ∂z/∂x = 1"""
+    """For a Python number c."""
 
     backward_name = "RemainderBackward0"
     op_name = "remainder"
@@ -99,7 +99,7 @@ class RemainderScalar(Op):
 
 
 class FmodScalar(RemainderScalar):
-    """z = fmod(x, c) for a Python number c;  ∂z/∂x = 1"""
+    """For a Python number c."""
 
     backward_name = "FmodBackward0"
     op_name = "fmod"
@@ -108,7 +108,7 @@ class FmodScalar(RemainderScalar):
 
 
 class NanToNum(Op):
-    """z = x with NaN, +inf, -inf replaced by given numbers;  ∂z/∂x = 1 where x is finite, else 0"""
+    """NaN, +inf and -inf replaced by given numbers; the gradient is 0 where x is not finite."""
 
     formula = "z = nan_to_num(x, nan, posinf, neginf)"
     local = ("1[x finite]",)

@@ -25,8 +25,8 @@ def _normalize(xp_, x, axes, n, eps):
 
 
 class LayerNorm(Op):
-    """z = x̂·w + b, x̂ = (x - μ)/√(σ² + ε) over the last k dims (n elements);
-    ∂L/∂x = (ĝ - mean(ĝ) - x̂·mean(ĝ·x̂))/σ with ĝ = g·w,  ∂L/∂w = Σ g·x̂,  ∂L/∂b = Σ g"""
+    """Over the last k dims (n elements), x̂ = (x - μ)/√(σ² + ε):
+    ∂L/∂x = (ĝ - mean(ĝ) - x̂·mean(ĝ·x̂))/σ with ĝ = g·w,  ∂L/∂w = Σ g·x̂,  ∂L/∂b = Σ g."""
 
     backward_name = "NativeLayerNormBackward0"
     op_name = "layer_norm"

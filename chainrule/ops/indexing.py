@@ -15,7 +15,7 @@ def is_basic(index: tuple) -> bool:
 
 
 class Index(Op):
-    """z = x[index];  ∂L/∂x = zeros with g added at the indexed positions (repeats accumulate)"""
+    """Repeated indices accumulate their gradients."""
 
     formula = "z = x[index]"
     local = ("1 at the indexed positions",)
@@ -53,7 +53,7 @@ def _show(index) -> str:
 
 
 class IndexAdd(Op):
-    """z = zeros(shape) with x added at ``index``;  ∂L/∂x = g[index]  (the adjoint of Index)"""
+    """The adjoint of Index: its gradient is g[index]."""
 
     backward_name = "IndexPutBackward0"
     formula = "z = zeros().index_put_(index, x, accumulate=True)"
@@ -82,8 +82,6 @@ def fit_value(x, index, v):
 
 
 class IndexPut(Op):
-    """z = x with z[index] = v;  ∂L/∂x = g with the written positions zeroed, ∂L/∂v = g[index]"""
-
     formula = "z = x; z[index] = v"
     local = ("1 where not written", "1 at the written positions")
 
@@ -115,7 +113,7 @@ class IndexPut(Op):
 
 
 class Gather(Op):
-    """z[i][j] = x[i][index[i][j]] along ``axis``;  ∂L/∂x = g scattered (added) back to those positions"""
+    """The gradient is g scattered (added) back to the read positions."""
 
     formula = "z = gather(x, dim, index)"
     local = ("1 at the gathered positions",)
@@ -133,7 +131,7 @@ class Gather(Op):
 
 
 class ScatterAdd(Op):
-    """z = zeros(shape) with x added at ``index`` along ``axis``;  ∂L/∂x = gather(g, axis, index)"""
+    """The adjoint of Gather: its gradient is gather(g, axis, index)."""
 
     formula = "z = zeros().scatter_add_(dim, index, x)"
     local = ("1 at the scattered positions",)
@@ -155,8 +153,6 @@ class ScatterAdd(Op):
 
 
 class Scatter(Op):
-    """z = x with z[..index..] = src along ``axis``;  ∂L/∂x = g zeroed where written, ∂L/∂src = gather(g)"""
-
     formula = "z = x.scatter(dim, index, src)"
     local = ("1 where not written", "1 at the written positions")
 
@@ -196,8 +192,6 @@ def _pad_zeros(xp_, g, pads):
 
 
 class MaskedFill(Op):
-    """z = value where mask else x;  ∂L/∂x = g where not mask, 0 where filled"""
-
     formula = "z = x.masked_fill(mask, value)"
     local = ("1[¬mask]",)
 
@@ -217,7 +211,7 @@ class MaskedFill(Op):
 
 
 class IndexSelect(Op):
-    """z = x.index_select(axis, idx);  ∂L/∂x = zeros with g's slices added back at idx (repeats add up)"""
+    """Repeated indices add up."""
 
     formula = "z = x.index_select(axis, idx)"
     local = ("1 at the selected slices",)

@@ -24,7 +24,7 @@ def _t(xp_, m):
 
 
 class Inv(Op):
-    """Z = A⁻¹;  ∂L/∂A = -Zᵀ·g·Zᵀ"""
+    """∂L/∂A = -Zᵀ·g·Zᵀ."""
 
     backward_name = "LinalgInvExBackward0"
     op_name = "linalg.inv"
@@ -46,7 +46,7 @@ class Inv(Op):
 
 
 class Det(Op):
-    """z = det(A);  ∂L/∂A = g·z·A⁻ᵀ"""
+    """∂L/∂A = g·z·A⁻ᵀ."""
 
     backward_name = "LinalgDetBackward0"
     op_name = "linalg.det"
@@ -72,7 +72,7 @@ class Det(Op):
 
 
 class Solve(Op):
-    """X = A⁻¹·B (B a matrix, or a vector per matrix);  ∂L/∂B = A⁻ᵀ·g, ∂L/∂A = -(∂L/∂B)·Xᵀ"""
+    """X = A⁻¹·B, B a matrix or a vector per matrix: ∂L/∂B = A⁻ᵀ·g, ∂L/∂A = -(∂L/∂B)·Xᵀ."""
 
     backward_name = "LinalgSolveExBackward0"
     op_name = "linalg.solve"

@@ -15,8 +15,6 @@ from ..backend import xp
 
 
 class MatMul(Op):
-    """z = x @ y;  ∂L/∂x = g @ yᵀ, ∂L/∂y = xᵀ @ g"""
-
     formula = "z = x @ y"
     local = ("g·yᵀ", "xᵀ·g")
 

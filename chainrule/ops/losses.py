@@ -64,7 +64,7 @@ def _spread(ctx, g):
 
 
 class MseLoss(Op):
-    """z = reduce((x - y)²);  ∂ℓ/∂x = 2(x - y), ∂ℓ/∂y = -2(x - y)"""
+    """The reduction is 'mean', 'sum' or 'none'."""
 
     formula = "z = mean((x - y)²)"
     local = ("2(x - y)/n", "-2(x - y)/n")
@@ -83,7 +83,7 @@ class MseLoss(Op):
 
 
 class HuberLoss(Op):
-    """z = reduce(½d² if |d| < δ else δ(|d| - ½δ)), d = x - y;  ∂ℓ/∂x = clamp(d, -δ, δ) = -∂ℓ/∂y"""
+    """huber_δ(d) = ½d² if |d| < δ else δ(|d| - ½δ)."""
 
     formula = "z = mean(huber_δ(x - y))"
     local = ("clamp(x - y, -δ, δ)/n", "-clamp(x - y, -δ, δ)/n")
@@ -106,7 +106,7 @@ class HuberLoss(Op):
 
 
 class SmoothL1Loss(Op):
-    """z = reduce(½d²/β if |d| < β else |d| - ½β), d = x - y (β > 0);  ∂ℓ/∂x = clamp(d/β, -1, 1) = -∂ℓ/∂y"""
+    """smooth_l1_β(d) = ½d²/β if |d| < β else |d| - ½β, for β > 0."""
 
     formula = "z = mean(smooth_l1_β(x - y))"
     local = ("clamp((x - y)/β, -1, 1)/n", "-clamp((x - y)/β, -1, 1)/n")
@@ -129,9 +129,8 @@ class SmoothL1Loss(Op):
 
 
 class BinaryCrossEntropy(Op):
-    """z = reduce(w·ℓ), ℓ = -(t·max(log x, -100) + (1-t)·max(log(1-x), -100)) for probabilities x;
-    ∂ℓ/∂x = (x - t)/max(x(1-x), 1e-12), ∂ℓ/∂t = log(1-x) - log x. (log 0 is clamped to -100, as in
-    PyTorch, and the clamped x(1-x) keeps the gradient finite at x = 0 or 1.)"""
+    """For probabilities x, with optional weights w. log 0 is clamped to -100, as in PyTorch, and
+    ∂ℓ/∂x = (x - t)/max(x(1-x), 1e-12) keeps the gradient finite at x = 0 or 1."""
 
     formula = "z = mean(-(t·log x + (1-t)·log(1-x)))"
     local = ("(x - t)/(x(1-x))/n", "(log(1-x) - log x)/n")
@@ -166,8 +165,8 @@ class BinaryCrossEntropy(Op):
 
 
 class BinaryCrossEntropyWithLogits(Op):
-    """z = reduce(w·ℓ), ℓ = (1-t)·x - (1 + (p-1)·t)·log σ(x) for raw scores x (stable for any |x|;
-    p is pos_weight, 1 if absent);  ∂ℓ/∂x = (1 + (p-1)·t)·σ(x) - p·t, ∂ℓ/∂t = -x - (p-1)·log σ(x)"""
+    """For raw scores x, stable for any |x|; with pos_weight p the loss is
+    (1-t)·x - (1 + (p-1)·t)·log σ(x)."""
 
     formula = "z = mean((1-t)·x - log σ(x))"
     local = ("(σ(x) - t)/n", "-x/n")
@@ -202,8 +201,7 @@ class BinaryCrossEntropyWithLogits(Op):
 
 
 class NllLoss(Op):
-    """z = reduce(-w[yₙ]·x[n, yₙ]) over samples n (and any extra dims); 'mean' divides by Σ w[yₙ]
-    over the non-ignored samples;  ∂z/∂x[n, yₙ] = -w[yₙ]·g (scattered back, 0 elsewhere).
+    """With class weights w, 'mean' divides by Σ w[yₙ] over the non-ignored samples.
 
     Arguments: the class-index target array, the class weights (or None) and ``ignore_index``
     (see ``class_targets``). A 4-D input is PyTorch's ``NllLoss2DBackward0``."""

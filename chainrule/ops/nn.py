@@ -41,9 +41,8 @@ def _normal_cdf(x, approximate: str):
 
 
 class Gelu(Op):
-    """z = x·Φ(x) with Φ(x) = ½(1 + erf(x/√2));  ∂z/∂x = Φ(x) + x·φ(x), φ(x) = e^(-x²/2)/√(2π).
-    approximate='tanh': Φ(x) ≈ ½(1 + tanh u), u = √(2/π)(x + 0.044715x³), and
-    ∂z/∂x = Φ + ½x(1 - tanh²u)·√(2/π)(1 + 3·0.044715x²)."""
+    """Φ(x) = ½(1 + erf(x/√2)), φ(x) = e^(-x²/2)/√(2π). approximate='tanh': Φ(x) ≈ ½(1 + tanh u),
+    u = √(2/π)(x + 0.044715x³)."""
 
     formula = "z = x·Φ(x)"
     local = ("Φ(x) + x·φ(x)",)
@@ -97,9 +96,7 @@ def _gelu_grad(x, cdf, approximate, g):
 
 
 class Linear(Op):
-    """z = x·Wᵀ + b;  ∂L/∂b = Σ_batch g, ∂L/∂x = g·W, ∂L/∂W = gᵀ·x (summed over batch dims)
-
-    The arguments come in PyTorch's addmm order (b, x, W), so ``grad_fn.next_functions`` lists them
+    """The arguments come in PyTorch's addmm order (b, x, W), so ``grad_fn.next_functions`` lists them
     as PyTorch does (the bias first) when a tutorial walks the graph."""
 
     formula = "z = x @ W.T + b"
@@ -143,7 +140,7 @@ class Linear(Op):
 
 
 class Embedding(Op):
-    """z = W[idx] (a row lookup);  ∂L/∂W = rows of g added back at idx (row padding_idx gets none)"""
+    """A row lookup; row padding_idx gets no gradient."""
 
     formula = "z = W[idx]"
     local = ("1 at the looked-up rows",)
@@ -195,7 +192,7 @@ def _rows_add(shape, idx, g):
 
 
 class LeakyRelu(Op):
-    """z = x where x > 0 else s·x;  ∂z/∂x = 1 where x > 0, else s (s at the kink, as PyTorch)"""
+    """The slope at the kink is s, as PyTorch."""
 
     formula = "z = max(x, 0) + s·min(x, 0)"
     local = ("1[x > 0] + s·1[x ≤ 0]",)
@@ -214,8 +211,7 @@ class LeakyRelu(Op):
 
 
 class Hardtanh(Clamp):
-    """z = clamp(x, lo, hi) (Clamp's forward);  ∂z/∂x = 1 strictly inside (lo, hi), 0 elsewhere — unlike
-    clamp, 0 at the bounds, as PyTorch"""
+    """Clamp's forward, but unlike clamp the slope at the bounds is 0, as PyTorch."""
 
     formula = "z = min(max(x, lo), hi)"
     local = ("1[lo < x < hi]",)
@@ -228,7 +224,7 @@ class Hardtanh(Clamp):
 
 
 class LogSigmoid(Op):
-    """z = log σ(x) = min(x, 0) - log(1 + e^(-|x|)) (never overflows);  ∂z/∂x = σ(-x)"""
+    """Computed as min(x, 0) - log(1 + e^(-|x|)), which never overflows."""
 
     formula = "z = log(sigmoid(x))"
     local = ("σ(-x)",)

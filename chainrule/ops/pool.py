@@ -83,7 +83,7 @@ def pool_gather(x, arg, k, geom):
 
 
 class MaxPool2d(Op):
-    """z = max over each window;  ∂L/∂x = g routed to the position of each window's max"""
+    """The gradient goes to the position of each window's max."""
 
     backward_name = "MaxPool2DWithIndicesBackward0"
     formula = "z[n,c,h,w] = max_i,j x[n,c, s·h+d·i-p, s·w+d·j-p]"
@@ -106,7 +106,7 @@ class MaxPool2d(Op):
 
 
 class PoolScatter(Op):
-    """z = zeros(x_shape) with g added at the chosen window positions (max-pool's input gradient)."""
+    """Max-pool's input gradient."""
 
     backward_name = "MaxPool2DWithIndicesBackwardBackward0"
     formula = "z = scatter_add(g at argmax)"
@@ -129,7 +129,7 @@ class PoolScatter(Op):
 
 
 class PoolGather(Op):
-    """z = x read at the chosen window positions (the adjoint of PoolScatter)."""
+    """The adjoint of PoolScatter."""
 
     backward_name = "MaxPool2DWithIndicesBackward0"
     formula = "z = gather(x at argmax)"
@@ -152,8 +152,6 @@ class PoolGather(Op):
 
 
 class AvgPool2d(Op):
-    """z = Σ window / divisor;  ∂L/∂x = g / divisor added back over every window (AvgPoolGrad)"""
-
     backward_name = "AvgPool2DBackward0"
     formula = "z[n,c,h,w] = Σ_i,j x[n,c, s·h+i-p, s·w+j-p] / divisor[h,w]"
     local = ("1/divisor for each window containing the position",)
@@ -186,7 +184,7 @@ class AvgPool2d(Op):
 
 
 class AvgPoolGrad(Op):
-    """z = Σ over windows of g / divisor placed back on the input (avg-pool's input gradient)."""
+    """Avg-pool's input gradient."""
 
     backward_name = "AvgPool2DBackwardBackward0"
     formula = "z = col2im(g / divisor)"
@@ -225,7 +223,7 @@ def adaptive_matrix(n_in: int, n_out: int, dtype):
 
 
 class AdaptiveAvgPool2d(Op):
-    """z = A_h · x · A_wᵀ with averaging matrices;  ∂L/∂x = A_hᵀ · g · A_w"""
+    """A_h and A_w are averaging matrices."""
 
     backward_name = "AdaptiveAvgPool2DBackward0"
     formula = "z = A_h @ x @ A_wᵀ"

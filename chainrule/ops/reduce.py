@@ -33,8 +33,6 @@ def _count(shape, axis) -> int:
 
 
 class Sum(Op):
-    """z = Σᵢ xᵢ over ``axis``;  ∂z/∂xᵢ = 1"""
-
     formula = "z = sum(x)"
     local = ("1",)
 
@@ -52,8 +50,6 @@ class Sum(Op):
 
 
 class Mean(Op):
-    """z = (1/n) Σᵢ xᵢ over ``axis``;  ∂z/∂xᵢ = 1/n"""
-
     formula = "z = mean(x)"
     local = ("1/n",)
 
@@ -71,7 +67,7 @@ class Mean(Op):
 
 
 class Var(Op):
-    """z = Σᵢ (xᵢ - x̄)² / (n - c);  ∂z/∂xᵢ = 2(xᵢ - x̄)/(n - c)  (c = Bessel correction)"""
+    """c is the Bessel correction."""
 
     formula = "z = var(x)"
     local = ("2(x - mean)/(n - c)",)
@@ -93,8 +89,6 @@ class Var(Op):
 
 
 class Std(Op):
-    """z = √var(x);  ∂z/∂xᵢ = (xᵢ - x̄) / ((n - c)·z)"""
-
     formula = "z = std(x)"
     local = ("(x - mean)/((n - c)·std)",)
 
@@ -120,7 +114,7 @@ class Std(Op):
 
 
 class Prod(Op):
-    """z = Πᵢ xᵢ;  ∂z/∂xᵢ = Π_{j≠i} xⱼ  (= z/xᵢ where xᵢ ≠ 0; a zero's slope is the product of the rest)"""
+    """A zero's slope is the product of the others (z/x would be 0/0)."""
 
     formula = "z = prod(x)"
     local = ("Π_{j≠i} x_j",)
@@ -155,7 +149,7 @@ class Prod(Op):
 
 
 class Amax(Op):
-    """z = max over ``axis``;  ∂z/∂xᵢ = 1[xᵢ = z] / (number of ties)  (PyTorch splits ties evenly)"""
+    """Ties split the gradient evenly, as PyTorch."""
 
     formula = "z = max(x)"
     local = ("1[x = max]/ties",)
@@ -182,7 +176,7 @@ class Amax(Op):
 
 
 class Amin(Amax):
-    """z = min over ``axis``;  ∂z/∂xᵢ = 1[xᵢ = z] / (number of ties)"""
+    """Ties split the gradient evenly, as PyTorch."""
 
     formula = "z = min(x)"
     _reduce = staticmethod(xp.min)
@@ -201,7 +195,7 @@ class Min(Amin):
 
 
 class MaxDim(Op):
-    """(z, i) = max over one ``axis`` with its index;  ∂z/∂x is 1 at the chosen index, 0 elsewhere"""
+    """Also returns the index; the gradient goes to the chosen index."""
 
     formula = "z = max(x, dim)"
     local = ("1[j = argmax]",)
@@ -227,7 +221,7 @@ class MaxDim(Op):
 
 
 class LogSumExp(Op):
-    """z = log Σᵢ exp(xᵢ), computed as m + log Σ exp(xᵢ - m) so it never overflows;  ∂z/∂xᵢ = softmax(x)ᵢ"""
+    """Computed as m + log Σ exp(xᵢ - m), so it never overflows."""
 
     backward_name = "LogsumexpBackward0"
     formula = "z = logsumexp(x)"
@@ -255,7 +249,7 @@ class LogSumExp(Op):
 
 
 class Softmax(Op):
-    """zᵢ = exp(xᵢ - m) / Σⱼ exp(xⱼ - m);  ∂L/∂x = z ⊙ (g - Σⱼ gⱼzⱼ)"""
+    """Computed from exp(xᵢ - m), so it never overflows; ∂L/∂x = z ⊙ (g - Σⱼ gⱼzⱼ)."""
 
     formula = "z = softmax(x)"
     local = ("diag(z) - z zᵀ",)
@@ -276,7 +270,7 @@ class Softmax(Op):
 
 
 class LogSoftmax(Op):
-    """zᵢ = xᵢ - logsumexp(x);  ∂L/∂x = g - softmax(x)·Σⱼ gⱼ"""
+    """∂L/∂x = g - softmax(x)·Σⱼ gⱼ."""
 
     formula = "z = log_softmax(x)"
     local = ("I - 1·softmax(x)ᵀ",)
@@ -297,7 +291,7 @@ class LogSoftmax(Op):
 
 
 class Norm(Op):
-    """z = (Σ|xᵢ|ᵖ)^(1/p);  ∂z/∂xᵢ = xᵢ|xᵢ|ᵖ⁻² / zᵖ⁻¹  (0 where z = 0, as PyTorch)"""
+    """The gradient is 0 where z = 0, as PyTorch."""
 
     backward_name = "LinalgVectorNormBackward0"
     formula = "z = ‖x‖_p"
@@ -339,7 +333,7 @@ class Norm(Op):
 
 
 class Cumsum(Op):
-    """zᵢ = Σ_{j≤i} xⱼ;  ∂L/∂xⱼ = Σ_{i≥j} gᵢ (a reversed cumulative sum)"""
+    """∂L/∂x is a reversed cumulative sum of g."""
 
     formula = "z = cumsum(x)"
     local = ("1[j ≤ i]",)

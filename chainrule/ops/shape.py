@@ -26,7 +26,7 @@ def _check_size(ctx, x, shape) -> None:
 
 
 class Reshape(Op):
-    """z = x with a new shape: a view of x where its strides allow it, else a copy;  ∂L/∂x = g reshaped back
+    """A view of x where its strides allow it, else a copy.
 
     PyTorch's node name says which: ViewBackward0 (x contiguous), ReshapeAliasBackward0 (a view of a
     non-contiguous x), UnsafeViewBackward0 (a copy)."""
@@ -86,8 +86,6 @@ class Unsqueeze(View):
 
 
 class Permute(Op):
-    """z = x with its axes reordered by ``perm``;  ∂L/∂x = g with the inverse order"""
-
     formula = "z = x.permute(perm)"
     local = ("1 (permuted back)",)
 
@@ -113,7 +111,7 @@ class TransposeT(Permute):
 
 
 class Expand(Op):
-    """z = x broadcast to ``shape`` (no copy);  ∂L/∂x = g summed over the copies (done by the engine)"""
+    """No copy; the engine sums g over the copies."""
 
     formula = "z = x.expand(shape)"
     local = ("1 (summed over copies)",)
@@ -132,8 +130,6 @@ class Expand(Op):
 
 
 class Flip(Op):
-    """z = x reversed along ``axes``;  ∂L/∂x = g reversed along the same axes"""
-
     formula = "z = flip(x)"
     local = ("1 (flipped)",)
 
@@ -153,8 +149,6 @@ def is_legacy_empty(x) -> bool:
 
 
 class Cat(Op):
-    """z = [x₁, x₂, …] joined along ``axis``;  ∂L/∂xₖ = the k-th slice of g"""
-
     formula = "z = cat(xs)"
     local = ("1 (sliced)",)
 
@@ -186,8 +180,6 @@ class Cat(Op):
 
 
 class Stack(Op):
-    """z = [x₁, x₂, …] stacked along a new ``axis``;  ∂L/∂xₖ = g[..., k, ...]"""
-
     formula = "z = stack(xs)"
     local = ("1 (selected)",)
 
@@ -208,8 +200,6 @@ class Stack(Op):
 
 
 class Repeat(Op):
-    """z = x tiled ``reps`` times per axis (``Tensor.repeat``);  ∂L/∂x = Σ over the tiles of g"""
-
     formula = "z = x.repeat(reps)"
     local = ("1 (summed over tiles)",)
 
@@ -229,8 +219,6 @@ class Repeat(Op):
 
 
 class Pad(Op):
-    """z = x surrounded by a constant;  ∂L/∂x = the interior of g"""
-
     backward_name = "ConstantPadNdBackward0"
     formula = "z = pad(x)"
     local = ("1 (interior)",)
@@ -246,8 +234,6 @@ class Pad(Op):
 
 
 class Tri(Op):
-    """z = the lower (tril) or upper (triu) triangle of x;  ∂L/∂x = the same triangle of g"""
-
     formula = "z = tril(x) / triu(x)"
     local = ("1 inside the triangle, 0 outside",)
 
@@ -265,9 +251,7 @@ class Tri(Op):
 
 
 class Split(Op):
-    """(z₀, z₁, …) = consecutive pieces of x along ``axis``;  ∂L/∂x = the pieces' gradients joined back
-
-    One node for all pieces: its backward is one concatenation (unused pieces count as zeros)."""
+    """One node for all pieces: its backward is one concatenation (unused pieces count as zeros)."""
 
     formula = "zₖ = x[..., startₖ:endₖ, ...]"
     local = ("1 (joined back)",)
@@ -290,8 +274,6 @@ class SplitWithSizes(Split):
 
 
 class Unbind(Op):
-    """(z₀, z₁, …) = x[..., k, ...] for each index k of ``axis``;  ∂L/∂x = the gradients stacked back"""
-
     formula = "zₖ = x.select(axis, k)"
     local = ("1 (stacked back)",)
 

@@ -11,8 +11,6 @@ from ..backend import xp
 
 
 class Roll(Op):
-    """z = x shifted cyclically by ``shifts`` along ``axes``;  ∂L/∂x = g shifted back"""
-
     formula = "z = roll(x, shifts, dims)"
     local = ("1 at the position each element moved from",)
 
@@ -28,8 +26,7 @@ class Roll(Op):
 
 
 class Rot90(Op):
-    """z = x rotated k quarter turns in the plane ``axes`` (from the first towards the second);
-    ∂L/∂x = g rotated -k quarter turns"""
+    """From the first axis towards the second."""
 
     formula = "z = rot90(x, k, dims)"
     local = ("1 at the position each element moved from",)
@@ -45,8 +42,7 @@ class Rot90(Op):
 
 
 class Diagonal(Op):
-    """z = x[..., i, i + offset] over the plane (dim1, dim2), moved to the last axis;
-    ∂L/∂x = zeros with g added on that diagonal"""
+    """The diagonal moves to the last axis."""
 
     formula = "z = diagonal(x, offset, dim1, dim2)"
     local = ("1 on the diagonal",)
@@ -77,7 +73,7 @@ def _diagonal_index(shape: tuple, offset: int, dim1: int, dim2: int) -> tuple:
 
 
 class Take(Op):
-    """z = x.flatten()[index];  ∂L/∂x = zeros with g added at the read positions (repeats accumulate)"""
+    """Repeated indices accumulate their gradients."""
 
     formula = "z = x.flatten()[index]"
     local = ("1 at the read positions",)
@@ -97,12 +93,9 @@ class Take(Op):
 
 
 class Cumprod(Op):
-    """z_i = x_0·x_1·…·x_i along ``axis``;  ∂L/∂x_i = Σ_{j≥i} g_j · z_j / x_i
-
-    z_j / x_i is the product of all factors of z_j but x_i. Without zeros that is one reversed cumsum
+    """z_j / x_i is the product of all factors of z_j but x_i. Without zeros that is one reversed cumsum
     divided by x. With a zero the division is 0/0, so then the sum is built without dividing:
-    ∂L/∂x_i = z_{i-1} · S_i with S_i = g_i + x_{i+1}·S_{i+1}, one step per position along the axis.
-    """
+    ∂L/∂x_i = z_{i-1} · S_i with S_i = g_i + x_{i+1}·S_{i+1}, one step per position along the axis."""
 
     formula = "z = cumprod(x, dim)"
     local = ("Σ_{j≥i} z_j/x_i",)

@@ -13,8 +13,6 @@ from ..backend import xp
 
 
 class Sort(Op):
-    """z = x sorted along ``axis``: z = take_along_axis(x, index);  ∂L/∂x = g scattered back to ``index``"""
-
     formula = "z = take_along_axis(x, argsort(x), axis)"
     local = ("1 at the position each output element came from",)
 
@@ -42,13 +40,13 @@ class SortStable(Sort):
 
 
 class Topk(Sort):
-    """z = the k largest (or smallest) x along ``axis``;  ∂L/∂x = g scattered back to their positions"""
+    """The k largest (or smallest)."""
 
     formula = "z = take_along_axis(x, topk_indices(x), axis)"
 
 
 class MedianDim(Op):
-    """z = the lower middle element of x along ``axis``;  ∂L/∂x = g at that element's position"""
+    """The lower middle element."""
 
     backward_name = "MedianBackward1"
     op_name = "median"
@@ -74,11 +72,10 @@ class MedianDim(Op):
 
 
 class Median(Op):
-    """z = the lower middle element of all of x;  ∂L/∂x = g / (number of elements equal to z) at each of them
+    """The lower middle element of all of x.
 
     As ``max()`` without a dim: the gradient is shared evenly by all the elements that equal the
-    median (PyTorch's ``evenly_distribute_backward``), NaN counting as equal to a NaN median.
-    """
+    median (PyTorch's ``evenly_distribute_backward``), NaN counting as equal to a NaN median."""
 
     formula = "z = median(x)"
     local = ("1/count at the elements equal to the median",)

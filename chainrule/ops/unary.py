@@ -15,8 +15,6 @@ from .elementwise import _array
 
 
 class Exp(Op):
-    """z = eˣ;  ∂z/∂x = z"""
-
     formula = "z = exp(x)"
     local = ("exp(x)",)
 
@@ -33,8 +31,6 @@ class Exp(Op):
 
 
 class Log(Op):
-    """z = ln x;  ∂z/∂x = 1/x"""
-
     formula = "z = log(x)"
     local = ("1/x",)
 
@@ -50,8 +46,6 @@ class Log(Op):
 
 
 class Log2(Op):
-    """z = log₂ x;  ∂z/∂x = 1/(x·ln 2)"""
-
     formula = "z = log2(x)"
     local = ("1/(x·ln2)",)
 
@@ -67,7 +61,7 @@ class Log2(Op):
 
 
 class Log1p(Op):
-    """z = ln(1 + x), accurate for small x;  ∂z/∂x = 1/(1 + x)"""
+    """Accurate for small x."""
 
     backward_name = "Log1PBackward0"
     formula = "z = log1p(x)"
@@ -85,7 +79,7 @@ class Log1p(Op):
 
 
 class Expm1(Op):
-    """z = eˣ - 1, accurate for small x;  ∂z/∂x = z + 1"""
+    """Accurate for small x."""
 
     formula = "z = expm1(x)"
     local = ("exp(x)",)
@@ -103,8 +97,6 @@ class Expm1(Op):
 
 
 class Sqrt(Op):
-    """z = √x;  ∂z/∂x = 1/(2z)"""
-
     formula = "z = sqrt(x)"
     local = ("1/(2·sqrt(x))",)
 
@@ -121,8 +113,6 @@ class Sqrt(Op):
 
 
 class Rsqrt(Op):
-    """z = 1/√x;  ∂z/∂x = -z³/2"""
-
     formula = "z = 1/sqrt(x)"
     local = ("-z³/2",)
 
@@ -139,8 +129,6 @@ class Rsqrt(Op):
 
 
 class Sin(Op):
-    """z = sin x;  ∂z/∂x = cos x"""
-
     formula = "z = sin(x)"
     local = ("cos(x)",)
 
@@ -156,8 +144,6 @@ class Sin(Op):
 
 
 class Cos(Op):
-    """z = cos x;  ∂z/∂x = -sin x"""
-
     formula = "z = cos(x)"
     local = ("-sin(x)",)
 
@@ -173,8 +159,6 @@ class Cos(Op):
 
 
 class Tan(Op):
-    """z = tan x;  ∂z/∂x = 1 + z²"""
-
     formula = "z = tan(x)"
     local = ("1 + tan²(x)",)
 
@@ -191,8 +175,6 @@ class Tan(Op):
 
 
 class Tanh(Op):
-    """z = tanh x;  ∂z/∂x = 1 - z²"""
-
     formula = "z = tanh(x)"
     local = ("1 - tanh²(x)",)
 
@@ -209,8 +191,6 @@ class Tanh(Op):
 
 
 class Sigmoid(Op):
-    """z = σ(x) = 1/(1 + e⁻ˣ);  ∂z/∂x = z(1 - z)"""
-
     formula = "z = sigmoid(x)"
     local = ("σ(x)·(1 - σ(x))",)
 
@@ -228,7 +208,7 @@ class Sigmoid(Op):
 
 
 class Relu(Op):
-    """z = max(x, 0);  ∂z/∂x = 1 where x > 0, else 0 (0 at the kink, as PyTorch)"""
+    """The slope at the kink is 0, as PyTorch."""
 
     formula = "z = relu(x)"
     local = ("1[x > 0]",)
@@ -255,7 +235,7 @@ class Relu(Op):
 
 
 class Abs(Op):
-    """z = |x|;  ∂z/∂x = sign(x) (0 at x = 0, as PyTorch)"""
+    """The slope at 0 is 0, as PyTorch."""
 
     formula = "z = |x|"
     local = ("sign(x)",)
@@ -312,8 +292,6 @@ class Trunc(ZeroGrad):
 
 
 class Clamp(Op):
-    """z = min(max(x, lo), hi);  ∂z/∂x = 1 where lo ≤ x ≤ hi, else 0"""
-
     backward_name = "ClampBackward1"
     formula = "z = clamp(x, min, max)"
     local = ("1[min ≤ x ≤ max]",)
@@ -336,8 +314,6 @@ class Clamp(Op):
 
 
 class Erf(Op):
-    """z = erf(x) = 2/√π ∫₀ˣ e^(-t²) dt;  ∂z/∂x = 2/√π · e^(-x²)"""
-
     formula = "z = erf(x)"
     local = ("2/√π·exp(-x²)",)
 

@@ -14,8 +14,6 @@ from .elementwise import _array
 
 
 class Erfinv(Op):
-    """z = erf⁻¹(x);  ∂z/∂x = √π/2 · e^(z²)"""
-
     formula = "z = erfinv(x)"
     local = ("√π/2·exp(erfinv(x)²)",)
 
@@ -32,8 +30,6 @@ class Erfinv(Op):
 
 
 class Log10(Op):
-    """z = log₁₀ x;  ∂z/∂x = 1/(x·ln 10)"""
-
     formula = "z = log10(x)"
     local = ("1/(x·ln10)",)
 
@@ -49,8 +45,6 @@ class Log10(Op):
 
 
 class Sinh(Op):
-    """z = sinh x;  ∂z/∂x = cosh x"""
-
     formula = "z = sinh(x)"
     local = ("cosh(x)",)
 
@@ -66,8 +60,6 @@ class Sinh(Op):
 
 
 class Cosh(Op):
-    """z = cosh x;  ∂z/∂x = sinh x"""
-
     formula = "z = cosh(x)"
     local = ("sinh(x)",)
 
@@ -83,8 +75,6 @@ class Cosh(Op):
 
 
 class Asin(Op):
-    """z = arcsin x;  ∂z/∂x = 1/√(1 - x²)"""
-
     formula = "z = asin(x)"
     local = ("1/sqrt(1 - x²)",)
 
@@ -100,8 +90,6 @@ class Asin(Op):
 
 
 class Acos(Op):
-    """z = arccos x;  ∂z/∂x = -1/√(1 - x²)"""
-
     formula = "z = acos(x)"
     local = ("-1/sqrt(1 - x²)",)
 
@@ -117,8 +105,6 @@ class Acos(Op):
 
 
 class Atan(Op):
-    """z = arctan x;  ∂z/∂x = 1/(1 + x²)"""
-
     formula = "z = atan(x)"
     local = ("1/(1 + x²)",)
 
