@@ -14,12 +14,12 @@ from __future__ import annotations
 import io
 import json
 import os
-from pathlib import Path
 
 import safetensors
 import safetensors.numpy
 
 from chainrule.backend import from_np_dtype, xp
+from chainrule.backend.files import write_atomically
 from chainrule.safetensors_io import read_bytes, to_float32, upcast_low_precision
 from chainrule.tensor import Tensor
 
@@ -152,11 +152,7 @@ def save(obj, f: str | os.PathLike | io.IOBase, metadata: dict[str, str] | None 
     if hasattr(f, "write"):
         f.write(data)
         return
-    path = Path(f)
-    # Write then rename: a crash mid-save never leaves a truncated file under the real name.
-    part = path.with_name(path.name + ".part")
-    part.write_bytes(data)
-    os.replace(part, path)
+    write_atomically(f, data)     # a crash mid-save never leaves a truncated file under the real name
 
 
 def _header_metadata(data: bytes) -> dict:

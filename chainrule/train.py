@@ -34,6 +34,7 @@ from chainrule import distributed as dist
 from chainrule import nn, optim
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import Generator, default_generator, set_num_threads, xp
+from chainrule.backend.files import write_atomically
 from chainrule.data import DataLoader, TensorDataset, datasets
 from chainrule.data.distributed import DistributedSampler
 from chainrule.nn.parallel import DistributedDataParallel
@@ -196,26 +197,6 @@ def check_writable(folder: str | os.PathLike) -> Path:
         raise OSError(f"--out {folder}: cannot write files there ({e.strerror or e}); choose another "
                       f"folder") from None
     return out
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _write_atomically(path: Path, write) -> None:
-    """``write(f)`` into a temporary file next to ``path``, then rename it: no half-written file, ever."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # what open() would give the file, not mkstemp's private 0o600
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -423,12 +404,12 @@ def train(config: TrainConfig | None = None, progress: bool = True, **overrides)
     if cfg.dataset not in _IMAGE_SETS:
         files["boundary"] = out / "decision_boundary.png"
     final = epochs[-1]
-    _write_atomically(files["model"], lambda f: save(model.state_dict(), f, metadata={
+    write_atomically(files["model"], lambda f: save(model.state_dict(), f, metadata={
         "chainrule.config": json.dumps(asdict(cfg)), "test_acc": f"{final['test_acc']:.6f}"}))
     history = {k: [e[k] for e in epochs] for k in ("train_loss", "test_loss", "train_acc", "test_acc")}
     curves = training_curves({**history, "batch_loss": batch_loss},
                              title=f"{cfg.dataset} · {cfg.model} · held-out accuracy {final['test_acc']:.2%}")
-    _write_atomically(files["plot"], lambda f: curves.savefig(f, format="png", dpi=100))
+    write_atomically(files["plot"], lambda f: curves.savefig(f, format="png", dpi=100))
     if "boundary" in files:
         _write_boundary(model, test_set, files["boundary"], f"{cfg.dataset}: the model's decision boundary "
                                                              f"over the held-out points")
@@ -458,7 +439,7 @@ def train(config: TrainConfig | None = None, progress: bool = True, **overrides)
     if stop.requested:
         metrics["interrupted"] = {"finished_epochs": len(epochs), "of": cfg.epochs}
     text = json.dumps(metrics, indent=2) + "\n"
-    _write_atomically(files["metrics"], lambda f: f.write(text.encode("utf-8")))
+    write_atomically(files["metrics"], lambda f: f.write(text.encode("utf-8")))
     return metrics
 
 
@@ -473,4 +454,4 @@ def _write_boundary(model: nn.Module, data: TensorDataset, path: Path, title: st
     X, y = data.tensors
     model.eval()
     fig = decision_boundary(lambda p: model(p).softmax(dim=1)[:, 1], X, y, title=title)
-    _write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))
+    write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))

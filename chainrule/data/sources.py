@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from chainrule.backend import Generator, xp
+from chainrule.backend.files import write_atomically
 
 __all__ = [
     "digits_split", "load_digits", "load_mnist", "make_circles", "make_linear", "make_linear_regression",
@@ -205,10 +206,7 @@ def _download(root: Path, name: str, md5: str) -> None:
         raise RuntimeError(f"load_mnist: checksum mismatch for {dest.name} downloaded from {url}: "
                            f"MD5 {got}, expected {md5}; the file was not saved. {fix}")
     root.mkdir(parents=True, exist_ok=True)
-    # Write then rename, so an interrupted run never leaves a half file that looks complete.
-    part = dest.with_name(dest.name + ".part")
-    part.write_bytes(data)
-    os.replace(part, dest)
+    write_atomically(dest, data)   # an interrupted run never leaves a half file that looks complete
 
 
 def load_mnist(root: str | os.PathLike | None = None, train: bool = True, download: bool = False

@@ -21,9 +21,9 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 
 from ..autograd.function import _NOT_TENSOR, AccumulateGrad
+from ..backend.files import write_atomically
 from . import draw
 from . import recording as rec
 from .fmt import array, extra_letters, number, substitute, summary
@@ -149,25 +149,6 @@ class Graph:
         return {"image/svg+xml": picture, "text/plain": self._tree}
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def write_atomically(path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename: a reader never sees half a file."""
-    path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".graph-")
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # what open() would give the file, not mkstemp's private 0o600
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _escape(text: str) -> str:
