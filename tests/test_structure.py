@@ -222,6 +222,36 @@ def test_each_op_writes_its_formula_once():
     assert documented and all(c.__doc__.startswith(c.formula) for c in documented)
 
 
+# Float arrays an op may keep on ctx outside save_for_backward, each with the reason.
+KEPT_ON_CTX = {
+    ("AvgPool2d", "divisor"): "a small per-window constant of the geometry, not data",
+}
+
+
+def test_backward_frees_every_saved_array():
+    """Arrays a backward needs are kept only through ``save_for_backward``, so the engine frees all
+    of them after a backward (a second one then raises, as in PyTorch): no float data stays on ctx."""
+    kept = set()
+    for spec in ALL:
+        for shapes in (spec.shapes if spec.domain != "fixed" else ((),)):
+            seen = _Seen()
+            add_forward_observer(seen)
+            nodes = []
+            seen.node_created = lambda node, args, result: nodes.append(node)
+            try:
+                grads = _first_order_grads(spec, shapes)
+            finally:
+                remove_forward_observer(seen)
+            if grads is None:
+                continue
+            for node in nodes:
+                for name, value in vars(node).items():
+                    if (not name.startswith("_") and isinstance(value, xp.ndarray) and value.dtype.kind == "f"
+                            and value.size > 1 and (type(node).__name__, name) not in KEPT_ON_CTX):
+                        kept.add(f"{type(node).__name__}.{name} ({spec.name})")
+    assert not kept, "float arrays kept on ctx after backward (use ctx.save_for_backward):\n" + "\n".join(sorted(kept))
+
+
 def _public(namespace) -> set:
     return {n for n in dir(namespace) if not n.startswith("_") and callable(getattr(namespace, n))
             and not isinstance(getattr(namespace, n), type)}

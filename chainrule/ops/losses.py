@@ -141,8 +141,7 @@ class BinaryCrossEntropy(Op):
             raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 and 1 "
                                f"(got min {x.min():.4g}, max {x.max():.4g}); use binary_cross_entropy_with_logits "
                                f"for raw scores")
-        ctx.save_for_backward(x, t)
-        ctx.weight = weight
+        ctx.save_for_backward(x, t, weight)
         with xp.errstate(divide="ignore"):   # log(0) = -inf is expected; the clamp makes it -100
             log_x = xp.maximum(xp.log(x), -100.0)
             log_1mx = xp.maximum(xp.log1p(-x), -100.0)
@@ -151,11 +150,11 @@ class BinaryCrossEntropy(Op):
 
     @staticmethod
     def backward(ctx, g):
-        x, t = ctx.saved_tensors
+        x, t, weight = ctx.saved_tensors
         xp_ = ctx.xp
         g = _spread(ctx, g)
-        if ctx.weight is not None:
-            g = g * ctx.weight
+        if weight is not None:
+            g = g * weight
         gx = g * (x - t) / xp_.maximum(x * (1 - x), _BCE_EPS) if ctx.needs(0) else None
         gt = None
         if ctx.needs(1):
@@ -173,20 +172,23 @@ class BinaryCrossEntropyWithLogits(Op):
 
     @staticmethod
     def forward(ctx, x, t, weight, pos_weight, reduction):
-        ctx.save_for_backward(x, t)
-        ctx.weight, ctx.pos_weight = weight, pos_weight
+        ctx.save_for_backward(x, t, weight, pos_weight)
         log_sig = xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))     # log σ(x), never overflows
         loss = (1 - t) * x - (log_sig if pos_weight is None else (1 + (pos_weight - 1) * t) * log_sig)
-        return _reduce(ctx, loss if weight is None else loss * weight, reduction)
+        loss = loss if weight is None else loss * weight
+        # PyTorch's result has the target's dtype whatever the others' (its kernel updates 1 - t in place)
+        return _reduce(ctx, loss.astype(t.dtype, copy=False), reduction)
 
     @staticmethod
     def backward(ctx, g):
-        x, t = ctx.saved_tensors
-        xp_, p = ctx.xp, ctx.pos_weight
+        x, t, weight, p = ctx.saved_tensors
+        xp_ = ctx.xp
         g = _spread(ctx, g)
-        if ctx.weight is not None:
-            g = g * ctx.weight
-        e = xp_.exp(-xp_.abs(x))                                     # in (0, 1]: σ(x) without overflow
+        if weight is not None:
+            g = g * weight
+        # e = exp(-|x|) in (0, 1]: σ(x) without overflow. -|x| as a where, so that its derivative at
+        # x = 0 is a branch's, not abs's 0 (else the second derivative at 0 comes out 0, not σ(0)σ(-0))
+        e = xp_.exp(xp_.where(x >= 0, -x, x))
         sig = xp_.where(x >= 0, 1 / (1 + e), e / (1 + e))
         if p is None:
             gx = g * (sig - t) if ctx.needs(0) else None
@@ -195,7 +197,7 @@ class BinaryCrossEntropyWithLogits(Op):
         gx = g * ((1 + (p - 1) * t) * sig - p * t) if ctx.needs(0) else None
         gt = None
         if ctx.needs(1):
-            log_sig = xp_.minimum(x, 0) - xp_.log(1 + e)
+            log_sig = xp_.where(x >= 0, 0, x) - xp_.log(1 + e)      # min(x, 0), one branch at x = 0
             gt = -g * (x + (p - 1) * log_sig)
         return gx, gt, None, None, None
 
@@ -220,10 +222,10 @@ class NllLoss(Op):
         picked = xp.take_along_axis(x2, index, axis=1).squeeze(1)
         coef = -xp.ones(s2.shape, x.dtype) if w is None else -w.astype(x.dtype, copy=False).reshape(s2.shape)
         loss = picked * coef
-        ctx.shape, ctx.index, ctx.reduction = x.shape, index, reduction
-        ctx.save_for_backward(x)          # only its shape matters; PyTorch's backward takes it too (see below)
+        ctx.shape, ctx.reduction = x.shape, reduction
         if reduction == "none":
-            ctx.coef = coef
+            # x: only its shape matters, but PyTorch's backward takes it too (see backward)
+            ctx.save_for_backward(x, coef, index)
             return loss.reshape(safe.shape)
         total = loss.sum()
         if reduction == "mean":
@@ -232,22 +234,23 @@ class NllLoss(Op):
                 total = total / weight_sum
             if weight_sum != 0:                                        # else every w is 0: no gradient
                 coef = coef / weight_sum
-        ctx.coef = coef
+        ctx.save_for_backward(x, coef, index)
         return xp.asarray(total, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, g):
         xp_ = ctx.xp
+        x, coef, index = ctx.saved_tensors
         shape2 = (1,) + ctx.shape if len(ctx.shape) == 1 else ctx.shape
         if ctx.reduction == "none":
-            g = xp_.reshape(g, ctx.coef.shape)
-        values = xp_.expand_dims(g * ctx.coef, 1)
-        gx = xp_.scatter_add(shape2, 1, ctx.index, values)
+            g = xp_.reshape(g, coef.shape)
+        values = xp_.expand_dims(g * coef, 1)
+        gx = xp_.scatter_add(shape2, 1, index, values)
         if len(ctx.shape) == 1:
             gx = xp_.reshape(gx, ctx.shape)
         # Under create_graph PyTorch's gradient is a function of x as well (with derivative 0), so it
         # requires grad even for a constant g and grad(grad, x) gives zeros instead of raising.
-        return xp_.attach(gx, *ctx.saved_tensors), None, None, None, None
+        return xp_.attach(gx, x), None, None, None, None
 
 
 class CrossEntropyNll(NllLoss):

@@ -49,14 +49,14 @@ class Gelu(Op):
 
     @staticmethod
     def forward(ctx, x, approximate="none"):
-        ctx.save_for_backward(x)
+        cdf = _normal_cdf(x, approximate)
+        ctx.save_for_backward(x, cdf)                  # Φ(x): for the first-order kernel
         ctx.approximate = approximate
-        ctx.cdf = cdf = _normal_cdf(x, approximate)   # kept for the first-order backward
         return x * cdf
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
+        x = ctx.saved_tensors[0]
         xp_ = ctx.xp
         # Φ is recomputed from x, so under create_graph it is a function of x, not a constant
         if ctx.approximate == "tanh":
@@ -71,8 +71,8 @@ class Gelu(Op):
     @staticmethod
     def backward_array(ctx, g):
         """The first-order kernel: Φ kept from forward, float32 throughout, in place."""
-        (x,) = ctx.saved_tensors
-        return _gelu_grad(x, ctx.cdf, ctx.approximate, g), None
+        x, cdf = ctx.saved_tensors
+        return _gelu_grad(x, cdf, ctx.approximate, g), None
 
 
 def _gelu_grad(x, cdf, approximate, g):
@@ -238,5 +238,8 @@ class LogSigmoid(Op):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         xp_ = ctx.xp
-        e = xp_.exp(-xp_.abs(x))               # in (0, 1]: σ(-x) from it without overflow on either side
+        # e = exp(-|x|) in (0, 1]: σ(-x) from it without overflow on either side. -|x| is written as a
+        # where so that its derivative at x = 0 is one branch's (-1), not abs's 0: else the second
+        # derivative at 0 would come out 0 instead of -σ(0)σ(-0) = -1/4.
+        e = xp_.exp(xp_.where(x >= 0, -x, x))
         return (g * xp_.where(x >= 0, e / (1 + e), 1 / (1 + e)),)
