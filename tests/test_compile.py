@@ -188,7 +188,7 @@ def _simple():
 
 
 def test_new_input_shape_records_a_new_program():
-    model, step = _simple()
+    _, step = _simple()
     step(*_data("vector", 0, cr.float32))
     step(*_data("vector", 1, cr.float32))
     step(cr.randn(3, 4), cr.randint(0, 3, (3,)))
@@ -218,7 +218,7 @@ def test_eval_mode_and_replaced_layers_and_hooks_run_eagerly():
 
 
 def test_grad_mode_off_runs_eagerly():
-    model, step = _simple()
+    _, step = _simple()
     x, y = _data("vector", 0, cr.float32)
     step(x, y)
     with cr.no_grad(), pytest.raises(RuntimeError):   # eager: backward without a graph raises
@@ -279,7 +279,7 @@ def test_explain_warns_with_the_reason():
 
 
 def test_code_reads_as_the_chain_rule_unrolled():
-    model, step = _simple()
+    _, step = _simple()
     step(*_data("vector", 0, cr.float32))
     code = step.code()
     assert "Linear(param" in code and ", input0, param" in code and "Tanh(" in code
@@ -303,3 +303,174 @@ def test_target_values_are_checked_on_every_replay(loss_fn):
     assert all((p._data == q._data).all() for p, q in zip(a.parameters(), b.parameters()))
     with pytest.raises(IndexError, match="Target 7 is out of bounds"):
         compiled(x, cr.tensor([0, 1, 2, 7, 1, 2]))
+
+
+# --- the generated program: routes, multi-output nodes, several backwards, live optimizer calls ----
+def _run_both(make_step, steps=4, dtype=cr.float32):
+    """Build the same step twice from one seed, run one eagerly and one compiled on the same new data
+    every call, and require bit-identical results, gradients and parameters."""
+    cr.manual_seed(0)
+    eager_step, eager_params = make_step()
+    cr.manual_seed(0)
+    compiled_step, compiled_params = make_step()
+    compiled = cr.compile(compiled_step)
+    for i in range(steps):
+        x, y = _data("vector", i, dtype)
+        a, b = eager_step(x, y=y), compiled(x, y=y)           # a keyword tensor argument too
+        if a is None:
+            assert b is None
+            continue
+        for u, v in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,), strict=True):
+            assert u.dtype == v.dtype and (u._data == v._data).all(), f"call {i}: results differ"
+    assert compiled.fallback_reason is None, compiled.fallback_reason
+    assert compiled.replays == steps - 1
+    for p, q in zip(eager_params, compiled_params, strict=True):
+        assert (p._data == q._data).all()
+        assert (p.grad is None) == (q.grad is None)
+        assert p.grad is None or (p.grad._data == q.grad._data).all()
+    return compiled
+
+
+@pytest.mark.parametrize("dtype", [cr.float32, cr.float64], ids=["float32", "float64"])
+def test_routes_that_meet_are_added_in_the_engines_order(dtype):
+    """A residual connection and a tensor used three times: gradients from several routes are summed."""
+    def make():
+        lin1, lin2 = cr.nn.Linear(4, 8).to(dtype), cr.nn.Linear(8, 8).to(dtype)
+        head = cr.nn.Linear(8, 3).to(dtype)
+        params = [*lin1.parameters(), *lin2.parameters(), *head.parameters()]
+        opt = cr.optim.Adam(params, lr=0.01)
+
+        def step(x, y):
+            opt.zero_grad()
+            h = lin1(x)
+            out = head(lin2(h).tanh() + h * h + h)
+            loss = F.cross_entropy(out, y)
+            loss.backward()
+            opt.step()
+            return loss, out
+        return step, params
+    _run_both(make, dtype=dtype)
+
+
+def test_multi_output_ops_and_unused_pieces():
+    """chunk/unbind are one node with several outputs; an unused piece gets PyTorch's zero gradient."""
+    def make():
+        lin, head = cr.nn.Linear(4, 12), cr.nn.Linear(4, 3)
+        params = [*lin.parameters(), *head.parameters()]
+        opt = cr.optim.SGD(params, lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            opt.zero_grad()
+            a, b, _unused = lin(x).chunk(3, dim=1)
+            rows = (a * b.sigmoid()).unbind(0)
+            loss = F.cross_entropy(head(cr.stack(rows[::-1])), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step, params
+    _run_both(make)
+
+
+def test_two_backward_passes_in_one_step_accumulate():
+    """Two losses, two backward() calls: the second adds to the .grad the first assigned."""
+    def make():
+        model = _mlp()
+        opt = cr.optim.RMSprop(model.parameters(), lr=0.01)
+
+        def step(x, y):
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            (model(x * 2) ** 2).mean().backward()
+            opt.step()
+            return model(x).sum()
+        return step, list(model.parameters())
+    _run_both(make)
+
+
+def test_optimizer_with_its_own_step_is_called_live():
+    """A subclass that overrides step() is called through it (the fused update is only for the base
+    Optimizer.step); hyperparameters of every group, and groups added later, are read at each call."""
+    calls = []
+
+    class CountingSGD(cr.optim.SGD):
+        def step(self, closure=None):
+            calls.append(1)
+            return super().step(closure)
+
+    def make(opt_class):
+        def build():
+            model = _mlp()
+            opt = opt_class([{"params": model[0].parameters()}, {"params": model[2].parameters(), "lr": 0.05}],
+                            lr=0.1)
+
+            def step(x, y):
+                opt.zero_grad()
+                F.cross_entropy(model(x), y).backward()
+                opt.step()
+            return step, list(model.parameters())
+        return build
+    compiled = _run_both(make(CountingSGD))
+    assert len(calls) == 2 * 4 and "CountingSGD.step()" in compiled.code()
+
+    cr.manual_seed(0)
+    eager_model, compiled_model = _mlp(), None
+    compiled_model = copy.deepcopy(eager_model)
+    opts = [cr.optim.SGD([{"params": m[0].parameters()}, {"params": m[2].parameters()}], lr=0.1, momentum=0.5)
+            for m in (eager_model, compiled_model)]
+
+    def trainer(model, opt):
+        def step(x, y):
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+        return step
+    eager, compiled = trainer(eager_model, opts[0]), cr.compile(trainer(compiled_model, opts[1]))
+    for i in range(6):
+        if i == 3:                          # change one group's hyperparameters between calls
+            for opt in opts:
+                opt.param_groups[1].update(lr=0.01, momentum=0.9, nesterov=True)
+        x, y = _data("vector", i, cr.float32)
+        eager(x, y)
+        compiled(x, y)
+    assert compiled.replays == 5
+    assert all((p._data == q._data).all() for p, q in zip(eager_model.parameters(), compiled_model.parameters()))
+
+
+def test_zero_grad_to_zeros_then_accumulate():
+    """zero_grad(set_to_none=False) keeps the .grad arrays: backward adds into them in place."""
+    def make():
+        model = _mlp()
+        opt = cr.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01)
+
+        def step(x, y):
+            opt.zero_grad(set_to_none=False)
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step, list(model.parameters())
+    _run_both(make)
+
+
+def test_a_registered_buffer_is_a_changed_module():
+    model, step = _simple()
+    x, y = _data("vector", 0, cr.float32)
+    step(x, y)
+    step(x, y)
+    assert step.fallback_reason is None
+    model[1].register_buffer("scale", cr.ones(1))
+    step(x, y)
+    assert "replaced" in step.fallback_reason
+
+
+def test_the_generated_program_is_straight_line_python():
+    """The replay is one generated function: guards, then one line per forward op, then the backward."""
+    from chainrule.compile.replay import source
+    _, step = _simple()
+    step(*_data("vector", 0, cr.float32))
+    text = step.source()
+    assert text == source(step._last)
+    assert text.startswith("def replay(flat):") and "return _R_changed" in text
+    assert "for " not in text.split("# backward")[0].split("_state.enabled = False", 1)[1]   # no loop in forward
+    assert text.count("_new(") == 5        # Linear, Tanh, Linear, LogSoftmax, NllLoss (cross-entropy)
+    compile(text, "<test>", "exec")

@@ -3,10 +3,11 @@
 The first call of ``step = chainrule.compile(fn)`` runs ``fn`` eagerly while a recorder watches:
 every op (the same ``Op`` classes, so their forward and backward formulas stay the single source
 of truth), the backward pass in the engine's order with its shape reductions and route sums, and
-the optimizer / scheduler calls. Later calls with the same signature replay that program on the
-new inputs: each op's ``forward`` and ``backward`` run on raw arrays, with no Tensors, graph nodes,
-dependency counts or heap; ``optimizer.step()`` and friends run live, so hyperparameters such as
-the learning rate are read at every call and schedulers work. Results are bit-identical to eager.
+the optimizer / scheduler calls. The program is then written out as one Python function (see
+``replay``): later calls with the same signature run it on the new inputs — each op's ``forward``
+and ``backward`` on raw arrays, one line after another, with no Tensors, graph nodes, dependency
+counts or heap; ``optimizer.step()`` and friends run live, so hyperparameters such as the learning
+rate are read at every call and schedulers work. Results are bit-identical to eager.
 
 A call replays only when its **guards** hold: the same input shapes, dtypes and ``requires_grad``
 (other arguments equal), the same parameters (objects, shapes, dtypes, ``requires_grad``), the
@@ -56,17 +57,18 @@ from ..backend import default_generator, xp
 from ..tensor import Tensor
 from .listing import _listing
 from .record import _Recorder, _structure
-from .replay import _guards_fail, _plan, _replay
+from .replay import Fallback, build, source
 
 __all__ = ["CompiledStep", "compile"]
 
 _MAX_PROGRAMS = 8          # recorded signatures kept per function
 
 
-def _signature(args: tuple, kwargs: dict):
-    """The guard key of a call: tensors by (shape, dtype, requires_grad), other values by themselves."""
+def _signature(flat: tuple, kwargs: dict):
+    """The guard key of a call (``flat``: its arguments, keyword ones in name order): tensors by
+    (shape, dtype, requires_grad), other values by themselves."""
     key = []
-    for a in list(args) + [kwargs[k] for k in sorted(kwargs)]:
+    for a in flat:
         if isinstance(a, Tensor):
             key.append(("T", a._data.shape, a._data.dtype.str, a.requires_grad))
         else:
@@ -75,7 +77,7 @@ def _signature(args: tuple, kwargs: dict):
                 key.append(("V", type(a), a))
             except TypeError:
                 key.append(("I", id(a)))
-    return tuple(key) + tuple(sorted(kwargs))
+    return tuple(key) + tuple(sorted(kwargs)) if kwargs else tuple(key)
 
 
 class CompiledStep:
@@ -93,29 +95,27 @@ class CompiledStep:
 
     # --- calling ------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        why = self._unguarded()
-        if why is not None:
-            return self._eager(why, args, kwargs)
-        key = _signature(args, kwargs)
+        if not state.enabled or state.observed or engine.observers:
+            return self._eager(self._unguarded(), args, kwargs)
+        flat = (*args, *(kwargs[k] for k in sorted(kwargs))) if kwargs else args
+        key = _signature(flat, kwargs)
         prog = self.programs.get(key)
         if prog is not None:
-            why = _guards_fail(prog)
-            if why is None:
-                self.fallback_reason = None
-                self.replays += 1
-                self._last = prog
-                return _replay(prog, args, kwargs)
-            return self._eager(why, args, kwargs)
+            out = prog.run(flat)
+            if type(out) is Fallback:       # a guard failed: nothing ran
+                return self._eager(out.reason, args, kwargs)
+            self.fallback_reason = None
+            self.replays += 1
+            self._last = prog
+            return out
         if key in self.eager_only:
             return self._eager(self.eager_only[key], args, kwargs)
         return self._record(key, args, kwargs)
 
-    def _unguarded(self):
+    def _unguarded(self) -> str:
         if not state.enabled:
             return "grad mode is off"
-        if state.observed or engine.observers:
-            return "an observer is active (anomaly mode, teaching lint or inspect)"
-        return None
+        return "an observer is active (anomaly mode, teaching lint or inspect)"
 
     def _eager(self, why: str, args, kwargs):
         self.fallback_reason = why
@@ -149,8 +149,7 @@ class CompiledStep:
                 warnings.warn(f"chainrule.compile: {self.__name__} will run eagerly: {rec.reason}", stacklevel=2)
             return result
         prog = rec.prog
-        prog.plans = [_plan(prog, root, schedule) for root, schedule in prog.backwards]
-        prog.backwards_roots = {id(plan): root for plan, (root, _) in zip(prog.plans, prog.backwards)}
+        prog.run = build(prog)
         if len(self.programs) >= _MAX_PROGRAMS:
             self.programs.pop(next(iter(self.programs)))
         self.programs[key] = rec.prog
@@ -165,6 +164,13 @@ class CompiledStep:
         if prog is None:
             return f"# {self.__name__}: nothing recorded ({self.fallback_reason or 'not called yet'})"
         return _listing(prog)
+
+    def source(self) -> str:
+        """The Python function generated for the last recorded program: what a replay runs."""
+        prog = self._last or next(iter(self.programs.values()), None)
+        if prog is None:
+            return f"# {self.__name__}: nothing recorded ({self.fallback_reason or 'not called yet'})"
+        return source(prog)
 
 
 def compile(fn=None, *, explain: bool = False, **_options):

@@ -21,10 +21,14 @@ class _Edge:
         self._out_shape, self._out_dtype = shape, dtype
 
 
+_TABLES = ("_parameters", "_buffers", "_modules")
+
+
 def _contents(module) -> tuple:
-    """What a module's forward reads besides its inputs: its own parameters, buffers and submodules."""
+    """What a module's forward reads besides its inputs: its own parameters, buffers and submodules
+    (by identity, per table; None for a table the module does not have)."""
     d = module.__dict__
-    return tuple(tuple(map(id, d[k].values())) for k in ("_parameters", "_buffers", "_modules") if k in d)
+    return tuple(tuple(map(id, d[k].values())) if k in d else None for k in _TABLES)
 
 
 class _Program:
@@ -33,11 +37,13 @@ class _Program:
     def __init__(self):
         self.slots = []           # per slot: ("input", position) | ("live", weakref) | ("const", array) | ("op", k, nr)
         self.ops = []             # (Op class, [argument source], edge pattern, number of outputs, output slots)
+        self.tuple_out = []       # per op: did its forward return a tuple (a 1-tuple is one output)
         self.events = []          # ("op", k) | ("call", weakref to object, method, args, kwargs) | ("backward", b)
         self.backwards = []       # per backward: (root slot, schedule)
+        self.root_like = []       # per backward: the loss's shape and dtype (its gradient is ones like it)
         self.returned = None      # structure of the return value, with slot numbers for tensors
         self.live_guards = []     # (weakref, shape, dtype, requires_grad)
-        self.module_guards = []   # (weakref, training)
+        self.module_guards = []   # (weakref, training, contents: see _contents)
 
 
 class _Recorder:
@@ -113,6 +119,7 @@ class _Recorder:
         out_slots = [self._new_slot(o._data, ("op", k, nr)) for nr, o in enumerate(outs)]
         self.keep.extend(outs)
         self.prog.ops.append((cls, sources, edges, len(outs), out_slots))
+        self.prog.tuple_out.append(isinstance(result, tuple))
         self.prog.events.append(("op", k))
         self.op_of_node[id(ctx)] = k
         self.keep.append(ctx)
@@ -168,6 +175,7 @@ class _Recorder:
             return self.fail("backward must start from a scalar loss computed inside the step")
         self.backward = []
         self.prog.backwards.append((self.prog.ops[k][4][0], self.backward))
+        self.prog.root_like.append((node._out_shape, node._out_dtype))
         self.prog.events.append(("backward", len(self.prog.backwards) - 1))
 
     def node_done(self, node, grad_output, grad_inputs) -> None:

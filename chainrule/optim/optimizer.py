@@ -100,9 +100,13 @@ class Optimizer:
             # PyTorch lets a top-level set through; its order changes between runs, so state_dict ids would too
             raise TypeError("optimizer parameters need to be organized in ordered collections, but the "
                             "ordering of tensors in sets will change between runs. Please use a list instead.")
+        if callable(getattr(params, "parameters", None)) and not hasattr(params, "__iter__"):
+            raise TypeError(f"params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                            f"but got the model itself ({type(params).__name__}); pass model.parameters()")
         param_groups = list(params)
         if len(param_groups) == 0:
-            raise ValueError("optimizer got an empty parameter list")
+            raise ValueError("optimizer got an empty parameter list (if you passed model.parameters() to an "
+                             "earlier optimizer too: that generator is used up once read, call it again)")
         if not isinstance(param_groups[0], dict):
             param_groups = [{"params": param_groups}]
         for group in param_groups:
@@ -169,10 +173,10 @@ class Optimizer:
         """
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                if p._grad is None:     # .grad without its non-leaf warning (params are leaves or retain grad)
                     continue
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None
                     continue
                 if p.grad.grad_fn is not None:
                     p.grad.detach_()

@@ -46,10 +46,11 @@ class SGD(Optimizer):
         work = self._ws.get
         multiply = xp.multiply
         for p in group["params"]:
-            if p.grad is None:
+            grad = p._grad          # .grad without its non-leaf warning (params are leaves or retain grad)
+            if grad is None:
                 continue
             w = p._data
-            d = self._grad(w, p.grad._data, weight_decay, maximize)
+            d = self._grad(w, grad._data, weight_decay, maximize) if weight_decay or maximize else grad._data
             if momentum != 0:
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
