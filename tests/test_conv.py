@@ -349,3 +349,15 @@ def test_max_pool2d_backward_with_infinite_upstream_gradient_matches_torch(torch
     F.max_pool2d(x, 2).backward(cr.tensor(g))
     torch.nn.functional.max_pool2d(tx, 2).backward(torch.tensor(g))
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+def test_max_pool_indices_of_an_input_that_requires_grad_match_torch():
+    import torch
+
+    import chainrule.nn.functional as F
+    x = cr.randn(2, 3, 6, 6, requires_grad=True)
+    out, idx = F.max_pool2d(x, 2, return_indices=True)
+    t_out, t_idx = torch.nn.functional.max_pool2d(torch.tensor(x.detach().numpy()), 2, return_indices=True)
+    assert (idx.numpy() == t_idx.numpy()).all()
+    out.sum().backward()
+    assert x.grad.sum().item() == out.numel()

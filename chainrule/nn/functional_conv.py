@@ -180,7 +180,7 @@ def _flat_indices(out, x, k, geom):
     """PyTorch's max-pool indices (h·W + w within each plane) from the winning kernel offsets."""
     node = out.grad_fn
     if isinstance(node, P.MaxPool2d):
-        arg = node.arg
+        arg = node.saved_tensors[1]           # the winners' kernel offsets, saved for backward
     else:                                     # no graph was recorded: find the winners again
         arg = P.max_pool(x._data, k, geom, out.shape[2], out.shape[3])[1]
     oh, ow = out.shape[2], out.shape[3]

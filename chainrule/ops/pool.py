@@ -1,5 +1,6 @@
-"""Pooling as a loop over the kh·kw kernel offsets (never over pixels), each reading one strided
-slice of the padded input for all windows at once.
+"""Pooling. Max-pooling's kernels are ``backend.conv_kernels.max_pool``/``pool_scatter`` (a loop over
+the kh·kw kernel offsets in NumPy, compiled passes with numba where they win); average pooling is a
+loop over the kernel offsets (never over pixels), each reading one strided slice of the padded input.
 
 Max-pool remembers which offset won in each window (the first on ties, as PyTorch); its backward
 scatters the gradient there (``PoolScatter``), whose backward gathers from there (``PoolGather``),
@@ -11,74 +12,24 @@ from __future__ import annotations
 
 from ..autograd.function import Op
 from ..backend import array_math, xp
+from ..backend.conv_kernels import max_pool, offset, pad, pool_scatter
 from ..backend.scratch import scratch
-from .conv import _call, _offset, _pad
+from .conv import _call
+
+__all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "AvgPoolGrad", "MaxPool2d", "PoolGather", "PoolScatter",
+           "max_pool", "pool_gather", "pool_scatter"]
 
 
 def _offsets(k: tuple):
     return [(i, j) for i in range(k[0]) for j in range(k[1])]
 
 
-def _max_select(xpad, k, geom, oh, ow, nan_aware: bool):
-    """Window maxima and which kernel offset won (the first one on ties, as PyTorch).
-
-    Plain ufuncs only: masked ones (``where=``) are several times slower than arithmetic, so
-    the winner is updated as ``arg += better · (idx − arg)`` (exact, also in uint8's wrap-around).
-    """
-    out = arg = better = None
-    for idx, (i, j) in enumerate(_offsets(k)):
-        v = _offset(xpad, i, j, oh, ow, geom)
-        if out is None:
-            out = xp.array(v)
-            arg = xp.zeros(out.shape, xp.uint8 if k[0] * k[1] < 256 else xp.int32)
-            better = xp.empty(out.shape, bool)
-            continue
-        xp.greater(v, out, out=better)     # strictly greater: an earlier equal max keeps its place
-        if nan_aware:                      # PyTorch lets a NaN win (the last one in the window)
-            better |= xp.isnan(v)
-        xp.maximum(out, v, out=out)        # NaN-propagating, like PyTorch's values
-        arg += better * (arg.dtype.type(idx) - arg)
-    return out, arg
-
-
-def max_pool(x, k, geom, oh, ow):
-    """(window maxima, index of the winning kernel offset) for x (N, C, H, W)."""
-    xpad = _pad(x, geom.padding, -xp.inf, "maxpool")
-    # One sum finds NaNs (a NaN sum also comes from +inf and -inf together: then just slower).
-    return _max_select(xpad, k, geom, oh, ow, nan_aware=bool(xp.isnan(x.sum())))
-
-
-def _tiles(k, geom, x_shape, out_shape) -> bool:
-    """Whether the windows cover every input position exactly once (no padding, no overlap, no gap)."""
-    return (not any(geom.padding) and geom.dilation == (1, 1) and tuple(geom.stride) == tuple(k)
-            and x_shape[2] == out_shape[2] * k[0] and x_shape[3] == out_shape[3] * k[1])
-
-
-def pool_scatter(g, arg, k, geom, x_shape):
-    """gx: each window's gradient added at the input position its offset ``arg`` points to."""
-    n, c, h, w = x_shape
-    t, b, left, r = geom.padding
-    gx = scratch("poolgx", (n, c, h + t + b, w + left + r), g.dtype)
-    disjoint = all(s >= d * (kk - 1) + 1 for s, d, kk in zip(geom.stride, geom.dilation, k))
-    if not _tiles(k, geom, x_shape, g.shape):
-        gx.fill(0)                        # positions no window reads get no gradient
-    finite = bool(xp.isfinite(g.sum()))  # g · mask would turn an inf into NaN where mask is 0
-    for idx, (i, j) in enumerate(_offsets(k)):
-        view = _offset(gx, i, j, g.shape[2], g.shape[3], geom)
-        chosen = g * (arg == idx) if finite else xp.where(arg == idx, g, 0)
-        if disjoint:                      # each position belongs to one window: write, don't add
-            view[...] = chosen
-        else:
-            view += chosen
-    return xp.ascontiguousarray(gx[:, :, t:t + h, left:left + w])
-
-
 def pool_gather(x, arg, k, geom):
     """out[n,c,h,w] = x at the window position offset ``arg`` points to (the adjoint of scatter)."""
-    xpad = _pad(x, geom.padding, 0.0, "gather")
+    xpad = pad(x, geom.padding, 0.0, "gather")
     out = xp.zeros(arg.shape, x.dtype)
     for idx, (i, j) in enumerate(_offsets(k)):
-        out += _offset(xpad, i, j, arg.shape[2], arg.shape[3], geom) * (arg == idx)
+        out += offset(xpad, i, j, arg.shape[2], arg.shape[3], geom) * (arg == idx)
     return out
 
 
@@ -158,11 +109,11 @@ class AvgPool2d(Op):
 
     @staticmethod
     def kernel(x, k, geom, divisor):
-        xpad = _pad(x, geom.padding, 0.0, "avgpool")
+        xpad = pad(x, geom.padding, 0.0, "avgpool")
         oh, ow = divisor.shape
         out = None
         for i, j in _offsets(k):
-            v = _offset(xpad, i, j, oh, ow, geom)
+            v = offset(xpad, i, j, oh, ow, geom)
             if out is None:
                 out = xp.array(v)
             else:
@@ -198,7 +149,7 @@ class AvgPoolGrad(Op):
         gx.fill(0)
         gd = g / divisor
         for i, j in _offsets(k):
-            view = _offset(gx, i, j, g.shape[2], g.shape[3], geom)
+            view = offset(gx, i, j, g.shape[2], g.shape[3], geom)
             view += gd
         return xp.ascontiguousarray(gx[:, :, t:t + h, left:left + w])
 
