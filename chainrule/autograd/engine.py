@@ -1,10 +1,12 @@
-"""The backward engine: an iterative walk of the graph with a dependency-counting ready queue.
+"""The backward engine: an iterative walk of the graph, newest node first.
 
-1. Count, for every node reachable from the roots, how many edges point at it.
-2. Start from the roots; a node runs once all gradients flowing into it have arrived. Among ready
-   nodes the most recently created runs first (ties cannot happen: creation numbers are unique),
-   so the same graph is always walked in the same order.
-3. A node's incoming gradient is the sum over the routes that reach it; its backward turns it into
+1. Creation order is a topological order: a node is always created after the nodes that produced
+   its inputs, so every node that sends a gradient to a node is newer than it. The engine keeps the
+   nodes that have received a gradient and not yet run, and always runs the newest of them; by
+   then every route into it has delivered (all its senders were newer and ran first). No
+   dependency counts are needed, and the same graph is always walked in the same order (creation
+   numbers are unique, so there are no ties).
+2. A node's incoming gradient is the sum over the routes that reach it; its backward turns it into
    one gradient per input; the engine sums each down to the input's shape (un-broadcasting, in
    this one place) and passes it on. Leaves accumulate into ``.grad``.
 
@@ -21,42 +23,30 @@ from ..backend import array_math
 from .function import _FREED, _NOT_TENSOR, AccumulateGrad, hooks
 from .grad_mode import state
 
-_NOTHING = object()   # the buffer of a node that every route reached with None (no gradient flows)
-
 observers: list = []  # objects with node_done(node, grad_output, grad_inputs) / leaf_done(tensor, grad)
 
 
-def _count_dependencies(roots) -> dict:
-    """For every node reachable from ``roots``: how many edges point at it (its pending inputs)."""
-    deps = {}
-    stack = []
-    for node in roots:
-        if node not in deps:
-            deps[node] = 0
-            stack.append(node)
-    get, push, pop, marker = deps.get, stack.append, stack.pop, _NOT_TENSOR
+def _reachable(roots) -> set:
+    """Every node reachable from ``roots``."""
+    seen = set(roots)
+    stack = list(seen)
     while stack:
-        for nxt in pop()._edges:
-            if nxt is None or nxt is marker:
-                continue
-            count = get(nxt)
-            if count is None:
-                deps[nxt] = 1
-                push(nxt)
-            else:
-                deps[nxt] = count + 1
-    return deps
+        for nxt in stack.pop()._edges:
+            if nxt is not None and nxt is not _NOT_TENSOR and nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
 
 
-def _nodes_leading_to(targets, deps) -> set:
+def _nodes_leading_to(targets, reachable) -> set:
     """The nodes from which some target is reachable (only these need to run for grad(inputs=...))."""
     parents = {}
-    for node in deps:
+    for node in reachable:
         for nxt in node._edges:
             if nxt is not None and nxt is not _NOT_TENSOR:
                 parents.setdefault(nxt, []).append(node)
     needed = set()
-    stack = [t for t in targets if t in deps]
+    stack = [t for t in targets if t in reachable]
     while stack:
         node = stack.pop()
         if node in needed:
@@ -101,14 +91,20 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
     is returned in those slots (``autograd.grad``). With ``accumulate`` leaves' ``.grad`` are
     updated (``Tensor.backward``).
     """
-    deps = _count_dependencies([node for node, _ in roots])
-    needed = _nodes_leading_to(capture, deps) if capture is not None else None
-    results = [None] * sum(len(v) for v in capture.values()) if capture is not None else None
-    buffers = {}
+    needed = None
+    results = None
+    if capture is not None:
+        needed = _nodes_leading_to(capture, _reachable([node for node, _ in roots]))
+        results = [None] * sum(len(v) for v in capture.values())
+    buffers = {}            # node -> the sum of the gradients that reached it so far
     for (node, nr), g in zip(roots, grads):
         _add_to_buffer(buffers, node, nr, g)
-    ready = [(-n._seq, n) for n in buffers if deps[n] == 0]
-    heapq.heapify(ready)
+    # The nodes waiting to run: the newest in ``top``, the others in a heap keyed by -creation number.
+    # Taking ``top`` first is exactly the heap's order, and a chain never touches the heap.
+    waiting = [(-n._seq, n) for n in buffers]
+    heapq.heapify(waiting)
+    top = heapq.heappop(waiting)[1] if waiting else None
+    push, pop = heapq.heappush, heapq.heappop
     namespace = hooks.tensor_math if create_graph else array_math
     watching = observers[:] if observers else None
     if watching:
@@ -120,14 +116,14 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
     prev_mode = state.enabled
     state.enabled = create_graph
     try:
-        while ready:
-            node = heapq.heappop(ready)[1]
+        while top is not None or waiting:
+            if top is not None:
+                node, top = top, None
+            else:
+                node = pop(waiting)[1]
             g = buffers.pop(node)
-            if g is _NOTHING:       # every route into it sent None: pass that on, so no node waits forever
-                if type(node) is not AccumulateGrad:
-                    _send(node, [None] * len(node._edges), buffers, deps, ready)
-                continue
-            g = _arrived(node, g, create_graph, capture, results)
+            if node._tensor_hooks is not None or node._retained is not None or capture is not None:
+                g = _arrived(node, g, create_graph, capture, results)
             if needed is not None and node not in needed:
                 continue
             if type(node) is AccumulateGrad:
@@ -141,8 +137,35 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
             if not retain_graph and node._saved is not None:
                 node._saved = _FREED            # release saved arrays; a 2nd backward raises
                 node._saved_versions = ()
-            _send(node, grad_inputs, buffers, deps, ready)
-            grad_inputs = g = None  # let .grad steal fresh arrays (see _owned)
+            g = None
+            # Pass each input's gradient along its edge (None where no gradient flows or the input is
+            # not a graph tensor); routes into a node add up in its buffer.
+            for i, gi in enumerate(grad_inputs):
+                if gi is None:
+                    continue
+                nxt = node._edges[i]
+                old = buffers.get(nxt)
+                if nxt._num_outputs > 1:
+                    _add_to_buffer(buffers, nxt, node._edge_outputs[i], gi)
+                elif old is not None:
+                    buffers[nxt] = old + gi
+                else:
+                    buffers[nxt] = gi
+                gi = None
+                if old is not None:
+                    continue
+                # the first gradient to reach nxt: it joins the waiting nodes
+                if top is None:
+                    if waiting and -waiting[0][0] > nxt._seq:
+                        push(waiting, (-nxt._seq, nxt))
+                    else:
+                        top = nxt
+                elif nxt._seq > top._seq:
+                    push(waiting, (-top._seq, top))
+                    top = nxt
+                else:
+                    push(waiting, (-nxt._seq, nxt))
+            grad_inputs = None  # let .grad steal fresh arrays (see _owned)
     finally:
         state.enabled = prev_mode
     return results
@@ -169,19 +192,23 @@ def run_node(node, g, namespace=array_math) -> tuple:
 
     The one way a node is run: by the engine, and by ``chainrule.inspect`` to read local derivatives.
     Under ``create_graph`` (``namespace`` is the differentiable one) the result is Tensors."""
-    if namespace is array_math and node._raw and node._num_outputs == 1:
+    first_order = namespace is array_math
+    if first_order and node._raw and node._num_outputs == 1:
         grads = node.backward_array(node, g)    # the common case: raw arrays in and out, no wrapping
         if type(grads) is not tuple:
             grads = (grads,)
     else:
         grads = _call_backward(node, g, namespace)
-    first_order = namespace is array_math
-    out = []
-    n_grads = len(grads)
-    for i, nxt in enumerate(node._edges):
-        gi = grads[i] if i < n_grads else None
-        if gi is None or nxt is None or nxt is _NOT_TENSOR:
-            out.append(None)
+    edges = node._edges
+    out = list(grads)
+    if len(out) != len(edges):                  # a backward may leave out trailing Nones or add extra ones
+        out = (out + [None] * len(edges))[:len(edges)]
+    for i, nxt in enumerate(edges):
+        gi = out[i]
+        if gi is None:
+            continue
+        if nxt is None or nxt is _NOT_TENSOR:
+            out[i] = None
             continue
         if nxt._num_outputs == 1:
             shape, dtype = nxt._out_shape, nxt._out_dtype
@@ -189,32 +216,15 @@ def run_node(node, g, namespace=array_math) -> tuple:
             nr = node._edge_outputs[i]
             shape, dtype = nxt._out_shape[nr], nxt._out_dtype[nr]
         if shape is not None and gi.shape != shape:
-            gi = namespace.sum_to(gi, shape)    # un-broadcasting, in this one place
-        if dtype is not None and (gi.dtype if first_order else gi._data.dtype) != dtype:
-            gi = gi.astype(dtype) if first_order else gi.to(dtype)
-        out.append(gi)
-    return out
-
-
-def _send(node, grad_inputs, buffers, deps, ready) -> None:
-    """Pass each input's gradient along its edge; a node whose last pending gradient arrived is ready."""
-    nrs = node._edge_outputs
-    for i, nxt in enumerate(node._edges):
-        if nxt is None or nxt is _NOT_TENSOR:
+            gi = out[i] = namespace.sum_to(gi, shape)  # un-broadcasting, in this one place
+        if dtype is None:
             continue
-        gi = grad_inputs[i]
-        if gi is not None:
-            if nxt._num_outputs == 1:
-                old = buffers.get(nxt)
-                buffers[nxt] = gi if old is None else old + gi
-            else:
-                _add_to_buffer(buffers, nxt, nrs[i], gi)
-        left = deps[nxt] - 1
-        deps[nxt] = left
-        if left == 0:
-            if nxt not in buffers:
-                buffers[nxt] = _NOTHING
-            heapq.heappush(ready, (-nxt._seq, nxt))
+        if first_order:
+            if gi.dtype is not dtype and gi.dtype != dtype:   # `is` first: the usual case, and cheaper
+                out[i] = gi.astype(dtype)
+        elif gi._data.dtype != dtype:
+            out[i] = gi.to(dtype)
+    return out
 
 
 def _call_backward(node, g, namespace):

@@ -283,7 +283,7 @@ class Function(Node):
         out = cls.forward(ctx, *values) if cls._raw else _forward_on_tensors(cls, ctx, args)
         if not needs_graph:
             result = tuple(T._make(o) for o in out) if type(out) is tuple else T._make(out)
-            if state.observed:
+            if forward_observers and state.observed:    # the list first: cheaper than the thread-local
                 notify("untracked_op", ctx, args, result)
             return result
         ctx._edges = edges
@@ -297,7 +297,7 @@ class Function(Node):
             result = first = T._make(out, ctx)
         if ctx._saved is not None:
             _record_saved(ctx, args, values, edges, first)
-        if state.observed:
+        if forward_observers and state.observed:
             for obs in forward_observers:
                 obs.node_created(ctx, args, result)
         return result
