@@ -4,12 +4,12 @@ Workloads: the per-op chain (100 add/mul/tanh on float32 (16,), forward + backwa
 of the input) and the tiny MLP step (2-16-16-1 tanh, batch 32, MSE, SGD); with ``--models`` also
 the MLP (784-256-128-10 ReLU, batch 128, cross-entropy, SGD) and the LeNet-5 CNN (batch 64,
 cross-entropy, SGD) that ``chainrule train``-sized jobs look like. Each is run eagerly, compiled
-(recorded once, replayed) and in PyTorch eager, all at 1 thread; "numpy" is the same step written
-by hand in NumPy (the floor a Python engine on NumPy can approach). Ratios are chainrule / torch
-(lower is better; issue 11's targets: compiled <= 0.3 for the chain and tiny). Each compiled step is
-checked to be bit-identical to eager before timing. Set BENCH_CLOCK=cpu on a busy machine.
+(recorded once, replayed) and in PyTorch eager, all at 1 thread (or ``--threads N``); "numpy" is the
+same step written by hand in NumPy (the floor a Python engine on NumPy can approach). Ratios are
+chainrule / torch (lower is better; issue 11's targets: compiled <= 0.3 for the chain and tiny). Each
+compiled step is checked to be bit-identical to eager before timing. Set BENCH_CLOCK=cpu on a busy machine.
 
-    python bench/compiled.py [--rounds 20] [--steps 50] [--models]
+    python bench/compiled.py [--rounds 20] [--steps 50] [--models] [--threads 1]
 """
 
 from __future__ import annotations
@@ -130,9 +130,10 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--steps", type=int, default=50)
     ap.add_argument("--models", action="store_true", help="also the MLP and LeNet-5 CNN steps")
+    ap.add_argument("--threads", type=int, default=1, help="torch and NumPy BLAS threads")
     args = ap.parse_args()
-    torch.set_num_threads(1)
-    cr.set_num_threads(1)
+    torch.set_num_threads(args.threads)
+    cr.set_num_threads(args.threads)
 
     # per-op chain: the "model" is the input x itself, updated by SGD
     xt = torch.rand(16, requires_grad=True)
