@@ -153,3 +153,65 @@ def test_embedding_backward_both_paths(torch, rows, index_shape, padding_idx):
     y.backward(cr.tensor(g))
     yt.backward(torch.tensor(g))
     _close(x.grad, xt.grad, rtol=1e-5, atol=1e-5, what="embedding grad")
+
+
+@pytest.mark.parametrize("xs, ws, stride, padding, dilation, groups", [
+    ((5, 4, 12, 12), (6, 4, 5, 5), (1, 1), (0, 0, 0, 0), (1, 1), 1),      # LeNet's second conv, smaller batch
+    ((3, 4, 9, 11), (6, 2, 3, 2), (2, 1), (1, 2, 0, 1), (1, 2), 2),       # stride, uneven padding, dilation, groups
+    ((2, 3, 7, 7), (4, 3, 1, 1), (1, 1), (0, 0, 0, 0), (1, 1), 1),
+])
+def test_conv_batch_last_columns_agree_with_channel_major(torch, xs, ws, stride, padding, dilation, groups):
+    """The NumPy path's batch-last layout (small images) and the channel-major one give the same forward,
+    input gradient and weight gradient, both equal to torch's (float64)."""
+    from chainrule.backend import accel
+    from chainrule.backend.conv_kernels import Geometry
+    from chainrule.ops.conv import by_channel, conv_forward, conv_input_grad, conv_weight_grad
+
+    x, w, b = RNG.standard_normal(xs), RNG.standard_normal(ws), RNG.standard_normal(ws[0])
+    geom = Geometry(stride, padding, dilation, groups)
+    results = {}
+    previous = accel.use(False)
+    try:
+        for last in (False, True):
+            out, cols, used = conv_forward(x, w, b, geom, last)
+            assert used is last and cols.shape[-1] == (xs[0] if last else out.shape[-1])
+            g = np.arange(out.size, dtype=float).reshape(out.shape) % 7 - 3
+            gt = by_channel(g, groups, last)
+            results[last] = (out.copy(), conv_input_grad(g, w, geom, xs, gt, last).copy(),
+                             conv_weight_grad(x, g, geom, ws, gt, cols.copy(), last).copy(), g)
+    finally:
+        accel.use(previous)
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    t, bot, left, r = padding
+    yt = torch.nn.functional.conv2d(torch.nn.functional.pad(xt, (left, r, t, bot)), wt, torch.tensor(b),
+                                    stride, 0, dilation, groups)
+    yt.backward(torch.tensor(results[True][3]))
+    for last, (out, gx, gw, _) in results.items():
+        np.testing.assert_allclose(out, yt.detach().numpy(), rtol=1e-12, atol=1e-12, err_msg=f"forward {last}")
+        np.testing.assert_allclose(gx, xt.grad.numpy(), rtol=1e-12, atol=1e-12, err_msg=f"input grad {last}")
+        np.testing.assert_allclose(gw, wt.grad.numpy(), rtol=1e-12, atol=1e-11, err_msg=f"weight grad {last}")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numpy_2x2_max_pool_picks_the_first_max_and_scatters_back(dtype):
+    """NumPy's 2×2 max-pool (a tournament of pairs) against a brute-force first-argmax, on tie-heavy input
+    with odd sizes (the last row/column is left out), and its gradient scatter."""
+    from chainrule.backend import accel
+    from chainrule.backend import conv_kernels as K
+
+    x = RNG.integers(-2, 3, (3, 2, 9, 7)).astype(dtype)
+    windows = x[:, :, :8, :6].reshape(3, 2, 4, 2, 3, 2).transpose(0, 1, 2, 4, 3, 5).reshape(3, 2, 4, 3, 4)
+    geom = K.Geometry((2, 2), (0, 0, 0, 0), (1, 1))
+    g = RNG.standard_normal((3, 2, 4, 3)).astype(dtype)
+    previous = accel.use(False)
+    try:
+        out, arg = K.max_pool(x, (2, 2), geom, 4, 3)
+        gx = K.pool_scatter(g, arg, (2, 2), geom, x.shape).copy()
+    finally:
+        accel.use(previous)
+    np.testing.assert_array_equal(arg, windows.argmax(-1))
+    np.testing.assert_array_equal(out, windows.max(-1))
+    want = np.zeros_like(x)
+    n, c, p, q = np.indices(arg.shape)
+    want[n, c, 2 * p + arg // 2, 2 * q + arg % 2] = g
+    np.testing.assert_array_equal(gx, want)

@@ -11,6 +11,10 @@ offset (i, j) of channel c for every output pixel of every image. A whole convol
 matrix product ``w (O, C·kh·kw) @ cols (C·kh·kw, N·OH·OW)`` per group, big enough for BLAS to run
 near its peak, instead of one small product per image.
 
+Without numba, a small image (OW < ``SHORT_ROW``) is laid out batch-last, ``cols[c, i, j, p, q, n]``:
+NumPy's strided copies and adds then move runs of OW·N numbers instead of OW (8 on LeNet's second
+conv), at the price of two transposes of the small input and output (``batch_last`` decides).
+
 >>> import numpy as np
 >>> g = Geometry((1, 1), (0, 0, 0, 0), (1, 1))
 >>> im2col(np.arange(9.).reshape(1, 1, 3, 3), 2, 2, g, 2, 2).reshape(4, 4)[0]   # offset (0, 0)
@@ -90,12 +94,42 @@ def _interior(a, geom: Geometry, x_shape: tuple):
     return xp.ascontiguousarray(a[:, :, t:t + x_shape[2], left:left + x_shape[3]])
 
 
-def im2col(x, kh: int, kw: int, geom: Geometry, oh: int, ow: int):
-    """cols (C, kh, kw, N, OH, OW): cols[c, i, j, n, p, q] is the input under offset (i, j) of window (p, q)."""
+SHORT_ROW = 16   # NumPy path: below this output width, the batch-last layout's long runs win
+
+
+def batch_last(dtype, ow: int) -> bool:
+    """Whether convolution columns for this output width go batch-last (NumPy kernels only).
+
+    >>> batch_last(xp.float16, 8), batch_last(xp.float16, 24)     # no numba kernels for float16
+    (True, False)
+    """
+    return ow < SHORT_ROW and _fast(dtype) is None
+
+
+def _to_batch_last(a, tag: str):
+    """(N, C, H, W) → (C, H, W, N) in a pooled buffer; one plane at a time keeps the reads in cache."""
+    n, c, h, w = a.shape
+    out = scratch(tag, (c, h, w, n), a.dtype)
+    for k in range(c):
+        xp.copyto(out[k], a[:, k].transpose(1, 2, 0))
+    return out
+
+
+def im2col(x, kh: int, kw: int, geom: Geometry, oh: int, ow: int, last: bool = False):
+    """cols (C, kh, kw, N, OH, OW): cols[c, i, j, n, p, q] is the input under offset (i, j) of window (p, q);
+    with ``last`` batch-last, (C, kh, kw, OH, OW, N)."""
     n, c = x.shape[:2]
-    cols = scratch("cols", (c, kh, kw, n, oh, ow), x.dtype)
     xpad = pad(x, geom.padding, 0.0, "conv")
     (sh, sw), (dh, dw) = geom.stride, geom.dilation
+    if last:                            # kh·kw copies, each a run of OW·N numbers per row (stride 1)
+        cols = scratch("colsT", (c, kh, kw, oh, ow, n), x.dtype)
+        xt = _to_batch_last(xpad, "xT")
+        for i in range(kh):
+            for j in range(kw):
+                xp.copyto(cols[:, i, j], xt[:, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                                            j * dw:j * dw + sw * (ow - 1) + 1:sw])
+        return cols
+    cols = scratch("cols", (c, kh, kw, n, oh, ow), x.dtype)
     fast = _fast(x.dtype)
     if fast is not None:
         return fast.im2col(xp.ascontiguousarray(xpad), cols, sh, sw, dh, dw)
@@ -106,8 +140,24 @@ def im2col(x, kh: int, kw: int, geom: Geometry, oh: int, ow: int):
     return cols
 
 
-def col2im(gcols, geom: Geometry, x_shape: tuple):
-    """The adjoint of im2col: gx (N, C, H, W), each input position the sum of the columns that read it."""
+def col2im(gcols, geom: Geometry, x_shape: tuple, last: bool = False):
+    """The adjoint of im2col: gx (N, C, H, W), each input position the sum of the columns that read it
+    (``gcols`` batch-last with ``last``)."""
+    if last:
+        n, c, h, w = _padded(x_shape, geom)
+        kh, kw, oh, ow = gcols.shape[1:5]
+        gxt = scratch("gxT", (c, h, w, n), gcols.dtype)
+        gxt.fill(0)
+        (sh, sw), (dh, dw) = geom.stride, geom.dilation
+        for i in range(kh):
+            for j in range(kw):            # windows overlap, so the kh·kw offsets accumulate
+                view = gxt[:, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
+                view += gcols[:, i, j]
+        t, _, left, _ = geom.padding
+        gx = xp.empty(x_shape, gcols.dtype)
+        for k in range(c):                 # back to (N, C, H, W), one plane at a time
+            xp.copyto(gx[:, k], gxt[k, t:t + x_shape[2], left:left + x_shape[3]].transpose(2, 0, 1))
+        return gx
     padded = any(geom.padding)
     gx = scratch("gxpad", _padded(x_shape, geom), gcols.dtype) if padded else xp.empty(x_shape, gcols.dtype)
     fast = _fast(gcols.dtype)
@@ -184,8 +234,11 @@ def pool_scatter(g, arg, k: tuple, geom: Geometry, x_shape: tuple):
     finite = bool(xp.isfinite(g.sum()))  # g · mask would turn an inf into NaN where mask is 0
     for idx in range(k[0] * k[1]):
         view = offset(gx, idx // k[1], idx % k[1], g.shape[2], g.shape[3], geom)
+        if disjoint and finite:           # each position belongs to one window: write, don't add
+            xp.multiply(g, arg == idx, out=view)
+            continue
         chosen = g * (arg == idx) if finite else xp.where(arg == idx, g, 0)
-        if disjoint:                      # each position belongs to one window: write, don't add
+        if disjoint:
             view[...] = chosen
         else:
             view += chosen
