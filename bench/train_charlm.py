@@ -4,7 +4,7 @@ The previous 3 characters are looked up in an embedding table (27 × 10), concat
 a 200-unit tanh layer and a 27-way output; cross-entropy on the next character, SGD (lr 0.1),
 batch 32, float32. The model is written once (``build(lib)``) for both libraries; both start from
 the same weights and see the same batches (random indices: the cost of a step does not depend on
-the text). Both run at 1 thread (torch and NumPy's BLAS).
+the text). Both run at 1 thread, or ``--threads N`` (torch and NumPy's BLAS).
 
     python bench/train_charlm.py [--rounds 20] [--steps 50] [--profile]
 """
@@ -71,9 +71,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--steps", type=int, default=50, help="steps per variant per round")
     parser.add_argument("--profile", action="store_true", help="cProfile 2000 chainrule steps")
+    parser.add_argument("--threads", type=int, default=1, help="torch and NumPy BLAS threads")
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    cr.set_num_threads(1)
+    torch.set_num_threads(args.threads)
+    cr.set_num_threads(args.threads)
 
     torch.manual_seed(0)
     t_model = build(torch)()
@@ -97,7 +98,7 @@ def main() -> None:
 
     ms = interleaved_ms({"chainrule": c_step, "torch": t_step}, rounds=args.rounds, steps_per_round=args.steps)
     print_table(f"char-LM: {CONTEXT}-char context, embedding {VOCAB}x{EMBED}, {HIDDEN} tanh, CE, SGD, batch {BATCH}, "
-                f"1 thread (median of {args.rounds * args.steps} steps; target <= 0.8)", ms, ["torch"])
+                f"{args.threads} thread(s) (median of {args.rounds * args.steps} steps; target <= 0.8)", ms, ["torch"])
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ The model is written once (``build(lib)``) with plain ops that both libraries sh
 ``lib`` = ``torch`` or ``chainrule`` runs the identical program; both start from the same weights
 and see the same batches. Attention uses ``F.scaled_dot_product_attention`` when both libraries
 have it (as nanoGPT does), or with ``--manual`` the explicit form (q·kᵀ/√d, causal mask, softmax,
-·v) that nanoGPT falls back to. Both run at 1 thread (torch and NumPy's BLAS).
+·v) that nanoGPT falls back to. Both run at 1 thread, or ``--threads N`` (torch and NumPy's BLAS).
 
     python bench/train_gpt.py [--rounds 10] [--steps 10] [--manual] [--profile] [--ops]
 
@@ -132,8 +132,9 @@ def per_op_table(c_step, t_step, steps: int = 20) -> None:
     for cls in _all_subclasses(Op):
         if "forward" in cls.__dict__:
             patched.append((cls, "forward", cls.__dict__["forward"]))
-        if "backward" in cls.__dict__:
-            patched.append((cls, "backward", cls.__dict__["backward"]))
+        for kind in ("backward", "backward_array"):   # the engine runs backward_array on the first-order path
+            if kind in cls.__dict__:
+                patched.append((cls, kind, cls.__dict__[kind]))
 
     def wrap(cls, kind, orig):
         fn = orig.__func__ if isinstance(orig, (staticmethod, classmethod)) else orig
@@ -191,9 +192,10 @@ def main() -> None:
     parser.add_argument("--manual", action="store_true", help="manual attention instead of F.scaled_dot_product_attention")
     parser.add_argument("--profile", action="store_true", help="cProfile 100 chainrule steps")
     parser.add_argument("--ops", action="store_true", help="per-op table for both libraries")
+    parser.add_argument("--threads", type=int, default=1, help="torch and NumPy BLAS threads")
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    cr.set_num_threads(1)
+    torch.set_num_threads(args.threads)
+    cr.set_num_threads(args.threads)
 
     sdpa = not args.manual and hasattr(cr.nn.functional, "scaled_dot_product_attention")
     t_model, c_model = make_models(sdpa)
@@ -219,7 +221,7 @@ def main() -> None:
     ms = interleaved_ms({"chainrule": c_step, "torch": t_step}, rounds=args.rounds, steps_per_round=args.steps,
                         warmup=5)
     print_table(f"GPT {LAYERS} pre-LN blocks, {HEADS} heads, width {WIDTH}, {BLOCK} tokens, batch {BATCH}, "
-                f"GELU, AdamW, {'sdpa' if sdpa else 'manual'} attention, 1 thread (median of {args.rounds * args.steps} steps; target <= 1.0)",
+                f"GELU, AdamW, {'sdpa' if sdpa else 'manual'} attention, {args.threads} thread(s) (median of {args.rounds * args.steps} steps; target <= 1.0)",
                 ms, ["torch"])
 
 

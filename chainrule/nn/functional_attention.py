@@ -14,7 +14,9 @@ import math
 from functools import lru_cache
 
 from ..backend import xp
+from ..ops.attention import ScaledDotProductAttention
 from ..tensor import Tensor
+from ..tensor.functions import broadcast_shapes
 from .functional import dropout
 
 __all__ = ["scaled_dot_product_attention"]
@@ -57,23 +59,17 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, bias, scale: float, dropout_p: floa
             causal: bool = False):
     """softmax(q kᵀ·scale + bias) v for (..., L, E) q and (..., S, E) k, v; returns (output, weights)."""
     scores = q.matmul(k.transpose(-2, -1)) * scale
-    dead = None
+    alive = None
     if isinstance(bias, Tensor):
         scores = scores + bias
     elif causal:                           # every row sees at least key 0: no row is fully masked
         scores = scores + Tensor._make(bias)
     elif bias is not None:
-        full = xp.broadcast_to(bias, bias.shape[:-2] + (scores.shape[-2], scores.shape[-1])) \
-            if bias.ndim >= 2 else bias
-        dead = xp.isneginf(full).all(axis=-1, keepdims=True)
-        if dead.any():                     # rows with nothing to attend to: softmax of zeros, then × 0
-            bias = xp.where(dead, 0.0, bias).astype(bias.dtype, copy=False)
-        else:
-            dead = None
+        bias, alive = _dead_rows(bias, scores.shape[-2], scores.shape[-1])
         scores = scores + Tensor._make(bias)
     weights = scores.softmax(-1)
-    if dead is not None:
-        weights = weights * Tensor._make((~dead).astype(weights._data.dtype))
+    if alive is not None:
+        weights = weights * Tensor._make(alive)
     if dropout_p > 0.0 and training:
         weights = dropout(weights, dropout_p, True)
     return weights.matmul(v), weights
@@ -109,20 +105,78 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
                            f"value (..., S, Ev)")
     if is_causal and attn_mask is not None:
         raise RuntimeError(f"{fn}: Explicit attn_mask should not be set when is_causal=True")
+    groups = 1
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         hq, hk = query.shape[-3], key.shape[-3]
         if hq % hk or hk != value.shape[-3]:
             raise RuntimeError(f"{fn}: with enable_gqa the number of query heads ({hq}) must be a multiple of "
                                f"the key/value heads ({hk}, {value.shape[-3]})")
-        key, value = _repeat_heads(key, hq // hk), _repeat_heads(value, hq // hk)
+        if _one_node(query, key, value, attn_mask, dropout_p, grouped=True):
+            groups = hq // hk              # the op shares each key/value head without copying it
+        else:
+            key, value = _repeat_heads(key, hq // hk), _repeat_heads(value, hq // hk)
     L, S = query.shape[-2], key.shape[-2]
+    if groups == 1:
+        try:
+            broadcast_shapes(tuple(query.shape[:-2]), tuple(key.shape[:-2]), tuple(value.shape[:-2]))
+        except RuntimeError:
+            grouped = (query.ndim >= 3 and key.ndim >= 3 and key.shape[-3] > 1
+                       and query.shape[-3] % key.shape[-3] == 0 and not enable_gqa)
+            raise RuntimeError(f"{fn}: the batch dims of query {tuple(query.shape)}, key {tuple(key.shape)} and "
+                               f"value {tuple(value.shape)} (all but the last two) cannot be broadcast together"
+                               + ("; for fewer key/value heads than query heads pass enable_gqa=True"
+                                  if grouped else "")) from None
+    if attn_mask is not None:
+        k_batch = tuple(query.shape[:-2]) if groups > 1 else tuple(key.shape[:-2])
+        _check_mask(attn_mask, tuple(query.shape[:-2]), k_batch, L, S, fn)
     dtype = query._data.dtype
     if is_causal:
         bias = _causal_bias(L, S, xp.dtype(dtype).str)
     else:
         bias = _as_bias(attn_mask, dtype, keep_when_true=True, name=fn)
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if groups > 1 or _one_node(query, key, value, attn_mask, dropout_p):
+        alive = None
+        if bias is not None and not is_causal:   # a causal row always sees key 0
+            bias, alive = _dead_rows(bias, L, S)
+        return ScaledDotProductAttention.apply(query, key, value, bias, alive, scale, groups)
     return _attend(query, key, value, bias, scale, dropout_p, causal=is_causal)[0]
+
+
+def _one_node(query: Tensor, key: Tensor, value: Tensor, attn_mask, dropout_p: float, grouped: bool = False) -> bool:
+    """Whether PyTorch's CPU flash kernel would run (one node, its grad_fn name): 4-D inputs with the
+    same batch, the same heads (or, ``grouped``, a multiple of them), one head width, no dropout, no
+    mask that is learned."""
+    return (query.ndim == key.ndim == value.ndim == 4 and dropout_p == 0.0 and query.is_floating_point()
+            and query.shape[0] == key.shape[0] == value.shape[0] and key.shape[1] == value.shape[1]
+            and (query.shape[1] % key.shape[1] == 0 if grouped else query.shape[1] == key.shape[1])
+            and query.shape[-1] == value.shape[-1]
+            and min(query.shape[-2], key.shape[-2], query.shape[-1]) > 0
+            and not (isinstance(attn_mask, Tensor) and attn_mask.requires_grad))
+
+
+def _dead_rows(bias, L: int, S: int):
+    """A query row whose keys are all masked (-inf) would softmax to 0/0: such rows get bias 0 and
+    ``alive`` 0 (weights × 0 after the softmax), as PyTorch's CPU kernel gives them output 0.
+    Returns (bias, alive), alive None when every row sees a key."""
+    full = xp.broadcast_to(bias, bias.shape[:-2] + (L, S)) if bias.ndim >= 2 else bias
+    dead = xp.isneginf(full).all(axis=-1, keepdims=True)
+    if not dead.any():
+        return bias, None
+    return xp.where(dead, 0.0, bias).astype(bias.dtype, copy=False), (~dead).astype(bias.dtype)
+
+
+def _check_mask(mask, q_batch: tuple, k_batch: tuple, L: int, S: int, fn: str) -> None:
+    """attn_mask must broadcast to the scores' shape (..., L, S): one row per query, one column per key."""
+    try:
+        scores = broadcast_shapes(q_batch, k_batch) + (L, S)
+        fits = broadcast_shapes(tuple(mask.shape), scores) == scores
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"{fn}: attn_mask of shape {tuple(mask.shape)} cannot be broadcast to the attention "
+                           f"scores' shape (..., L={L}, S={S}): it needs one row per query position and one "
+                           f"column per key position")
 
 
 def _repeat_heads(t: Tensor, groups: int) -> Tensor:

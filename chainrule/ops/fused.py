@@ -48,7 +48,7 @@ class LayerNorm(Op):
         xhat *= rstd[:, None]
         ctx.axes, ctx.n, ctx.eps = tuple(range(x.ndim - k, x.ndim)), max(n, 1), eps
         ctx.norm_shape = x.shape[x.ndim - k:]         # w's and b's shape
-        ctx.save_for_backward(x, w, xhat, rstd)
+        ctx.save_for_backward(x, w, xhat, rstd, b)   # b only for requires_grad under create_graph
         if w is None:
             z = xhat + b.reshape(n) if b is not None else xhat.copy()
         else:
@@ -59,25 +59,26 @@ class LayerNorm(Op):
 
     @staticmethod
     def backward(ctx, g):
-        x, w = ctx.saved_tensors[:2]
+        x, w, _, _, b = ctx.saved_tensors
         xp_, axes, inv_n = ctx.xp, ctx.axes, 1.0 / ctx.n
         xhat, rstd = _normalize(xp_, x, axes, ctx.n, ctx.eps)   # as functions of x (create_graph)
-        gw = g * xhat if ctx.needs(1) else None        # the engine sums the leading dims down to w
-        # PyTorch's ∂L/∂b also depends on x (with derivative 0) under create_graph
-        gb = xp_.attach(g, x) if ctx.needs(2) else None
+        # Under create_graph PyTorch's gradients all require grad when x, w or b does, but give no
+        # second-order gradient to what their formula does not read (its double backward leaves it undefined)
+        gw = xp_.attach(g * xhat, w, b, zeros=False) if ctx.needs(1) else None   # the engine sums to w
+        gb = xp_.attach(g, x, w, b, zeros=False) if ctx.needs(2) else None
         gx = None
         if ctx.needs(0):
             gh = g * w if w is not None else g
             mean_g = xp_.sum(gh, axis=axes, keepdims=True) * inv_n
             mean_gx = xp_.sum(gh * xhat, axis=axes, keepdims=True) * inv_n
-            gx = (gh - mean_g - xhat * mean_gx) * rstd
+            gx = xp_.attach((gh - mean_g - xhat * mean_gx) * rstd, b, zeros=False)
         return gx, gw, gb, None, None
 
     @staticmethod
     def backward_array(ctx, g):
         """The first-order kernel: the same formula with x̂ and 1/σ kept from forward, on (rows, n)
         views, the sums over rows and over each row as matrix-vector products."""
-        _, w, xhat, rstd = ctx.saved_tensors
+        _, w, xhat, rstd, _ = ctx.saved_tensors
         rows, n = xhat.shape
         g2 = g.reshape(rows, n)
         gw = (_ones(rows, g.dtype) @ (g2 * xhat)).reshape(ctx.norm_shape) if ctx.needs(1) else None
