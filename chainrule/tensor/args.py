@@ -6,6 +6,7 @@ normalised arguments.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 from .. import backend
 from ..autograd.function import notify_inplace
@@ -43,10 +44,25 @@ def normalize_dims(dim, ndim: int, op: str):
         return None
     if isinstance(dim, numbers.Integral):
         return (normalize_dim(dim, ndim, op),) if ndim else None
+    if getattr(dim, "ndim", None) == 0:   # a 0-d integer tensor, as PyTorch accepts
+        return normalize_dims(dim.item(), ndim, op)
     if len(dim) == 0:
         return None
     dims = tuple(sorted({normalize_dim(d, ndim, op) for d in dim}))
+    if len(dims) != len(dim):
+        raise RuntimeError(f"{op}: dim {_repeated(dim, ndim, op)} appears multiple times in the list of dims "
+                           f"{tuple(dim)}")
     return dims if ndim else None
+
+
+def _repeated(dim, ndim: int, op: str) -> int:
+    seen = set()
+    for d in dim:
+        d = normalize_dim(d, ndim, op)
+        if d in seen:
+            return d
+        seen.add(d)
+    return dim[0]
 
 
 def keepdim_arg(keepdim, keepdims, op: str) -> bool:
@@ -167,8 +183,15 @@ def _normalize_index(index) -> tuple:
     for i in index:
         if isinstance(i, T):
             i = i._data
-            if i.dtype.kind == "f":
-                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if i.dtype == xp.uint8:     # PyTorch still reads a uint8 tensor as a mask, with a warning
+                warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool "
+                              "instead.", UserWarning, stacklevel=3)
+                i = i.astype(bool)
+            elif i.ndim == 0 and i.dtype.kind in "iu":
+                i = int(i)      # a 0-d integer tensor indexes like an int, as PyTorch's: a view (select)
+            elif i.dtype.kind == "f":
+                raise IndexError(f"index: tensors used as indices must be long, int, byte or bool tensors, got "
+                                 f"{i.dtype} (convert with .long())")
         elif isinstance(i, list):
             i = xp.asarray(i)
             if i.dtype.kind == "f":

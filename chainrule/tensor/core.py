@@ -14,6 +14,7 @@ import weakref
 from .. import autograd, backend
 from ..autograd.function import AccumulateGrad, hooks
 from ..backend import DType, xp
+from . import views
 from .args import normalize_dim
 from .arithmetic import MathMethods
 from .compare import ComparisonMethods
@@ -103,6 +104,8 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
         root = base._base if base._base is not None else base
         self._base = root
         self._version_box = root._version_box
+        if root.grad_fn is not None:       # its history may change in place: views.refresh follows it
+            views.register(root, self)
         return self
 
     def _accumulator(self) -> AccumulateGrad:
@@ -227,6 +230,8 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
     @property
     def T(self) -> Tensor:
         """All dimensions reversed (the transpose of a matrix); a view. For batches of matrices use ``mT``."""
+        if self.ndim > 2:   # PyTorch's deprecation: on a batch of matrices x.T is rarely what was meant
+            _warn_T(self.ndim)
         return self.permute(*reversed(range(self.ndim)))
 
     @property
@@ -331,3 +336,10 @@ hooks.Tensor = Tensor
 from . import differentiable
 
 hooks.tensor_math = differentiable
+
+
+def _warn_T(ndim: int) -> None:
+    warnings.warn(f"The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+                  f"and it will throw an error in a future release (this tensor has {ndim} dimensions). Consider "
+                  f"`x.mT` to transpose batches of matrices or `x.permute(*range(x.ndim - 1, -1, -1))` to "
+                  f"reverse the dimensions of a tensor.", UserWarning, stacklevel=3)

@@ -22,7 +22,18 @@ class IndexingMethods:
 
     def __getitem__(self, index):
         index = _normalize_index(index)
-        out = I.Index.apply(self, index)
+        if not I.is_basic(index) and any(type(i) is int for i in index):
+            # PyTorch selects the integer positions first (views), then indexes with the tensors, so
+            # x[1, :, idx] puts idx's dims last; NumPy would treat the int as an array and move them first.
+            first = tuple(i if i is None or i is Ellipsis or isinstance(i, (int, slice)) else slice(None)
+                          for i in index)
+            rest = tuple(i for i in (slice(None) if isinstance(i, slice) or i is None else i
+                                     for i in index if type(i) is not int))
+            return self[first][rest]
+        try:
+            out = I.Index.apply(self, index)
+        except IndexError as e:
+            raise _index_error(self, index, e) from None
         if I.is_basic(index):
             out._view_of(self)
         return out
@@ -37,8 +48,7 @@ class IndexingMethods:
         try:
             self._data[index] = I.fit_value(self._data, index, _raw(value))
         except (ValueError, IndexError) as e:
-            raise type(e)(f"setitem: cannot assign {getattr(_raw(value), 'shape', type(value).__name__)} to "
-                          f"index {I._show(index)} of a tensor of shape {tuple(self.shape)}: {e}") from None
+            raise _setitem_error(self, index, _raw(value), e) from None
         _changed(self, "setitem")
 
     def gather(self, dim, index):
@@ -102,6 +112,9 @@ class IndexingMethods:
         idx = _raw(index)
         if idx.ndim > 1:
             raise IndexError(f"index_select: index must be 0-D or 1-D, got shape {idx.shape}")
+        if idx.dtype.kind not in "iu":
+            raise RuntimeError(f"index_select: Expected dtype int32 or int64 for index, got {idx.dtype}; "
+                               f"convert it with index.long()")
         n = self._data.shape[d] if self.ndim else 1
         if idx.size and (idx.min() < 0 or idx.max() >= n):
             bad = int(idx.max()) if idx.max() >= n else int(idx.min())
@@ -123,6 +136,10 @@ class IndexingMethods:
         if m.dtype != bool:
             raise RuntimeError(f"masked_fill: expected a boolean mask, got {m.dtype}")
         if isinstance(value, core.Tensor):
+            if value.ndim:
+                raise RuntimeError(f"masked_fill: only supports a 0-dimensional value tensor, but got a tensor "
+                                   f"of shape {tuple(value.shape)}; to fill from a tensor use "
+                                   f"torch.where(mask, value, x)")
             if value.requires_grad:
                 return E.Where.apply(m, value.to(self._data.dtype), self)
             value = value.item()
@@ -162,3 +179,49 @@ def _check_index(op: str, x, d: int, index, src=None):
             raise RuntimeError(f"{op}: index {bad} is out of bounds for dimension {d} with size {x.shape[d]} "
                                f"(input shape {tuple(x.shape)}); indices must be in [0, {x.shape[d]})")
     return idx
+
+
+# NumPy's words in an indexing error, in PyTorch's (a student reads "tensor" and "dimension")
+_WORDS = (("numpy.newaxis (`None`) and integer or boolean arrays", "None and long, int, byte or bool tensors"),
+          ("indexing arrays", "indexing tensors"), ("value array", "value tensor"), ("indexed array", "indexed tensor"),
+          ("too many indices for array: array is", "too many indices for a tensor that is"),
+          ("for axis", "for dimension"), ("along axis", "along dimension"), ("size of axis", "size of dimension"),
+          ("corresponding boolean axis", "the boolean mask"))
+
+
+def _show(index) -> str:
+    """An index as the user wrote it, with tensors shown by their shape."""
+    return "[" + ", ".join(f"<tensor of shape {tuple(i.shape)}>" if hasattr(i, "shape") else repr(i)
+                           for i in index) + "]"
+
+
+def _index_error(x, index, e: Exception) -> IndexError:
+    """PyTorch's words for a failed ``x[index]``, with the shapes involved."""
+    msg = str(e).removeprefix("index: ").split(" (tensor of shape")[0]
+    if x.ndim == 0 and "too many indices" in msg:
+        msg = ("invalid index of a 0-dim tensor. Use `tensor.item()` to convert a 0-dim tensor to a Python "
+               "number")
+    for numpy_words, torch_words in _WORDS:
+        msg = msg.replace(numpy_words, torch_words)
+    return IndexError(f"index: {msg} (indexing a tensor of shape {tuple(x.shape)} with {_show(index)})")
+
+
+def _setitem_error(x, index, value, e: Exception) -> Exception:
+    """``x[index] = value`` failed: say which shapes did not fit, in PyTorch's words."""
+    try:
+        part = tuple(x._data[index].shape)
+    except IndexError as bad_index:
+        return _index_error(x, index, bad_index)
+    vshape = tuple(getattr(value, "shape", ()))
+    if not x._data.flags.writeable:
+        return RuntimeError(f"setitem: unsupported operation: the tensor of shape {tuple(x.shape)} is an expand()ed "
+                            f"or broadcast view, whose elements share memory; clone() it before writing into it")
+    if isinstance(e, ValueError) and vshape != part:
+        return RuntimeError(f"setitem: shape mismatch: value tensor of shape {vshape} cannot be broadcast to "
+                            f"indexing result of shape {part} (x{_show(index)} of a tensor of shape "
+                            f"{tuple(x.shape)})")
+    msg = str(e)
+    for numpy_words, torch_words in _WORDS:
+        msg = msg.replace(numpy_words, torch_words)
+    return type(e)(f"setitem: cannot assign {type(value).__name__} to x{_show(index)} of a tensor of shape "
+                   f"{tuple(x.shape)}: {msg}")

@@ -7,7 +7,8 @@ from .. import backend
 from ..autograd.function import notify_inplace
 from ..autograd.grad_mode import state
 from ..backend import random, xp
-from . import core
+from ..ops import inplace as P
+from . import core, views
 from .args import (
     _changed,
     _raw,
@@ -20,7 +21,7 @@ class InplaceMethods:
 
     __slots__ = ()
 
-    def _inplace(self, compute, op: str):
+    def _inplace(self, compute, op: str, reads_self: bool = False):
         """Run ``compute`` out of place and write the result into self's memory.
 
         Untracked (no grad involved) this costs one ufunc with ``out=``. When the graph must
@@ -35,12 +36,13 @@ class InplaceMethods:
             raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place "
                                f"operation. Wrap the update in `with chainrule.no_grad():` (as for "
                                f"`w -= lr * w.grad`), or use the out-of-place form.")
-        if self._base is not None and state.enabled and (self._base.requires_grad or self.requires_grad):
-            raise RuntimeError(f"{op}: in-place modification of a view of a tensor that requires grad is "
-                               f"not supported by chainrule; use the out-of-place form (or clone() first)")
+        if self._base is not None and state.enabled:
+            return views.inplace_through_view(self, compute, op)     # PyTorch's CopySlices
         old = T._make(self._data.copy(), self.grad_fn, self._output_nr) if self.grad_fn is not None \
             else T._make(self._data.copy())
+        before = self._version_box[0]
         new = compute(old)
+        _check_fits(self, new._data, op)
         if new._data.dtype != self._data.dtype and not xp.can_cast(new._data.dtype, self._data.dtype, "same_kind"):
             raise RuntimeError(f"{op}: result type {new.dtype.name} can't be cast to the desired output type "
                                f"{self.dtype.name}")
@@ -48,6 +50,9 @@ class InplaceMethods:
         self.grad_fn, self._output_nr = new.grad_fn, new._output_nr
         self.requires_grad = new.requires_grad
         self._version_box[0] += 1
+        views.refresh(self)                 # its views now read from the new self
+        if new.grad_fn is not None and new.grad_fn._saved_versions:
+            _track_saved(new.grad_fn, new, old if reads_self else None, self._version_box, before)
         return self
 
     def _inplace_binary(self, op, other, name: str, ufunc):
@@ -55,14 +60,11 @@ class InplaceMethods:
         if not state.enabled or not (self.requires_grad or (isinstance(other, T) and other.requires_grad)):
             try:
                 ufunc(self._data, _raw(other), out=self._data, casting="same_kind")
-            except (TypeError, ValueError) as e:
-                b = _raw(other)
-                raise RuntimeError(f"{name}: cannot update a {self.dtype.name} tensor of shape "
-                                   f"{tuple(self.shape)} in place with {getattr(b, 'dtype', type(b).__name__)} "
-                                   f"of shape {getattr(b, 'shape', ())}: {e}") from None
+            except (TypeError, ValueError):
+                raise _inplace_error(self, _raw(other), name) from None
             return _changed(self, name)
         # x.mul_(x): the right operand is the old value too, not the memory being overwritten
-        return self._inplace(lambda old: op(old, old if other is self else other), name)
+        return self._inplace(lambda old: op(old, old if other is self else other), name, other is self)
 
     def add_(self, other, alpha=1):
         """In place: self += alpha·other (also ``+=``); returns self and bumps its version counter.
@@ -115,7 +117,11 @@ class InplaceMethods:
 
     def _inplace_unary(self, method, name: str):
         if not state.enabled or not self.requires_grad:
-            self._data[...] = _raw(method(core.Tensor._make(self._data)))
+            new = _raw(method(core.Tensor._make(self._data)))
+            _check_fits(self, new, name)
+            if not self._data.flags.writeable:          # an expand()ed view repeating an element
+                raise _inplace_error(self, new, name)
+            self._data[...] = new
             return _changed(self, name)
         return self._inplace(method, name)
 
@@ -129,7 +135,11 @@ class InplaceMethods:
 
     def _fill(self, value, name: str):
         if state.enabled and self.requires_grad:
-            return self._inplace(lambda old: old * 0 + value, name)
+            if isinstance(value, core.Tensor):
+                return self._inplace(lambda old: old * 0 + value, name)
+            # the old value's gradient is a constant zero (FillBackward2/ZeroBackward0), as PyTorch's
+            return self._inplace(lambda old: P.Zero.apply(old) if name == "zero_" else P.Fill.apply(old, value),
+                                 name)
         self._data[...] = _raw(value)
         return _changed(self, name)
 
@@ -145,9 +155,9 @@ class InplaceMethods:
         """
         T = core.Tensor
         if state.enabled and (self.requires_grad or (isinstance(src, T) and src.requires_grad)):
-            return self._inplace(lambda old: (old * 0 + src).to(old._data.dtype), "copy_")
+            return self._inplace(lambda old: P.Copy.apply(old, src), "copy_")
         try:
-            self._data[...] = _raw(src)
+            self._data[...] = xp.broadcast_to(_raw(src), self._data.shape)   # (1, n) into (n,) is refused
         except ValueError:
             raise RuntimeError(f"copy_: source of shape {tuple(getattr(_raw(src), 'shape', ()))} cannot be "
                                f"broadcast to the destination's shape {tuple(self.shape)}") from None
@@ -258,3 +268,50 @@ class InplaceMethods:
                                f"operation; wrap it in `with chainrule.no_grad():`")
         draw(self._data, generator or backend.default_generator)
         return _changed(self, name)
+
+
+_KIND_NAMES = {"f": "Float", "c": "ComplexFloat", "i": "Long", "u": "Byte", "b": "Bool"}
+
+
+def _inplace_error(t, b, name: str) -> RuntimeError:
+    """PyTorch's reason an in-place update cannot be written into ``t`` (NumPy's words are not shown)."""
+    shape = tuple(t.shape)
+    if not t._data.flags.writeable:
+        return RuntimeError(f"{name}: unsupported operation: more than one element of the written-to tensor "
+                            f"(shape {shape}, an expand()ed or broadcast view) refers to a single memory "
+                            f"location. Please clone() the tensor before performing the operation.")
+    result = xp.result_type(t._data, b)
+    if not xp.can_cast(result, t._data.dtype, "same_kind"):
+        return RuntimeError(f"{name}: result type {_KIND_NAMES.get(result.kind, result.name)} can't be cast to "
+                            f"the desired output type {_KIND_NAMES.get(t._data.dtype.kind, t.dtype.name)} "
+                            f"(this {t.dtype.name} tensor cannot hold the result in place; use the out-of-place "
+                            f"form, e.g. x = x + y, or convert x first)")
+    other = tuple(getattr(b, "shape", ()))
+    return RuntimeError(f"{name}: output with shape {shape} doesn't match the broadcast shape of itself and "
+                        f"an operand of shape {other}: an in-place result must keep the tensor's shape")
+
+
+def _check_fits(self, new, op: str) -> None:
+    """An in-place result must have self's shape: PyTorch does not let another operand broadcast self
+    to a larger shape (NumPy's assignment would quietly drop the extra leading dims of size 1)."""
+    if new.shape != self._data.shape:
+        raise RuntimeError(f"{op}: output with shape {tuple(self.shape)} doesn't match the broadcast shape "
+                           f"{tuple(new.shape)} (an in-place op cannot change the tensor's shape)")
+
+
+def _track_saved(node, new, old, box, before: int) -> None:
+    """Make the saved tensors of an in-place op's node watch self's version counter, as PyTorch's do.
+
+    The node ran on a copy (``old``) and wrote ``new`` into self. What it saved of its result is self
+    after the update (so a later in-place change makes its backward raise, e.g. after ``y.exp_()``);
+    when self was also the other operand (``x.mul_(x)``, ``old`` given), that operand was self before
+    the update, already stale. A saved copy of self's old value in its own role is PyTorch's clone of
+    the original self and stays untracked."""
+    tracked = []
+    for entry in node._saved_versions:
+        if entry[0] is new._version_box:
+            entry = (box, box[0], entry[2])
+        elif old is not None and entry[0] is old._version_box:
+            entry = (box, before, entry[2])
+        tracked.append(entry)
+    node._saved_versions = tracked

@@ -1,0 +1,97 @@
+"""In-place ops through a view of a tensor that takes part in the graph (see ``ops.views``).
+
+>>> import chainrule as cr
+>>> a = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> b = a * 1
+>>> b[1:].mul_(10)            # changes b through a view
+tensor([20., 30.], grad_fn=<AsStridedBackward0>)
+>>> b.grad_fn.name()
+'CopySlices'
+>>> b.sum().backward()
+>>> a.grad
+tensor([ 1., 10., 10.])
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from ..backend import xp
+from ..ops import views as V
+from . import core
+
+# id(base) -> (a weak reference to base, weak references to its views that have a history). Keyed
+# by id: a Tensor's == is elementwise, so it cannot be a dict key itself. The entry goes with base.
+_VIEWS: dict = {}
+
+
+def _views_of(base) -> list | None:
+    entry = _VIEWS.get(id(base))
+    return entry[1] if entry is not None and entry[0]() is base else None
+
+
+def register(base, view) -> None:
+    """Remember ``view`` of ``base`` (a tensor with a history), so that an in-place change of
+    ``base`` can give the view its new history (:func:`refresh`)."""
+    refs = _views_of(base)
+    if refs is None:
+        key = id(base)
+        refs = []
+        _VIEWS[key] = (weakref.ref(base, lambda _, key=key: _VIEWS.pop(key, None)), refs)
+    elif len(refs) >= 16 and (len(refs) & (len(refs) - 1)) == 0:     # at 16, 32, 64 …: drop the dead
+        refs[:] = [r for r in refs if r() is not None]
+    refs.append(weakref.ref(view))
+
+
+def refresh(base, changed=None) -> None:
+    """After a recorded in-place change of ``base``'s memory, every live view of it that takes
+    part in the graph reads its values from the new ``base`` (PyTorch regenerates such a view's
+    grad_fn as ``AsStridedBackward0``); ``changed`` is the view the change went through, already done."""
+    refs = _views_of(base)
+    if not refs:
+        return
+    for ref in refs:
+        view = ref()
+        if view is None or view is changed or not view.requires_grad or view._base is not base:
+            continue
+        positions = V.view_positions(base._data, view._data)
+        if positions is not None:
+            history = V.AsStrided.apply(base, positions)
+            view.grad_fn, view._output_nr = history.grad_fn, history._output_nr
+
+
+def inplace_through_view(view, compute, op: str):
+    """Apply ``compute`` (an out-of-place op on the view's old values) in place through ``view``,
+    recording it on the view's base as ``CopySlices``; returns ``view``."""
+    T = core.Tensor
+    base = view._base
+    if base.grad_fn is None and base.requires_grad:
+        raise RuntimeError(f"{op}: a view of a leaf Variable that requires grad is being used in an in-place "
+                           f"operation. Change the leaf under `with chainrule.no_grad():`, or work on a "
+                           f"clone() of it")
+    positions = V.view_positions(base._data, view._data)
+    if positions is None:
+        raise RuntimeError(f"{op}: this view (shape {tuple(view.shape)}) of a tensor of shape {tuple(base.shape)} "
+                           f"cannot be changed in place while the graph is recorded; use the out-of-place form "
+                           f"or clone() first")
+    if xp.unique(positions).size != positions.size:
+        raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to tensor refers "
+                           f"to a single memory location (the view of shape {tuple(view.shape)} repeats "
+                           f"elements, as expand() does). Please clone() the tensor before performing the "
+                           f"operation.")
+    old_base = T._make(base._data, base.grad_fn, base._output_nr) if base.grad_fn is not None \
+        else T._make(base._data)
+    new = compute(V.AsStrided.apply(old_base, positions))
+    if new._data.dtype != view._data.dtype and not xp.can_cast(new._data.dtype, view._data.dtype, "same_kind"):
+        raise RuntimeError(f"{op}: result type {new.dtype.name} can't be cast to the desired output type "
+                           f"{view.dtype.name}")
+    if new.dtype != view.dtype:
+        new = new.to(view.dtype)
+    new_base = V.CopySlices.apply(old_base, xp.unravel_index(positions, base._data.shape), new)
+    view._data[...] = new._data
+    base.grad_fn, base._output_nr, base.requires_grad = new_base.grad_fn, new_base._output_nr, new_base.requires_grad
+    view._version_box[0] += 1
+    history = V.AsStrided.apply(base, positions)      # the view now reads its values from the new base
+    view.grad_fn, view._output_nr, view.requires_grad = history.grad_fn, history._output_nr, history.requires_grad
+    refresh(base, view)
+    return view
