@@ -93,6 +93,25 @@ def _setitem(m, x, v):
     return y
 
 
+def _inplace_through_view(m, x, v):
+    y = x * 1.0
+    y[1:, ::2].mul_(v)              # changes y through a view: CopySlices on y
+    return y
+
+
+def _inplace_through_transpose(m, x, v):
+    y = x * 1.0
+    y.t().add_(v * v)
+    return y
+
+
+def _view_after_inplace(m, x, v):
+    y = x * 1.0
+    row = y[0]
+    row.mul_(v)                     # the view now reads from the new y (AsStridedBackward0)
+    return row * y
+
+
 def _setitem_mask(m, x, v, mask):
     y = x * 1.0
     y[mask] = v.sum()
@@ -113,8 +132,8 @@ ELEMENTWISE = [
     Spec("mul_scalar", lambda m, x: x * -3, family="unary"),
     Spec("rmul_scalar", lambda m, x: 0.5 * x, family="unary"),
     Spec("div_scalar", lambda m, x: x / 4.0, family="unary"),
-    Spec("rdiv_scalar", lambda m, x: 3.0 / x, domain="positive", family="unary",
-         name_differs="torch records c/x as c * reciprocal(x) (MulBackward0); chainrule names the division"),
+    Spec("rdiv_scalar", lambda m, x: 3.0 / x, domain="positive", family="unary"),
+    Spec("reciprocal", lambda m, x: x.reciprocal(), domain="positive", family="unary"),
     Spec("pow_2", lambda m, x: x ** 2, family="unary"),
     Spec("pow_3", lambda m, x: x ** 3, family="unary"),
     Spec("pow_0", lambda m, x: x ** 0, family="unary"),
@@ -290,6 +309,9 @@ INDEXING = [
          ND),
     Spec("setitem", _setitem, (((3, 4), (2,)), ((2, 4), ())), name_differs=SETITEM),
     Spec("setitem_mask", _setitem_mask, (((3, 4), (2,)),), aux=_mask, name_differs=SETITEM),
+    Spec("inplace_through_view", _inplace_through_view, (((3, 4), (2, 2)), ((3, 4), (2, 1)), ((3, 2), ()))),
+    Spec("inplace_through_transpose", _inplace_through_transpose, (((3, 4), (4, 3)), ((2, 2), (1,)))),
+    Spec("view_after_inplace", _view_after_inplace, (((3, 4), (4,)), ((2, 3), ()))),
 ]
 
 # Kinks and ties: these rows check PyTorch's choice of (sub)gradient, so no numerical check.
@@ -347,8 +369,49 @@ def _bce(m, a, t):
     return m.nn.functional.binary_cross_entropy(a.sigmoid(), t.sigmoid(), reduction="none")
 
 
+def _sdpa(m, q, k, v, *mask, **kw):
+    if mask:
+        kw["attn_mask"] = mask[0]
+    return m.nn.functional.scaled_dot_product_attention(q, k, v, **kw)
+
+
+def _sdpa_math(m, *args, **kw):
+    """PyTorch's math backend of sdpa: the composite, which (unlike its flash kernel) has a double backward."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    with sdpa_kernel([SDPBackend.MATH]):
+        return _sdpa(m, *args, **kw)
+
+
+def _dead_row_mask(rng, shapes):
+    """A bool mask (True = may attend) in which query row 1 sees no key: its output and gradients are 0."""
+    mask = rng.random((shapes[0][-2], shapes[1][-2])) < 0.6
+    mask[:, 0] = True
+    mask[1] = False
+    return [mask]
+
+
+SDPA = (((2, 3, 4, 5), (2, 3, 6, 5), (2, 3, 6, 5)),)
+SDPA_GQA = (((2, 4, 4, 5), (2, 2, 6, 5), (2, 2, 6, 5), (4, 6)),)
+FLASH_DOUBLE = ("torch's CPU flash-attention kernel has no double backward ('derivative for "
+                "_scaled_dot_product_flash_attention_for_cpu_backward is not implemented'): the sdpa_math rows "
+                "check chainrule's against torch's math backend")
+MATH_NAME = ("torch's math backend records a composite (UnsafeViewBackward0 …); chainrule's one node has the "
+             "name of torch's default flash kernel (checked by the sdpa rows)")
 SCALED = "the input is scaled first (MulBackward0 under the op): a wider range of x"
 NN = [
+    Spec("sdpa", _sdpa, SDPA, double=FLASH_DOUBLE),
+    Spec("sdpa_causal_scale", lambda m, q, k, v: _sdpa(m, q, k, v, is_causal=True, scale=0.7), SDPA,
+         double=FLASH_DOUBLE),
+    Spec("sdpa_float_mask", _sdpa, ((SDPA[0] + ((4, 6),)),), grads=(True, True, True, False), double=FLASH_DOUBLE),
+    Spec("sdpa_bool_mask_dead_row", _sdpa, SDPA, aux=_dead_row_mask, double=FLASH_DOUBLE),
+    Spec("sdpa_gqa", lambda m, q, k, v, b: _sdpa(m, q, k, v, b, enable_gqa=True), SDPA_GQA,
+         grads=(True, True, True, False), double=FLASH_DOUBLE),
+    Spec("sdpa_math_causal", lambda m, q, k, v: _sdpa(m, q, k, v, is_causal=True), SDPA,
+         torch_fn=lambda m, q, k, v: _sdpa_math(m, q, k, v, is_causal=True), name_differs=MATH_NAME),
+    Spec("sdpa_math_dead_row", _sdpa, SDPA, aux=_dead_row_mask, torch_fn=_sdpa_math, name_differs=MATH_NAME),
+    Spec("sdpa_math_gqa", lambda m, q, k, v, b: _sdpa(m, q, k, v, b, enable_gqa=True), SDPA_GQA,
+         grads=(True, True, True, False), torch_fn=lambda m, q, k, v, b: _sdpa_math(m, q, k, v, b, enable_gqa=True),
+         name_differs=MATH_NAME),
     Spec("linear", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (((4, 3), (5, 3), (5,)),)),
     Spec("linear_nd", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (((2, 4, 3), (5, 3), (5,)), ((3,), (5, 3), (5,))),
          name_differs="PyTorch reshapes other ranks to 2-D around addmm (ViewBackward0/SqueezeBackward4 on "
@@ -447,6 +510,9 @@ EXTRA = [
          name_differs="chainrule records an in-place op on its new node (AddBackward0)"),
     Spec("index_fill_", lambda m, x: (x * 1).index_fill_(1, m.tensor([0]), 2.0), (((3, 2),),),
          name_differs="chainrule records an in-place op on its new node (MaskedFillBackward0)"),
+    Spec("fill_", lambda m, x: (x * 2).fill_(0.5), ND[:2]),
+    Spec("zero_", lambda m, x: (x * 2).zero_(), ND[:2]),
+    Spec("copy_", lambda m, x, y: (x * 2).copy_(y), (((2, 3), (3,)), ((2, 3), (2, 3)), ((), ()))),
     Spec("einsum_matmul", lambda m, x, y: m.einsum("ij,jk->ik", x, y), (((2, 3), (3, 4)),),
          name_differs=NON_TORCH_NAME),
     Spec("einsum_batch", lambda m, x, y: m.einsum("bhqd,bhkd->bhqk", x, y), (((2, 2, 3, 4), (2, 2, 5, 4)),),

@@ -424,3 +424,273 @@ def test_second_order_with_a_detached_factor_sharing_memory(torch):
         (g,) = m.autograd.grad((x * x.detach()).sum(), x, create_graph=True)
         results.append(g.requires_grad)         # torch: False (the gradient is the detached factor)
     assert results[1] == results[0]
+
+
+# --- classes from the fuzzer campaign of session 3 (H5) -------------------------------------------------
+def _outcome(m, code: str, then: str = "") -> tuple:
+    """Run ``code`` (defining ``out``) on x and b, then ``then``, then backward: ('ok', grads) or the error."""
+    x = m.tensor([0.3, 0.7, 1.2], dtype=m.float64, requires_grad=True)
+    b = m.tensor([0.5, 0.2, 1.5], dtype=m.float64, requires_grad=True)
+    env = {"m": m, "F": m.nn.functional, "a": x * 1.0, "b": b * 1.0}
+    try:
+        exec(code, env)  # noqa: S102 - the test's own one-line programs
+        exec(then, env)  # noqa: S102
+        (env["out"] * m.tensor([1.0, -2.0, 3.0], dtype=m.float64)).sum().backward()
+    except RuntimeError as e:
+        return ("raises", "modified by an inplace operation" in str(e))
+    return ("ok", [None if t.grad is None else [round(v, 9) for v in t.grad.tolist()] for t in (x, b)])
+
+
+INPLACE_FIRST = ["add_(b)", "mul_(b)", "sub_(b, alpha=2)", "div_(b)", "clamp_(-0.5, 0.5)", "relu_()", "exp_()",
+                 "sigmoid_()", "tanh_()", "neg_()", "fill_(0.5)", "zero_()", "copy_(b)", "pow_(2)", "abs_()",
+                 "masked_fill_(a > 0.5, 0.0)", "sqrt_()", "mul_(a)", "div_(a)", "add_(a)", "pow_(a)", "copy_(a)"]
+
+
+@pytest.mark.parametrize("first", INPLACE_FIRST)
+def test_inplace_ops_save_what_torch_saves(torch, first):
+    """After ``a.<first>``, a second in-place change of a makes backward raise exactly when torch's does:
+    an in-place op that saved its result (exp_, relu_ ...) or read self as the other operand (a.mul_(a))."""
+    code = f"a.{first}; out = a"
+    for then in ("out.mul_(2)", "out.add_(1)", ""):
+        assert _outcome(cr, code, then) == _outcome(torch, code, then), (first, then)
+
+
+SAVED = ["out = a.reciprocal()", "out = a * 0.7", "out = 0.7 * a", "out = a / 0.7", "out = 0.7 / a",
+         "out = 2.5 ** a", "out = m.add(a, b, alpha=-0.5)", "out = a.gather(0, m.tensor([1, 2, 0]))",
+         "out = a.exp()", "out = a.sigmoid()", "out = a * b", "out = a / b", "out = a ** 2", "out = a.relu()"]
+
+
+@pytest.mark.parametrize("code", SAVED)
+def test_ops_save_the_tensors_torch_saves(torch, code):
+    """Changing an op's input or output in place afterwards raises exactly when torch's does (an op
+    saves its input, its output, or, for x * 0.5, neither)."""
+    for then in ("a.mul_(2)", "b.mul_(2)", "out.mul_(2)"):
+        assert _outcome(cr, code, then) == _outcome(torch, code, then), (code, then)
+    assert cr.tensor([2.0]).reciprocal().tolist() == [0.5]
+    x = cr.tensor([0.5, 2.0], requires_grad=True)
+    assert (3 / x).grad_fn.name() == "MulBackward0" and x.reciprocal().grad_fn.name() == "ReciprocalBackward0"
+
+
+@pytest.mark.parametrize("code", ["a.mul_(m.ones(1, 3))", "a.add_(m.ones(2, 3))", "a.copy_(m.ones(1, 3))",
+                                  "a.masked_fill_(m.ones(1, 3, dtype=m.bool), 0.0)", "a.clamp_(min=m.zeros(1, 3))"])
+@pytest.mark.parametrize("grad", [True, False])
+def test_inplace_cannot_broadcast_self_to_a_larger_shape(torch, code, grad):
+    for m in (torch, cr):
+        a = m.ones(3, requires_grad=grad) * 1.0
+        with pytest.raises(RuntimeError, match="doesn't match the broadcast shape|cannot be broadcast"):
+            eval(code, {"m": m, "a": a})
+
+
+@pytest.mark.parametrize("code", ["y.fill_(0.5)", "y.zero_()", "y.copy_(b)", "y.copy_(x)", "y.copy_(m.tensor([1, 2]))"])
+def test_overwritten_value_has_a_constant_zero_gradient(torch, code):
+    """fill_/zero_/copy_ forget the old value: its gradient is zeros that depend on nothing (so the
+    second-order gradient through it is None), with PyTorch's node names."""
+    results = []
+    for m in (torch, cr):
+        x = m.tensor([1.0, 2.0], dtype=m.float64, requires_grad=True)
+        b = m.tensor([3.0], dtype=m.float64, requires_grad=True)
+        y = (x * 1) ** 2
+        exec(code, {"m": m, "x": x, "b": b, "y": y})  # noqa: S102
+        name = type(y.grad_fn).__name__ if m is torch else y.grad_fn.name()
+        g = m.autograd.grad((y * y).sum(), [x, b], create_graph=True, allow_unused=True)
+        s = sum((t * t).sum() for t in g if t is not None and t.requires_grad)
+        second = m.autograd.grad(s, [x, b], allow_unused=True) if torch.is_tensor(s) or isinstance(s, cr.Tensor) \
+            else (None, None)
+        results.append((name, [None if t is None else (t.tolist(), t.requires_grad) for t in g],
+                        [None if t is None else t.tolist() for t in second]))
+    assert results[1] == results[0]
+
+
+@pytest.mark.parametrize("fn", ["F.logsigmoid(x)", "F.binary_cross_entropy_with_logits(x, t, reduction='sum')",
+                                "F.binary_cross_entropy_with_logits(x, t, pos_weight=p, reduction='sum')"])
+def test_second_derivative_at_zero_of_functions_computed_through_abs(torch, fn):
+    """log σ(x) computed stably through exp(-|x|): its second derivative at x = 0 is -σ(0)σ(-0), not 0."""
+    results = []
+    for m in (torch, cr):
+        x = m.tensor([0.41, 0.0, -2.04, 0.0], dtype=m.float64, requires_grad=True)
+        t = m.tensor([0.3, 0.6, 1.0, 0.0], dtype=m.float64, requires_grad=True)
+        p = m.tensor([1.5, 0.7, 2.0, 1.0], dtype=m.float64)
+        y = eval(fn, {"F": m.nn.functional, "x": x, "t": t, "p": p})
+        g = m.autograd.grad(y.sum(), [x, t], create_graph=True, allow_unused=True)
+        terms = [k * gi.sum() for k, gi in zip((1.0, 2.0), g) if gi is not None]
+        h = m.autograd.grad(sum(terms), [x, t], allow_unused=True)
+        results.append([None if v is None else xp.round(v.detach().numpy(), 12).tolist() for v in h])
+    assert results[1] == results[0]
+
+
+@pytest.mark.parametrize("xd, td, pw, w", itertools.product(("float64", "float32"), ("float32", "float64"),
+                                                             (None, "float64", "float32"), (None, "float64")))
+def test_bce_with_logits_result_has_the_target_dtype(torch, xd, td, pw, w):
+    dtypes = []
+    for m in (torch, cr):
+        x = m.tensor([0.5, -1.0], dtype=getattr(m, xd), requires_grad=True)
+        t = m.tensor([0.2, 0.9], dtype=getattr(m, td))
+        r = m.nn.functional.binary_cross_entropy_with_logits(
+            x, t, weight=None if w is None else m.ones(2, dtype=getattr(m, w)),
+            pos_weight=None if pw is None else m.ones(2, dtype=getattr(m, pw)), reduction="none")
+        r.sum().backward()
+        dtypes.append((str(r.dtype).split(".")[-1], str(x.grad.dtype).split(".")[-1]))
+    assert dtypes[1] == dtypes[0]
+
+
+@pytest.mark.parametrize("shape, dim", [((0, 2), -1), ((0, 2), 0), ((2, 0), 1), ((2, 0), 0), ((1, 0), -2)])
+@pytest.mark.parametrize("correction", [0, 1])
+def test_var_std_of_an_empty_input_warn_as_torch(torch, shape, dim, correction):
+    """PyTorch's reduction factor is input numel / output numel: 0 for any empty input."""
+    for m in (torch, cr):
+        with pytest.warns(UserWarning, match="degrees of freedom"):
+            m.zeros(shape).std(dim, correction=correction)
+
+
+@pytest.mark.parametrize("a, b", [((2, 3), (3, 2)), ((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((2, 2, 3), (3, 2))])
+@pytest.mark.parametrize("fn", ["x @ y", "m.matmul(x, y)"])
+def test_matrix_products_do_not_promote(torch, a, b, fn):
+    for m in (torch, cr):
+        x, y = m.ones(a, dtype=m.float64), m.ones(b, dtype=m.float32)
+        with pytest.raises(RuntimeError, match="dtype"):
+            eval(fn, {"m": m, "x": x, "y": y})
+    x, y = cr.ones(2, 3), cr.ones(3, 2)
+    assert (x @ y).dtype == cr.float32 and cr.mm(x.double(), y.double()).dtype == cr.float64
+    with pytest.raises(RuntimeError, match="mm: expected both operands to have the same dtype"):
+        cr.mm(x, y.double())
+
+
+def test_expand_needs_sizes(torch):
+    for m in (torch, cr):
+        with pytest.raises(TypeError, match="size"):
+            m.tensor(1.0).expand()
+        assert m.tensor(1.0).expand(()).shape == () and m.tensor(1.0).expand([]).shape == ()
+
+
+def test_layer_norm_gradients_require_grad_as_torch(torch):
+    """Under create_graph, every layer_norm gradient requires grad in PyTorch whenever x, w or b (or the
+    upstream gradient) does, and the second-order gradient of what a formula does not read is None."""
+    seen = []
+    for m in (torch, cr):
+        out = []
+        for xr, wr, br, gr, wn, bn in itertools.product([False, True], repeat=6):
+            x = m.tensor([[0.3, -1.0, 2.0]], dtype=m.float64, requires_grad=xr)
+            w = m.tensor([1.5, 0.5, 2.0], dtype=m.float64, requires_grad=wr) if wn else None
+            b = m.tensor([0.1, 0.2, 0.3], dtype=m.float64, requires_grad=br) if bn else None
+            inputs = [t for t in (x, w, b) if t is not None and t.requires_grad]
+            if not inputs:
+                continue
+            y = m.nn.functional.layer_norm(x, (3,), w, b)
+            g = m.tensor([[1.0, 2.0, -1.0]], dtype=m.float64, requires_grad=gr)
+            grads = m.autograd.grad(y, inputs, g, create_graph=True)
+            out.append([t.requires_grad for t in grads])
+            for k, gk in enumerate(grads):
+                s = (gk * m.tensor([0.3, 0.7, 1.1], dtype=m.float64)).sum()
+                second = m.autograd.grad(s, inputs, allow_unused=True, retain_graph=True)
+                out.append([None if h is None else xp.round(h.detach().numpy(), 10).tolist() for h in second])
+        seen.append(out)
+    assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1, -1])
+@pytest.mark.parametrize("values", [[[0.0, 2.0, 0.0], [1.5, 0.0, 3.0]], [[0.0, 0.0, 0.0], [0.0, 0.0, 3.0]],
+                                    [[0.0, 2.0, 0.5], [1.5, 0.0, 0.0]], [[0.0, 0.0, 2.0], [0.5, 0.0, 0.0]]])
+def test_prod_double_backward_with_several_zeros_in_a_slice(torch, dim, values):
+    """Two zeros in a slice: every slope is 0, but the derivative of a zero's slope is the product of the rest."""
+    results = []
+    for m in (torch, cr):
+        x = m.tensor(values, dtype=m.float64, requires_grad=True)
+        y = x.prod() if dim is None else x.prod(dim)
+        w = m.tensor([1.0, -2.0, 0.5][:y.numel()], dtype=m.float64).reshape(y.shape)
+        (g,) = m.autograd.grad((y * w).sum(), x, create_graph=True)
+        (h,) = m.autograd.grad((g * m.tensor([[0.3, 0.7, 1.1], [0.2, -0.4, 0.9]], dtype=m.float64)).sum(), x)
+        results.append((xp.round(g.detach().numpy(), 10).tolist(), xp.round(h.numpy(), 10).tolist()))
+    assert results[1] == results[0]
+
+
+@pytest.mark.parametrize("shape, dim, sizes", [((0, 3), 0, (0, -1)), ((0, 3), 0, (2, -1)), ((2, 0, 3), 1, (-1, 0)),
+                                               ((2, 6), 1, (3, -1)), ((2, 0), 1, (0, 0))])
+def test_unflatten_refuses_an_ambiguous_minus_one(torch, shape, dim, sizes):
+    """-1 beside a 0 size cannot be inferred (0 elements fit any size): PyTorch raises."""
+    outcomes = []
+    for m in (torch, cr):
+        try:
+            outcomes.append(tuple(m.zeros(shape).unflatten(dim, sizes).shape))
+        except RuntimeError:
+            outcomes.append("raises")
+    assert outcomes[1] == outcomes[0]
+
+
+def test_batch_norm_second_order_is_none_where_torch_leaves_it_undefined(torch):
+    """batch_norm's gradients require grad whenever x or w does (one PyTorch node reads both), but a
+    second-order gradient reaches w only through ∂L/∂x: with x constant it is None, not zeros. (torch 2.13
+    drops the upstream gradient's second order for a bias without weight: those rows are left out.)"""
+    seen = []
+    for m in (torch, cr):
+        out = []
+        for xr, wr, br, gr, wn, bn in itertools.product([False, True], repeat=6):
+            x = m.tensor([[0.3, -1.0, 2.0], [1.1, 0.4, -0.7]], dtype=m.float64, requires_grad=xr)
+            w = m.tensor([1.5, 0.5, 2.0], dtype=m.float64, requires_grad=wr) if wn else None
+            b = m.tensor([0.1, 0.2, 0.3], dtype=m.float64, requires_grad=br) if bn else None
+            inputs = [t for t in (x, w, b) if t is not None and t.requires_grad]
+            if not inputs or (bn and not wn and gr):
+                continue
+            y = m.nn.functional.batch_norm(x, None, None, w, b, training=True)
+            g = m.tensor([[1.0, 2.0, -1.0], [0.5, -0.3, 0.8]], dtype=m.float64, requires_grad=gr)
+            grads = m.autograd.grad(y, inputs, g, create_graph=True)
+            out.append([t.requires_grad for t in grads])
+            for gk in grads:
+                if gk.requires_grad:
+                    s = (gk * m.tensor([0.3, 0.7, 1.1], dtype=m.float64)).sum()
+                    second = m.autograd.grad(s, inputs + [g] * gr, allow_unused=True, retain_graph=True)
+                    out.append([None if h is None else xp.round(h.detach().numpy(), 9).tolist() for h in second])
+        seen.append(out)
+    assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("n", range(6))
+@pytest.mark.parametrize("chunks", [1, 2, 3])
+def test_chunk_gives_torchs_pieces(torch, n, chunks):
+    """An empty dim gives `chunks` empty pieces (PyTorch's split_with_sizes of zeros), others ⌈n/chunks⌉."""
+    shapes = [[tuple(p.shape) for p in m.ones(n, 2).chunk(chunks, 0)] for m in (torch, cr)]
+    assert shapes[1] == shapes[0]
+
+
+@pytest.mark.parametrize("shape", [(1, 2), (2, 2), (1, 1, 2)])
+@pytest.mark.parametrize("grad", [False, True])
+def test_inplace_on_an_expanded_view_as_torch(torch, shape, grad):
+    """expand() that repeats no element (only size-1 dims added) is a writable view; one that repeats
+    elements refuses in-place writes with PyTorch's error (never NumPy's 'read-only')."""
+    outcomes = []
+    for m in (torch, cr):
+        b = m.tensor([0.5, 0.6], dtype=m.float64, requires_grad=grad) * 1.0
+        try:
+            b.expand(*shape).exp_()
+            outcomes.append(xp.round(b.detach().numpy(), 12).tolist())
+        except RuntimeError as e:
+            assert "more than one element" in str(e)
+            outcomes.append("raises")
+    assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("code", ["x.max(0)", "x.min(-1)", "x.max(0, keepdim=True)", "m.min(x, 0)"])
+def test_max_min_along_a_dim_of_a_0d_tensor_is_a_new_tensor(torch, code):
+    """Not x itself: an in-place change of the result must not count as changing the leaf x."""
+    outcomes = []
+    for m in (torch, cr):
+        x = m.tensor(-0.6, dtype=m.float64, requires_grad=True)
+        values, indices = eval(code, {"m": m, "x": x})
+        values.mul_(m.tensor(2.0, dtype=m.float64, requires_grad=True))
+        values.backward()
+        outcomes.append((values is x, values.item(), indices.item(), x.grad.item()))
+    assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("bounds", ["min=lo", "max=hi", "min=lo, max=hi", "min=lo[:1]", "max=hi.float()"])
+def test_clamp_with_tensor_bounds_sends_ties_to_x_and_nothing_at_nan(torch, bounds):
+    """PyTorch's clamp: ∂/∂x = 1 where min <= x <= max (a tie is not clipped), a bound's gradient only
+    where it clipped, none for either where a NaN is involved."""
+    results = []
+    for m in (torch, cr):
+        x = m.tensor([0.52, 0.1, 0.9, 0.3, float("nan"), 0.5], dtype=m.float64, requires_grad=True)
+        lo = m.tensor([0.52, 0.2, 0.2, 0.4, 0.1, float("nan")], dtype=m.float64, requires_grad=True)
+        hi = m.tensor([0.8, 0.6, 0.9, 0.35, 0.7, 0.9], dtype=m.float64, requires_grad=True)
+        y = eval(f"x.clamp({bounds})", {"x": x, "lo": lo, "hi": hi})
+        (y * m.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], dtype=m.float64)).sum().backward()
+        results.append((str(y.tolist()), [None if t.grad is None else str(t.grad.tolist()) for t in (x, lo, hi)]))
+    assert results[1] == results[0]

@@ -321,12 +321,16 @@ def test_inplace_on_non_leaf_rebases_history(torch):
 
 
 def test_inplace_with_itself_as_operand():
-    # PyTorch raises here (its mul_ saved the tensor it overwrites); chainrule keeps the old value.
+    # As PyTorch: mul_ saved the tensor it overwrites, so its backward raises; add_ saves nothing.
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2
-    y.mul_(y)                         # y = (2x)^2, dy/dx = 8x
+    y.mul_(y)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    y = x * 2
+    y.add_(y)                         # y = 4x
     y.sum().backward()
-    assert x.grad.tolist() == [8.0, 16.0]
+    assert x.grad.tolist() == [4.0, 4.0]
 
 
 def test_notes_sgd_update_in_no_grad():
@@ -400,3 +404,69 @@ def test_function_returning_a_one_tuple_backpropagates():
     (y,) = Double.apply(x)
     y.sum().backward()
     assert x.grad.tolist() == [2.0, 2.0]
+
+
+def _random_dag(lib, leaves, seed: int):
+    """The same seeded random program in chainrule or torch: a DAG with shared subexpressions,
+    broadcasting, multi-output nodes (chunk, max with indices), a route that carries no gradient
+    (integer indices) and a branch that no root depends on. Returns the two roots."""
+    import random
+    rng = random.Random(seed)
+    pool = list(leaves)
+    for _ in range(40):
+        a, b = rng.choice(pool), rng.choice(pool[-6:])
+        k = rng.randrange(7)
+        if k == 0:
+            pool.append(a + b)
+        elif k == 1:
+            pool.append(a * b.tanh())
+        elif k == 2:
+            pool.append((a - b).sin() + a.sum(0))          # (3, 4) + (4,): broadcast, summed back
+        elif k == 3:
+            p, q = a.chunk(2, 1)                            # one node, two outputs; q often unused
+            pool.append((p * 2).repeat(1, 2) if rng.random() < 0.5 else (p + q).repeat(1, 2))
+        elif k == 4:
+            values, idx = a.max(1, keepdim=True)            # idx: an integer output, no gradient flows
+            pool.append(b * values + idx.to(a.dtype))
+        elif k == 5:
+            pool.append((a * 0.5).tanh().exp() - b)
+        else:
+            pool.append(a.detach() * b)                     # a route cut out of the graph
+    return pool[-1].sum(), (pool[-2] * pool[-3]).mean()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_engine_walk_on_random_dags_matches_torch_and_runs_newest_first(torch, seed):
+    """Each node runs once, after every node that sends it a gradient, newest first (creation order
+    is a topological order), and the gradients are PyTorch's."""
+    data = [cr.randn(3, 4, dtype=cr.float64) for _ in range(3)]
+    xs = [d.clone().requires_grad_() for d in data]
+    ts = [torch.tensor(d.numpy(), requires_grad=True) for d in data]
+    runs, sent_to = [], {}
+
+    class Watch:
+        def node_done(self, node, g, grad_inputs):
+            runs.append(node)
+            for nxt, gi in zip(node._edges, grad_inputs, strict=True):
+                if gi is not None:
+                    assert nxt not in runs, f"{nxt.name()} ran before {node.name()} sent it a gradient"
+                    sent_to.setdefault(nxt, []).append(node)
+
+        def leaf_done(self, t, g):
+            runs.append(t.grad_fn or t._acc)
+
+    roots = _random_dag(cr, xs, seed)
+    cr.autograd.engine.observers.append(watch := Watch())
+    try:
+        cr.autograd.backward(roots)
+    finally:
+        cr.autograd.engine.observers.remove(watch)
+    assert len(runs) == len(set(runs))
+    assert [n._seq for n in runs] == sorted((n._seq for n in runs), reverse=True)
+    assert set(sent_to) <= set(runs)        # every node a gradient reached ran
+    torch.autograd.backward(_random_dag(torch, ts, seed))
+    for x, t in zip(xs, ts, strict=True):
+        if t.grad is None:
+            assert x.grad is None
+        else:
+            assert x.grad.allclose(cr.tensor(t.grad.numpy()), rtol=1e-10, atol=1e-12)

@@ -64,3 +64,20 @@ def test_finds_a_wrong_forward_dtype(torch, monkeypatch):
     monkeypatch.setattr(cr, "sin", lambda x: real_sin(x).double())
     failure = check(program, dtypes=("float32",))
     assert failure is not None and failure[2] == "forward dtype of sin: chainrule float64, torch float32"
+
+
+def test_arbiter_decides_when_torch_fails_to_differentiate(torch):
+    """torch 2.13's prod double backward over an empty slice raises; chainrule's (empty) second-order
+    gradient is checked by central differences instead of counting as a difference."""
+    from fuzz import arbitrate
+    from fuzz.arbiter import torch_fails_gradients
+    stmts = (Stmt("v0 = m.zeros((4, 0), dtype=DT, requires_grad=True)", "v0", (), leaf=True, op="leaf"),
+             Stmt("v1 = m.zeros((0,), dtype=m.int64)", "v1", (), op="const"),
+             Stmt("v2 = F.embedding(v1, v0)", "v2", ("v1", "v0"), op="embedding"),
+             Stmt("v3 = v2.prod(0)", "v3", ("v2",), op="prod"))
+    program = Program(stmts, (("v3", "[]"),), (("v0", "[[], [], [], []]"),))
+    failure = check(program, dtypes=("float64",))
+    assert failure is not None and failure[2].startswith("torch raises at second"), failure
+    assert arbitrate(program, failure) == "chainrule"
+    assert not torch_fails_gradients("backward", "torch raises at backward (RuntimeError: one of the variables "
+                                     "needed for gradient computation has been modified by an inplace operation)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Op
-from ..backend import xp
+from ..backend import ndarray, xp
 from .elementwise import _array, _broadcast_error
 
 
@@ -67,7 +67,9 @@ class Mul(Op):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        # as PyTorch: x is saved only for y's gradient, so not when y is a Python scalar (x * 0.5
+        # then lets x change in place afterwards)
+        ctx.save_for_backward(x if y.__class__ is ndarray else None, y if x.__class__ is ndarray else None)
         try:
             return x * y
         except ValueError as e:
@@ -91,7 +93,7 @@ class Div(Op):
             z = x / y
         except ValueError as e:
             _broadcast_error("div", x, y, e)
-        ctx.save_for_backward(x, y)
+        ctx.save_for_backward(x if y.__class__ is ndarray else None, y)   # x only for y's gradient
         return z
 
     @staticmethod
@@ -102,23 +104,22 @@ class Div(Op):
         return gx, gy
 
 
-class RDiv(Op):
-    """A Python scalar c over a tensor."""
+class Reciprocal(Op):
+    """Saves its output, as PyTorch does; a Python scalar over a tensor, c / x, is c * reciprocal(x)."""
 
-    backward_name = "DivBackward1"
-    formula = "z = c / x"
-    local = ("-c/x²",)
+    formula = "z = 1 / x"
+    local = ("-z²",)
 
     @staticmethod
-    def forward(ctx, x, c):
-        ctx.save_for_backward(x)
-        ctx.c = c
-        return c / x
+    def forward(ctx, x):
+        z = _array(xp.reciprocal(x))      # an array even for 0-d x (saved as the output)
+        ctx.save_for_backward(z)
+        return z
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return -g * ctx.c / (x * x), None
+        (z,) = ctx.saved_tensors
+        return (-g * (z * z),)
 
 
 class Neg(Op):
@@ -229,11 +230,11 @@ class RPow(Op):
     @staticmethod
     def forward(ctx, x, c):
         z = _array(c ** x)
-        ctx.save_for_backward(z)
+        ctx.save_for_backward(x, z)      # x too, as PyTorch (changing x in place afterwards raises)
         ctx.log_c = math.log(c) if c > 0 else (-math.inf if c == 0 else math.nan)
         return z
 
     @staticmethod
     def backward(ctx, g):
-        (z,) = ctx.saved_tensors
+        _, z = ctx.saved_tensors
         return g * z * ctx.log_c, None

@@ -138,7 +138,7 @@ class FusedGrad(Op):
     @staticmethod
     def backward(ctx, g):
         deps = ctx.saved_tensors
-        return (ctx.xp.attach(g, *deps),) + (None,) * len(deps)
+        return (ctx.xp.attach(g, *deps, zeros=False),) + (None,) * len(deps)
 
 
 class Clone(Op):

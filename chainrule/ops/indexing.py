@@ -25,6 +25,9 @@ class Index(Op):
         ctx.backward_name = _index_name(index)
         ctx.shape, ctx.index = x.shape, index
         try:
+            # basic indexing down to one element: x[1, ...] is a 0-d view where x[1] would be a copy
+            if is_basic(index) and not any(i is Ellipsis for i in index):
+                return x[index + (Ellipsis,)]
             return x[index]
         except IndexError as e:
             raise IndexError(f"index: {e} (tensor of shape {x.shape}, index {_show(index)})") from None
@@ -121,12 +124,12 @@ class Gather(Op):
     @staticmethod
     def forward(ctx, x, axis, index):
         ctx.shape, ctx.axis = x.shape, axis
-        ctx.save_for_backward(index)
+        ctx.save_for_backward(index, x)     # x only as PyTorch saves it: changing it in place then raises
         return array_math.gather(x, axis, index)
 
     @staticmethod
     def backward(ctx, g):
-        (index,) = ctx.saved_tensors
+        index, _ = ctx.saved_tensors
         return ctx.xp.scatter_add(ctx.shape, ctx.axis, index, g), None, None
 
 

@@ -36,6 +36,10 @@ def class_targets(t, n_classes: int, ignore_index: int, weight, dtype, op: str):
 def valid_targets(t, n_classes: int, ignore_index: int, op: str):
     """(class indices with ignored ones replaced by 0, the mask of the non-ignored ones or None when all
     are); raises for an index outside [0, n_classes) that is not ``ignore_index``."""
+    if t.size:
+        lo, hi = int(t.min()), int(t.max())
+        if 0 <= lo and hi < n_classes and not lo <= ignore_index <= hi:
+            return t, None              # the common case: two reductions, no mask
     valid = t != ignore_index
     all_valid = bool(valid.all())
     safe = t if all_valid else xp.where(valid, t, 0)
@@ -219,8 +223,11 @@ class NllLoss(Op):
                                 x.dtype, ctx.op_name)
         x2, s2 = (x[None], safe[None]) if x.ndim == 1 else (x, safe)
         index = xp.expand_dims(s2, 1)
-        picked = xp.take_along_axis(x2, index, axis=1).squeeze(1)
-        coef = -xp.ones(s2.shape, x.dtype) if w is None else -w.astype(x.dtype, copy=False).reshape(s2.shape)
+        if x2.ndim == 2:                # x[n, y[n]] by fancy indexing: cheaper than take_along_axis
+            picked = x2[xp.arange(x2.shape[0]), s2]
+        else:
+            picked = xp.take_along_axis(x2, index, axis=1).squeeze(1)
+        coef = xp.full(s2.shape, -1, x.dtype) if w is None else -w.astype(x.dtype, copy=False).reshape(s2.shape)
         loss = picked * coef
         ctx.shape, ctx.reduction = x.shape, reduction
         if reduction == "none":
@@ -251,6 +258,17 @@ class NllLoss(Op):
         # Under create_graph PyTorch's gradient is a function of x as well (with derivative 0), so it
         # requires grad even for a constant g and grad(grad, x) gives zeros instead of raising.
         return xp_.attach(gx, x), None, None, None, None
+
+    @staticmethod
+    def backward_array(ctx, g):
+        """The first-order kernel for (N, C) scores: g·coef written at [n, y[n]] of a zero array (each row
+        has one target, so a plain assignment does the scatter-add)."""
+        x, coef, index = ctx.saved_tensors
+        if x.ndim != 2:
+            return NllLoss.backward(ctx, g)
+        gx = xp.zeros(x.shape, x.dtype)
+        gx[xp.arange(x.shape[0]), index[:, 0]] = (g.reshape(coef.shape) if ctx.reduction == "none" else g) * coef
+        return gx, None, None, None, None
 
 
 class CrossEntropyNll(NllLoss):

@@ -141,11 +141,27 @@ class Prod(Op):
         ones_for_zeros = xp_.where(is_zero, 1.0, x)
         zeros = xp_.sum(xp_.where(is_zero, 1.0, 0.0), axis=ctx.axis, keepdims=True)
         if ctx.xp is not array_math and bool((zeros._data > 1).any()):
-            raise NotImplementedError("prod: double backward through a product with two or more zeros in "
-                                      "one reduced slice is not supported")
+            # two zeros: each one's slope is 0, but its derivative (the product of the rest) is not
+            return g * _products_of_the_others(xp_, x, ctx.axis), None, None
         rest = xp_.prod(ones_for_zeros, axis=ctx.axis, keepdims=True)
         others = xp_.where(is_zero, xp_.where(zeros == 1, rest, 0.0), z / ones_for_zeros)
         return g * others, None, None
+
+
+def _products_of_the_others(xp_, x, axis):
+    """Π_{j≠i} x_j over the reduced axes, as products of x's own entries (exact and differentiable at
+    any number of zeros; O(n²) work, so only for double backward through a slice with two zeros)."""
+    axes = tuple(range(x.ndim)) if axis is None else tuple(a % x.ndim for a in axis)
+    order = [d for d in range(x.ndim) if d not in axes] + list(axes)
+    moved = xp_.transpose(x, order)
+    kept = tuple(moved.shape[:x.ndim - len(axes)])
+    n = math.prod(moved.shape[x.ndim - len(axes):])
+    flat = xp_.reshape(moved, kept + (n,))
+    last = len(kept)                   # the axis index itself: Cat's backward slices by a positive axis
+    cols = [xp_.prod(xp_.concatenate([flat[..., :k], flat[..., k + 1:]], last), axis=last, keepdims=True)
+            for k in range(n)]
+    others = xp_.reshape(xp_.concatenate(cols, last), tuple(moved.shape))
+    return xp_.transpose(others, [order.index(d) for d in range(x.ndim)])
 
 
 class Amax(Op):

@@ -119,10 +119,15 @@ class Expand(Op):
     @staticmethod
     def forward(ctx, x, shape):
         try:
-            return xp.broadcast_to(x, shape)
+            z = xp.broadcast_to(x, shape)
         except ValueError:
             raise RuntimeError(f"expand: the expanded size {tuple(shape)} must match the existing size "
                                f"{x.shape} at each non-singleton dimension") from None
+        if all(stride or n <= 1 for stride, n in zip(z.strides, z.shape)):
+            # no element is repeated (only dims of size 1 were added): a writable view, as in PyTorch,
+            # where only a view repeating an element refuses in-place writes
+            z = xp.lib.stride_tricks.as_strided(x, z.shape, z.strides)
+        return z
 
     @staticmethod
     def backward(ctx, g):
@@ -169,7 +174,7 @@ class Cat(Op):
     def backward(ctx, g):
         grads = [None]
         start = 0
-        lead = (slice(None),) * ctx.axis
+        lead = (slice(None),) * (ctx.axis % g.ndim)     # (concatenate(xs, -1) from a backward formula)
         for n in ctx.sizes:
             if n is None:                 # a 1-D empty input that joined nothing: an empty gradient
                 grads.append(ctx.xp.zeros((0,), ctx.dtype))

@@ -76,8 +76,8 @@ class MathMethods:
 
     def __rtruediv__(self, other):
         other = py_scalar(other)
-        if isinstance(other, _Scalar):
-            return A.RDiv.apply(_floatify(self), other)
+        if isinstance(other, _Scalar):      # c / x is c * reciprocal(x), as PyTorch records it
+            return A.Reciprocal.apply(_floatify(self)) * other
         return as_tensor_like(other, self).__truediv__(self)
 
     def __floordiv__(self, other):
@@ -95,7 +95,12 @@ class MathMethods:
         exponent = py_scalar(exponent)
         if isinstance(exponent, _Scalar):
             if self._data.dtype.kind in "biu" and (isinstance(exponent, float) or exponent < 0):
+                if not isinstance(exponent, float):
+                    raise RuntimeError(f"pow: Integers to negative integer powers are not allowed ({self.dtype} "
+                                       f"tensor ** {exponent}); use a float, e.g. x.float() ** {exponent}")
                 return A.Pow.apply(_floatify(self), exponent)
+            if self._data.dtype.kind == "b":   # True ** 2 is int64 1 in PyTorch (NumPy would make int8)
+                return A.Pow.apply(self.long(), exponent)
             return A.Pow.apply(self, exponent)
         return binary(A.PowTensor, self, exponent)
 
@@ -214,7 +219,7 @@ class MathMethods:
 
     def reciprocal(self):
         """1/x, elementwise (integers become the default float type). Gradient: −1/x²."""
-        return A.RDiv.apply(_floatify(self), 1.0)
+        return A.Reciprocal.apply(_floatify(self))
 
     def square(self):
         """x², elementwise. Gradient: 2x."""
@@ -340,11 +345,17 @@ class MathMethods:
         if min is None and max is None:
             raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
         if isinstance(min, core.Tensor) or isinstance(max, core.Tensor):
+            # PyTorch's clamp with tensor bounds: the gradient goes to x where min <= x <= max (ties
+            # included) and to a bound only where it clipped; a NaN (in x or a bound) propagates, with
+            # no gradient to either there
             out = self
-            if min is not None:
-                out = out.maximum(min if isinstance(min, core.Tensor) else core.Tensor._make(xp.asarray(min, self._data.dtype)))
-            if max is not None:
-                out = out.minimum(max if isinstance(max, core.Tensor) else core.Tensor._make(xp.asarray(max, self._data.dtype)))
+            for bound, clips in ((min, xp.less), (max, xp.greater)):
+                if bound is not None:
+                    b = bound if isinstance(bound, core.Tensor) else core.Tensor._make(xp.asarray(bound, self._data.dtype))
+                    nan = xp.isnan(out._data) | xp.isnan(b._data)
+                    out = b.where(core.Tensor._make(clips(out._data, b._data)), out)
+                    if nan.any():
+                        out = core.Tensor._make(xp.asarray(xp.nan, out._data.dtype)).where(core.Tensor._make(nan), out)
             return out
         if self._data.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
             return _floatify(self).clamp(min, max)        # an integer tensor with float bounds: float32

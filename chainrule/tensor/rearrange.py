@@ -38,6 +38,9 @@ class RearrangeMethods:
         if len(reps) < self.ndim:
             raise RuntimeError(f"repeat: number of repeat dims ({len(reps)}) can not be smaller than number "
                                f"of dimensions of tensor ({self.ndim})")
+        if min(reps, default=0) < 0:
+            raise RuntimeError(f"repeat: Trying to create tensor with negative dimension: repeats {reps} must "
+                               f"all be >= 0 (tensor of shape {tuple(self.shape)})")
         return S.Repeat.apply(self, reps)
 
     def tile(self, *reps):
@@ -96,8 +99,12 @@ class RearrangeMethods:
         (tensor([0, 1, 2]), tensor([3, 4]))
         """
         d = normalize_dim(dim, self.ndim, "chunk")
+        if chunks <= 0:
+            raise RuntimeError(f"chunk: expects `chunks` to be greater than 0, got: {chunks}")
         n = self._data.shape[d]
-        return self.split(max(1, -(-n // chunks)), d)
+        if n == 0:
+            return self.split([0] * chunks, d)      # PyTorch: an empty dim gives `chunks` empty pieces
+        return self.split(-(-n // chunks), d)
 
     def unbind(self, dim=0):
         """The slices along ``dim`` as a tuple of views, with that dimension removed.
@@ -215,6 +222,8 @@ class RearrangeMethods:
         dst = tuple(normalize_dim(d, self.ndim, "movedim") for d in dst)
         if len(set(src)) != len(src) or len(set(dst)) != len(dst):
             raise RuntimeError(f"movedim: repeated dim in source {source} or destination {destination}")
+        if self.ndim == 0:
+            return self.permute()     # a 0-d tensor has one way to order its dims: a view of itself
         order = [d for d in range(self.ndim) if d not in src]
         for s, d in sorted(zip(dst, src)):
             order.insert(s, d)

@@ -19,7 +19,6 @@ from .args import (
     keepdim_arg,
     normalize_dim,
     normalize_dims,
-    promote,
 )
 from .sorting import return_type
 
@@ -62,7 +61,8 @@ class ReduceMethods:
         keepdim = keepdim_arg(keepdim, keepdims, "mean")
         x = self.to(dtype) if dtype is not None else self
         if x._data.dtype.kind != "f":
-            raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating "
+            which = "Optional dtype" if dtype is not None else "Input dtype"
+            raise RuntimeError(f"mean(): could not infer output dtype. {which} must be either a floating "
                                f"point or complex dtype. Got: {x.dtype.name.capitalize()}")
         return R.Mean.apply(x, normalize_dims(dim if axis is None else axis, x.ndim, "mean"), keepdim)
 
@@ -81,7 +81,8 @@ class ReduceMethods:
         dims = normalize_dims(dim, self.ndim, "var")
         corr = _correction(unbiased, correction)
         _warn_dof(self, dims, corr, "var")
-        return R.Var.apply(_floatify(self), dims, corr, keepdim)
+        _float_only("var", self, "std and var only support floating point and complex dtypes")
+        return R.Var.apply(self, dims, corr, keepdim)
 
     def std(self, dim=None, unbiased=None, keepdim=False, correction=None, keepdims=None):
         """The standard deviation, √var: arguments as for ``var`` (Bessel's correction by default)."""
@@ -89,7 +90,8 @@ class ReduceMethods:
         dims = normalize_dims(dim, self.ndim, "std")
         corr = _correction(unbiased, correction)
         _warn_dof(self, dims, corr, "std")
-        return R.Std.apply(_floatify(self), dims, corr, keepdim)
+        _float_only("std", self, "std and var only support floating point and complex dtypes")
+        return R.Std.apply(self, dims, corr, keepdim)
 
     def prod(self, dim=None, keepdim=False, dtype=None, keepdims=None):
         """The product of all elements, or along one ``dim`` (a single int). Integers multiply as int64.
@@ -115,8 +117,8 @@ class ReduceMethods:
             return self.maximum(dim) if largest else self.minimum(dim)
         d = normalize_dim(dim, self.ndim, name)
         pair = _MAX if largest else _MIN
-        if self.ndim == 0:
-            return pair(self, _no_grad_result(xp.asarray(0)))
+        if self.ndim == 0:      # as PyTorch: a new tensor (MaxBackward0), not self, holding the one element
+            return pair(R.MaxDim.apply(self.reshape(1), 0, False, largest), _no_grad_result(xp.asarray(0)))
         values = R.MaxDim.apply(self, d, keepdim, largest)
         indices = (xp.argmax if largest else xp.argmin)(self._data, axis=d, keepdims=keepdim)
         return pair(values, _no_grad_result(indices))
@@ -208,6 +210,10 @@ class ReduceMethods:
         """
         if p == "fro" or p is None:
             p = 2
+        if isinstance(p, str):   # PyTorch raises RuntimeError here, not TypeError
+            why = f"norm: order p={p!r} is not supported here: use a number, inf or 'fro' (for matrix norms " \
+                  f"such as 'nuc', chainrule.linalg.matrix_norm)"
+            raise RuntimeError(why)  # noqa: TRY004
         p = float(p) if p not in (math.inf, -math.inf) else p
         return R.Norm.apply(_floatify(self), p, normalize_dims(dim, self.ndim, "norm"), keepdim)
 
@@ -243,7 +249,8 @@ class ReduceMethods:
         >>> cr.tensor([1.0, 2.0, 3.0]).softmax(dim=0)
         tensor([0.0900, 0.2447, 0.6652])
         """
-        x = _floatify(self.to(dtype) if dtype is not None else self)
+        x = self.to(dtype) if dtype is not None else self
+        _float_only("softmax", x)
         return R.Softmax.apply(x, normalize_dim(dim, x.ndim, "softmax"))
 
     def log_softmax(self, dim, dtype=None):
@@ -253,7 +260,8 @@ class ReduceMethods:
         >>> cr.tensor([0.0, 1000.0]).log_softmax(dim=0)
         tensor([-1000.,     0.])
         """
-        x = _floatify(self.to(dtype) if dtype is not None else self)
+        x = self.to(dtype) if dtype is not None else self
+        _float_only("log_softmax", x)
         return R.LogSoftmax.apply(x, normalize_dim(dim, x.ndim, "log_softmax"))
 
     # --- linear algebra --------------------------------------------------------------------
@@ -267,7 +275,8 @@ class ReduceMethods:
         tensor([3., 7.])
         """
         other = as_tensor_like(other, self)
-        a, b = promote(self, other) if self._data.dtype is not other._data.dtype else (self, other)
+        _same_dtype("matmul", self, other)
+        a, b = self, other
         if a.ndim == 1 and b.ndim == 1:
             return L.Dot.apply(a, b)
         if a.ndim == 2 and b.ndim == 2:
@@ -282,8 +291,8 @@ class ReduceMethods:
         if k1 != k2:
             raise RuntimeError(f"{op}: cannot multiply {tuple(self.shape)} by {tuple(other.shape)}: inner "
                                f"dimensions {k1} and {k2} differ")
-        a, b = promote(self, other)
-        return node.apply(a, b)
+        _same_dtype(op, self, other)
+        return node.apply(self, other)
 
     def mm(self, mat2):
         """The product of two 2-D matrices, (n×k)·(k×m) → (n×m); no broadcasting (``matmul`` has it)."""
@@ -350,10 +359,30 @@ class ReduceMethods:
     ger = outer
 
 
+def _float_only(op: str, x, why: str = "") -> None:
+    """Refuse integer/bool input where PyTorch has no integer kernel (it raises; it does not convert)."""
+    if x._data.dtype.kind not in "fc":
+        why = why or f'"{op}" is not implemented for integer tensors'
+        raise RuntimeError(f"{op}: {why}, got {x.dtype}; convert with .float() first")
+
+
+def _same_dtype(op: str, a, b) -> None:
+    """PyTorch's matrix products do not promote: both operands must have one dtype."""
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"{op}: expected both operands to have the same dtype, got {a.dtype.name} "
+                           f"{tuple(a.shape)} and {b.dtype.name} {tuple(b.shape)}; convert one with "
+                           f".to(other.dtype) first")
+
+
 def _warn_dof(x, dims, correction: int, op: str) -> None:
-    """PyTorch warns when N - correction <= 0 (the result is inf or NaN, e.g. var of one number)."""
+    """PyTorch warns when N - correction <= 0 (the result is inf or NaN, e.g. var of one number).
+
+    N is PyTorch's reduction factor, input numel / output numel: 0 for any empty input, even when
+    the reduced dims are not empty (``zeros(0, 2).var(1, correction=0)`` warns)."""
     shape = x._data.shape
     n = math.prod(shape[d] for d in dims) if dims is not None else math.prod(shape)
+    if x._data.size == 0:
+        n = 0
     if n - correction <= 0:
         warnings.warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly less than the "
                       f"reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3)

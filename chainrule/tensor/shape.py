@@ -117,7 +117,10 @@ class ShapeMethods:
         sizes = list(sizes)
         if -1 in sizes:
             known = math.prod(s for s in sizes if s != -1)
-            sizes[sizes.index(-1)] = self._data.shape[d] // max(known, 1)
+            if known == 0:
+                raise RuntimeError(f"unflatten: cannot reshape dim {dim} of 0 elements into sizes {tuple(sizes)}: "
+                                   f"the unspecified size -1 could be anything (ambiguous); give every size")
+            sizes[sizes.index(-1)] = self._data.shape[d] // known
         if math.prod(sizes) != self._data.shape[d]:
             raise RuntimeError(f"unflatten: sizes {tuple(sizes)} don't multiply up to the size of dim {dim} "
                                f"({self._data.shape[d]}) in the input of shape {tuple(self.shape)}")
@@ -209,6 +212,9 @@ class ShapeMethods:
         tensor([[1, 1, 1],
                 [2, 2, 2]])
         """
+        if not sizes:
+            raise TypeError('expand() missing 1 required positional arguments: "size" (for a 0-d tensor, '
+                            'expand(()) keeps it as it is)')
         sizes = shape_arg(sizes)
         lead = len(sizes) - self.ndim
         if lead < 0:

@@ -20,10 +20,6 @@ KEEP_ERROR = 0.04     # how often a proposal PyTorch rejects ends the program (e
 # Known, reported differences the generator steers around (so a campaign finds *new* classes); run
 # ``python -m tests.fuzz --include-known`` to generate them too. Each names where the fix belongs.
 KNOWN_OPEN = {
-    "piece_k_saved": "under create_graph, output k > 0 of Split/Unbind saved by a later op (mv, mul, ...) "
-                     "unpacks as output 0, so second-order gradients land in the wrong piece "
-                     "(saved-tensor unpacking in autograd/function.py)",
-    "movedim_0d": "movedim on a 0-d tensor raises (permute of (0,) dims); torch returns the tensor",
     "scatter_src_larger": "torch 2.13's ScatterBackward0 returns an index-shaped gradient for a larger src and "
                           "then rejects it (a torch bug, also in tests/op_specs.py; chainrule pads it)",
     "batch_norm_bias_only": "torch 2.13's batch_norm double backward with bias but no weight raises "

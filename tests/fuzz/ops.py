@@ -244,7 +244,7 @@ def shape_op(g) -> bool:
         code = f"{{a}}.flip{g.dims(nd)!r}"
     elif name in ("split", "chunk", "unbind"):
         d = g.dim(nd)
-        k = int(g.r.integers(0, 2)) if not g.avoid("piece_k_saved") else 0
+        k = int(g.r.integers(0, 2))        # piece k > 0 saved by a later op: fixed in autograd/function.py
         n = shape[d] if nd else 0
         step = g.choice([1, 2, 3])
         pieces = {"split": -(-n // step), "chunk": -(-n // max(1, -(-n // 2))), "unbind": n}[name]
@@ -268,8 +268,6 @@ def shape_op(g) -> bool:
         start = int(g.r.integers(0, n + 1))
         code = f"{{a}}.narrow({d}, {start}, {int(g.r.integers(0, n - start + 1))})"
     elif name == "movedim":
-        if nd == 0 and g.avoid("movedim_0d"):
-            return False
         code = f"m.movedim({{a}}, {g.dim(nd)}, {g.dim(nd)})"
     else:
         code = "{a}" + _basic_index(g, shape)
