@@ -152,6 +152,10 @@ def save(obj, f: str | os.PathLike | io.IOBase, metadata: dict[str, str] | None 
     if hasattr(f, "write"):
         f.write(data)
         return
+    parent = os.path.dirname(os.path.abspath(os.fspath(f)))
+    if not os.path.isdir(parent):
+        raise RuntimeError(f"save: Parent directory {parent} does not exist (create it first, e.g. "
+                           f"os.makedirs({parent!r}, exist_ok=True))")
     write_atomically(f, data)     # a crash mid-save never leaves a truncated file under the real name
 
 

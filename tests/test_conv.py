@@ -357,7 +357,7 @@ def test_max_pool_indices_of_an_input_that_requires_grad_match_torch():
     import chainrule.nn.functional as F
     x = cr.randn(2, 3, 6, 6, requires_grad=True)
     out, idx = F.max_pool2d(x, 2, return_indices=True)
-    t_out, t_idx = torch.nn.functional.max_pool2d(torch.tensor(x.detach().numpy()), 2, return_indices=True)
+    _, t_idx = torch.nn.functional.max_pool2d(torch.tensor(x.detach().numpy()), 2, return_indices=True)
     assert (idx.numpy() == t_idx.numpy()).all()
     out.sum().backward()
     assert x.grad.sum().item() == out.numel()

@@ -49,8 +49,7 @@ def _layer(parts: tuple) -> int:
 def _imports(path: Path):
     """(line, imported chainrule module path as a tuple) for every import in the file, at any depth."""
     rel = path.relative_to(PACKAGE).with_suffix("").parts
-    package = rel[:-1] if rel[-1] != "__init__" else rel[:-1]
-    here = package if rel[-1] != "__init__" else rel[:-1]
+    here = rel[:-1]        # the package a relative import starts from (for __init__ too)
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
@@ -237,7 +236,7 @@ def test_backward_frees_every_saved_array():
             seen = _Seen()
             add_forward_observer(seen)
             nodes = []
-            seen.node_created = lambda node, args, result: nodes.append(node)
+            seen.node_created = lambda node, args, result, nodes=nodes: nodes.append(node)
             try:
                 grads = _first_order_grads(spec, shapes)
             finally:

@@ -30,7 +30,7 @@ class Normal(Distribution):
     def __init__(self, loc, scale, validate_args: bool | None = None):
         loc, scale = _as_tensors(loc, scale)
         shape = _broadcast_shape(loc.shape, scale.shape)
-        self.loc, self.scale = loc.expand(*shape), scale.expand(*shape)
+        self.loc, self.scale = loc.expand(shape), scale.expand(shape)
         super().__init__(shape, (), validate_args)
         if self._validate_args:
             if bool(self.loc.isnan().any()) or bool(self.loc.isinf().any()):

@@ -12,6 +12,7 @@ import math
 from .. import backend
 from ..backend import xp
 from ..tensor import Tensor
+from ..tensor.device import require_cpu
 from ..tensor.functions import cat
 from . import functional as F
 from . import init
@@ -47,6 +48,7 @@ class MultiheadAttention(Module):
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
                  vdim: int | None = None, batch_first: bool = False, device=None, dtype=None) -> None:
         super().__init__()
+        require_cpu(device, type(self).__name__)
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} "
                              f"and num_heads={num_heads} instead")
@@ -59,7 +61,8 @@ class MultiheadAttention(Module):
         self.batch_first = batch_first
         self.head_dim = embed_dim // num_heads
         if self.head_dim * num_heads != embed_dim:
-            raise AssertionError("embed_dim must be divisible by num_heads")
+            raise AssertionError(f"MultiheadAttention: embed_dim must be divisible by num_heads (embed_dim="
+                                 f"{embed_dim}, num_heads={num_heads}): each head gets embed_dim // num_heads")
         self.add_zero_attn = add_zero_attn
         new = _param_factory(dtype)
         if not self._qkv_same_embed_dim:
@@ -140,9 +143,10 @@ class MultiheadAttention(Module):
     def _attention(self, query, key, value, key_padding_mask, need_weights, attn_mask, average, is_causal=False):
         N, L, E = query.shape
         if E != self.embed_dim:
-            raise AssertionError(f"was expecting embedding dimension of {self.embed_dim}, but got {E}")
+            raise AssertionError(f"MultiheadAttention: was expecting embedding dimension of {self.embed_dim}, "
+                                 f"but got {E} (the query's last dim; batch_first={self.batch_first})")
         if key.shape[:2] != value.shape[:2]:
-            raise AssertionError(f"key's sequence and batch dims {tuple(key.shape[:2])} do not match value's "
+            raise AssertionError(f"MultiheadAttention: key's sequence and batch dims {tuple(key.shape[:2])} do not match value's "
                                  f"{tuple(value.shape[:2])}")
         H, hd = self.num_heads, self.head_dim
         dtype = query._data.dtype
@@ -156,10 +160,10 @@ class MultiheadAttention(Module):
             _as_bias(attn_mask, dtype, keep_when_true=False, name="MultiheadAttention: attn_mask")
         if bias is not None:
             if bias.ndim == 2 and tuple(bias.shape) != (L, S):
-                raise RuntimeError(f"The shape of the 2D attn_mask is {tuple(bias.shape)}, but should be {(L, S)}.")
+                raise RuntimeError(f"MultiheadAttention: The shape of the 2D attn_mask is {tuple(bias.shape)}, but should be {(L, S)}.")
             if bias.ndim == 3:
                 if tuple(bias.shape) != (N * H, L, S):
-                    raise RuntimeError(f"The shape of the 3D attn_mask is {tuple(bias.shape)}, but should be "
+                    raise RuntimeError(f"MultiheadAttention: The shape of the 3D attn_mask is {tuple(bias.shape)}, but should be "
                                        f"{(N * H, L, S)}.")
                 bias = bias.reshape(N, H, L, S)
             elif bias.ndim != 2:
@@ -167,14 +171,15 @@ class MultiheadAttention(Module):
         pad = _as_bias(key_padding_mask, dtype, keep_when_true=False, name="MultiheadAttention: key_padding_mask")
         if pad is not None:
             if tuple(pad.shape) != (N, S):
-                raise AssertionError(f"expecting key_padding_mask shape of {(N, S)}, but got {tuple(pad.shape)}")
+                raise AssertionError(f"MultiheadAttention: expecting key_padding_mask shape of {(N, S)}, but got "
+                                     f"{tuple(pad.shape)}")
             pad = pad.reshape(N, 1, 1, S)
         if self.bias_k is not None:            # one extra learned key/value, attended by every query
             k = _cat_seq(k, self.bias_k.expand(N, 1, E))
             v = _cat_seq(v, self.bias_v.expand(N, 1, E))
             bias, pad = _pad_last(bias), _pad_last(pad)
-        k = k.reshape(N, -1, H, hd).transpose(1, 2)
-        v = v.reshape(N, -1, H, hd).transpose(1, 2)
+        k = k.reshape(N, k.shape[1], H, hd).transpose(1, 2)   # sizes spelled out: -1 is ambiguous when N = 0
+        v = v.reshape(N, v.shape[1], H, hd).transpose(1, 2)
         q = q.reshape(N, L, H, hd).transpose(1, 2)
         if self.add_zero_attn:                 # one extra all-zero key/value per head
             zeros = Tensor._make(xp.zeros((N, H, 1, hd), dtype))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import backend
 from ..backend import xp
 from ..tensor import Tensor
+from ..tensor.device import require_cpu
 from . import init
 from .functional_conv import _pair, conv1d, conv2d
 from .module import Module
@@ -20,6 +21,7 @@ class _ConvNd(Module):
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  device=None, dtype=None) -> None:
         super().__init__()
+        require_cpu(device, type(self).__name__)
         cls, n = type(self).__name__, self._nd
         if groups <= 0 or in_channels % groups or out_channels % groups:
             raise ValueError(f"{cls}: in_channels ({in_channels}) and out_channels ({out_channels}) must "

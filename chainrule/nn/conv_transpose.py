@@ -18,6 +18,7 @@ from .. import backend
 from ..backend import xp
 from ..ops import conv as C
 from ..tensor import Tensor
+from ..tensor.device import require_cpu
 from . import functional as F
 from . import init
 from .conv import _ConvNd
@@ -111,6 +112,7 @@ class _ConvTransposeNd(Module):
                  groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
                  dtype=None) -> None:
         super().__init__()
+        require_cpu(device, type(self).__name__)
         cls, n = type(self).__name__, self._nd
         if groups <= 0 or in_channels % groups or out_channels % groups:
             raise ValueError(f"{cls}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "

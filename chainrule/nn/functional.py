@@ -60,6 +60,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y_k = x1ᵀ A_k x2 + b_k for weight A of shape (out, in1, in2)."""
     out, in1, in2 = weight.shape
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear: input batch dimensions do not match: input1 of shape {tuple(input1.shape)} "
+                           f"and input2 of shape {tuple(input2.shape)} need the same leading dims")
+    if (input1.shape[-1], input2.shape[-1]) != (in1, in2):
+        raise RuntimeError(f"bilinear: inputs with {input1.shape[-1]} and {input2.shape[-1]} features do not fit "
+                           f"weight of shape {tuple(weight.shape)} (out_features, in1_features, in2_features)")
     # x1 @ A viewed as (in1, out·in2) gives every x1ᵀA_k at once; then dot each with x2.
     t = input1.matmul(weight.permute(1, 0, 2).reshape(in1, out * in2)).unflatten(-1, (out, in2))
     y = (t * input2.unsqueeze(-2)).sum(-1)
@@ -100,6 +106,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected an input of shape (N, C) or (N, C, *), got {tuple(input.shape)}")
     c = input.shape[1]
+    _check_norm_args("batch_norm", input, (c,), running_mean=running_mean, running_var=running_var,
+                     weight=weight, bias=bias)
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, c) + (1,) * (input.ndim - 2)
     if training or running_mean is None:
@@ -138,19 +146,39 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     if tuple(input.shape[input.ndim - k:]) != normalized_shape or k == 0:
         raise RuntimeError(f"layer_norm: the last dims of the input {tuple(input.shape)} must equal "
                            f"normalized_shape {normalized_shape}")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and tuple(t.shape) != normalized_shape:
-            raise RuntimeError(f"layer_norm: expected {name} of shape normalized_shape {normalized_shape}, "
-                               f"got {tuple(t.shape)}")
+    _check_norm_args("layer_norm", input, normalized_shape, weight=weight, bias=bias)
     return LayerNorm.apply(input, weight, bias, k, eps)
+
+
+def _check_norm_args(fn: str, input: Tensor, shape: tuple, **params) -> None:
+    """A normalisation needs a float input, and parameters/running stats of ``shape`` and the input's dtype
+    (PyTorch: "mixed dtype (CPU): all inputs must share same datatype")."""
+    if not input.is_floating_point():
+        raise RuntimeError(f"{fn}: expected a floating-point input, got {input.dtype}; convert it with .float()")
+    for name, t in params.items():
+        if t is None:
+            continue
+        if tuple(t.shape) != shape:
+            raise RuntimeError(f"{fn}: expected {name} of shape {shape} (one value per normalised feature), "
+                               f"got {tuple(t.shape)}")
+        if t.dtype != input.dtype:
+            raise RuntimeError(f"{fn}: mixed dtype (CPU): all inputs must share same datatype: the input is "
+                               f"{input.dtype} but {name} is {t.dtype}; convert the input with "
+                               f".to({t.dtype}) or the module with .to({input.dtype})")
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Look up rows of ``weight`` (num_embeddings, dim) by integer indices ``input``."""
     idx = input._data if isinstance(input, Tensor) else xp.asarray(input)
+    if padding_idx is not None and not -weight.shape[0] <= padding_idx < weight.shape[0]:
+        raise ValueError(f"embedding: Padding_idx must be within num_embeddings (got padding_idx={padding_idx} "
+                         f"for a weight of shape {tuple(weight.shape)})")
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"embedding: indices must be an integer tensor (int64 or int32), got {idx.dtype}")
+    if weight.ndim != 2:
+        raise RuntimeError(f"embedding: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape "
+                           f"{tuple(weight.shape)}; note the argument order embedding(input, weight)")
     num = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= num):
         raise IndexError(f"embedding: index {int(idx.max() if idx.max() >= num else idx.min())} is out of range "
@@ -179,6 +207,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     idx = tensor._data
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"one_hot is only applicable to index tensor, got {idx.dtype}")
+    if idx.size and idx.min() < 0:
+        raise RuntimeError(f"one_hot: Class values must be non-negative, got {idx.min()}")
     if num_classes == -1:
         num_classes = int(idx.max()) + 1 if idx.size else 0
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):

@@ -194,7 +194,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     if num_groups <= 0 or c % num_groups:
         raise RuntimeError(f"group_norm: Expected number of channels in input ({c}) to be divisible by "
                            f"num_groups ({num_groups}) (input of shape {tuple(input.shape)})")
-    grouped = input.reshape(n, num_groups, -1)
+    grouped = input.reshape(n, num_groups, input.numel() // max(n * num_groups, 1))   # not -1: n may be 0
     xc = grouped - grouped.mean(-1, keepdim=True)
     y = (xc * ((xc * xc).mean(-1, keepdim=True) + eps).rsqrt()).reshape(input.shape)
     shape = (1, c) + (1,) * (input.ndim - 2)

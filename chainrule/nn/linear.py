@@ -7,6 +7,7 @@ import math
 from .. import backend
 from ..backend import xp
 from ..tensor import Tensor
+from ..tensor.device import require_cpu
 from . import functional as F
 from . import init
 from .module import Module
@@ -14,6 +15,9 @@ from .parameter import Parameter
 
 
 def _empty(*shape, dtype=None) -> Parameter:
+    if min(shape) < 0:   # e.g. a size computed as n - k that went negative
+        raise RuntimeError(f"Linear: Trying to create a weight with negative dimension {min(shape)}: "
+                           f"{list(shape)} (in_features and out_features must be >= 0)")
     return Parameter(Tensor._make(xp.empty(shape, backend.to_dtype(dtype or backend.default_float).np)))
 
 
@@ -39,6 +43,7 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
+        require_cpu(device, type(self).__name__)
         self.in_features = in_features
         self.out_features = out_features
         self.weight = _empty(out_features, in_features, dtype=dtype)
@@ -64,6 +69,7 @@ class Bilinear(Module):
     def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
                  device=None, dtype=None) -> None:
         super().__init__()
+        require_cpu(device, type(self).__name__)
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features

@@ -16,10 +16,8 @@ from ..autograd.function import notify
 from ..autograd.grad_mode import state
 from ..ops import losses as L
 from ..tensor import Tensor
-from ..tensor.functions import broadcast_tensors
+from . import loss_checks as C
 from .module import Module
-
-_REDUCTIONS = ("none", "mean", "sum")
 
 
 def _reduce(loss: Tensor, reduction: str, fn: str) -> Tensor:
@@ -29,35 +27,7 @@ def _reduce(loss: Tensor, reduction: str, fn: str) -> Tensor:
         return loss.sum()
     if reduction == "none":
         return loss
-    raise ValueError(f"{fn}: {reduction!r} is not a valid value for reduction; use one of {_REDUCTIONS}")
-
-
-def _reduction(reduction: str, fn: str) -> str:
-    """Check a reduction that a loss op (``chainrule/ops/losses.py``) applies inside its node."""
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{fn}: {reduction!r} is not a valid value for reduction; use one of {_REDUCTIONS}")
-    return reduction
-
-
-def _same_shape(input: Tensor, target: Tensor, fn: str):
-    """Broadcast input and target to one shape first, as PyTorch does (its graph shows ExpandBackward0),
-    with PyTorch's warning: a (N, 1) prediction against an (N,) target silently becomes an N×N loss."""
-    if input.shape == target.shape:
-        return input, target
-    try:
-        out = broadcast_tensors(input, target)
-    except ValueError:
-        raise RuntimeError(f"{fn}: input of shape {tuple(input.shape)} and target of shape {tuple(target.shape)} "
-                           f"cannot be broadcast to one shape; they should have the same shape") from None
-    _warn_broadcast(input, target, fn)
-    return out
-
-
-def _warn_broadcast(input: Tensor, target: Tensor, fn: str) -> None:
-    if input.shape != target.shape:
-        warnings.warn(f"{fn}: Using a target size ({target.shape}) that is different to the input size "
-                      f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
-                      f"Please ensure they have the same size.", UserWarning, stacklevel=3)
+    raise ValueError(f"{fn}: {reduction!r} is not a valid value for reduction; use one of {C.REDUCTIONS}")
 
 
 def _constant(t: Tensor | None, name: str, fn: str):
@@ -87,46 +57,36 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     >>> cr.nn.functional.mse_loss(cr.tensor([1.0, 3.0]), cr.tensor([0.0, 0.0]))
     tensor(5.)
     """
-    reduction = _reduction(_legacy_reduction(size_average, reduce, reduction), "mse_loss")
-    return L.MseLoss.apply(*_same_shape(input, target, "mse_loss"), reduction)
+    reduction = C.check_reduction(_legacy_reduction(size_average, reduce, reduction), "mse_loss")
+    return L.MseLoss.apply(*C.same_shape(input, target, "mse_loss"), reduction)
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """|x - y|, reduced."""
-    _warn_broadcast(input, target, "l1_loss")
-    return _reduce((input - target).abs(), _legacy_reduction(size_average, reduce, reduction), "l1_loss")
+    C.check_tensors(input, target, "l1_loss")
+    C.check_broadcast(input, target, "l1_loss")
+    C.warn_broadcast(input, target, "l1_loss")
+    diff = input - target
+    return _reduce(diff.abs(), _legacy_reduction(size_average, reduce, reduction), "l1_loss")
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
     """½d² where |d| < δ, else δ(|d| - ½δ), for d = x - y."""
-    return L.HuberLoss.apply(*_same_shape(input, target, "huber_loss"), _reduction(reduction, "huber_loss"),
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta, got delta={delta}")
+    return L.HuberLoss.apply(*C.same_shape(input, target, "huber_loss"), C.check_reduction(reduction, "huber_loss"),
                                delta)
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
     """½d²/β where |d| < β, else |d| - ½β (Huber divided by β)."""
-    reduction = _reduction(_legacy_reduction(size_average, reduce, reduction), "smooth_l1_loss")
+    reduction = C.check_reduction(_legacy_reduction(size_average, reduce, reduction), "smooth_l1_loss")
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got beta={beta}")
     if beta == 0:     # PyTorch then computes the L1 loss (its graph: Mean <- Abs <- Sub)
         return l1_loss(input, target, reduction=reduction)
-    return L.SmoothL1Loss.apply(*_same_shape(input, target, "smooth_l1_loss"), reduction, beta)
-
-
-def _check_class_targets(input: Tensor, target: Tensor, fn: str):
-    """Check the dtype and shape of class-index targets (what depends on their values is checked by
-    the loss op itself, on every call); return the target array."""
-    t = target._data
-    if t.dtype.kind not in "iu":
-        raise RuntimeError(f"{fn}: expected class-index targets of an integer dtype (int64), got {t.dtype}; "
-                           f"for class probabilities pass a float target of the input's shape to cross_entropy")
-    batch = input.shape[0] if input.ndim > 1 else None
-    expected = (tuple(input.shape[:1]) + tuple(input.shape[2:])) if input.ndim > 1 else ()
-    if tuple(t.shape) != expected:
-        if batch is not None and t.ndim and t.shape[0] != batch:
-            raise ValueError(f"Expected input batch_size ({batch}) to match target batch_size ({t.shape[0]}).")
-        raise RuntimeError(f"{fn}: input of shape {tuple(input.shape)} needs a target of shape {expected}, "
-                           f"got {tuple(t.shape)}")
-    return t
+    return L.SmoothL1Loss.apply(*C.same_shape(input, target, "smooth_l1_loss"), reduction, beta)
 
 
 def _class_targets(input: Tensor, target: Tensor, ignore_index: int, fn: str):
@@ -136,24 +96,29 @@ def _class_targets(input: Tensor, target: Tensor, ignore_index: int, fn: str):
     so a step using it runs eagerly."""
     if state.observed:
         notify("data_read", target, f"{fn}'s target mask")
-    t = _check_class_targets(input, target, fn)
+    t = C.check_class_targets(input, target, fn)
     return L.valid_targets(t, input.shape[1] if input.ndim > 1 else input.shape[0], ignore_index, fn)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """-w[y]·x[y] per sample from log-probabilities x; 'mean' divides by Σ w[y] over non-ignored samples."""
-    reduction = _reduction(_legacy_reduction(size_average, reduce, reduction), "nll_loss")
-    return _nll(input, target, weight, ignore_index, reduction, L.NllLoss)
+    reduction = C.check_reduction(_legacy_reduction(size_average, reduce, reduction), "nll_loss")
+    C.check_tensors(input, target, "nll_loss")
+    return _nll(input, C.unbatched_target(input, target, "nll_loss"), weight, ignore_index, reduction, L.NllLoss)
 
 
 def _nll(input, target, weight, ignore_index, reduction, node):
     """The NLL op ``node`` (NllLoss, or CrossEntropyNll whose errors say cross_entropy) on checked targets."""
-    t = _check_class_targets(input, target, node.op_name)
+    t = C.check_class_targets(input, target, node.op_name)
+    C.check_class_weight(weight, input.shape[1] if input.ndim > 1 else input.shape[0], node.op_name, input)
+    if not isinstance(ignore_index, int):
+        raise TypeError(f"{node.op_name}: argument 'ignore_index' must be an int, not "
+                        f"{type(ignore_index).__name__}")
     w = _constant(weight, "weight", f"{node.op_name}_forward" if node is L.NllLoss else node.op_name)
     if input.ndim not in (1, 2, 4):
         # As PyTorch: (N, C, d1, ...) is viewed as (N, C, 1, d1·...) for its 2-D kernel (NllLoss2DBackward0)
-        n, c, rest = input.shape[0], input.shape[1], t[0].size
+        n, c, rest = input.shape[0], input.shape[1], math.prod(t.shape[1:])   # t[0] fails when n = 0
         out = node.apply(input.reshape(n, c, 1, rest), target.reshape(n, 1, rest), w, ignore_index, reduction)
         return out.reshape(t.shape) if reduction == "none" else out
     return node.apply(input, target, w, ignore_index, reduction)
@@ -174,6 +139,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     0.1698
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    C.check_tensors(input, target, "cross_entropy")
+    target = C.unbatched_target(input, target, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     class_dim = 0 if input.ndim == 1 else 1
@@ -182,8 +149,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     wshape = [1] * input.ndim
     wshape[class_dim] = n_classes
     if target._data.dtype.kind == "f":
+        C.check_class_weight(weight, n_classes, "cross_entropy", input)
         return _prob_target_loss(logp, target, weight, reduction, label_smoothing, class_dim, wshape)
-    nll = _nll(logp, target, weight, ignore_index, _reduction(reduction, "cross_entropy"), L.CrossEntropyNll)
+    nll = _nll(logp, target, weight, ignore_index, C.check_reduction(reduction, "cross_entropy"), L.CrossEntropyNll)
     if label_smoothing == 0.0:
         return nll
     safe, valid = _class_targets(input, target, ignore_index, "cross_entropy")
@@ -211,7 +179,7 @@ def _ieee_div(a: float, b: float) -> float:
 def _prob_target_loss(logp, target, weight, reduction, label_smoothing, class_dim, wshape):
     if tuple(target.shape) != tuple(logp.shape):
         raise RuntimeError(f"cross_entropy: probability targets must have the input's shape {tuple(logp.shape)}, "
-                           f"got {tuple(target.shape)}")
+                           f"got {tuple(target.shape)}; for class indices pass an int64 target (target.long())")
     n_classes = logp.shape[class_dim]
     if label_smoothing > 0:
         target = target * (1 - label_smoothing) + _ieee_div(label_smoothing, n_classes)
@@ -230,25 +198,10 @@ def _prob_target_loss(logp, target, weight, reduction, label_smoothing, class_di
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                          reduce=None, reduction: str = "mean") -> Tensor:
     """-(y·log x + (1-y)·log(1-x)) for probabilities x, with log clamped at -100 as PyTorch."""
-    if tuple(target.shape) != tuple(input.shape):
-        raise ValueError(f"binary_cross_entropy: Using a target size {tuple(target.shape)} that is different to "
-                         f"the input size {tuple(input.shape)} is deprecated. Please ensure they have the same size.")
-    _check_probabilities(input, "input", "; apply sigmoid first, or use binary_cross_entropy_with_logits "
-                                         "on raw scores")
-    _check_probabilities(target, "target", "")
-    reduction = _reduction(_legacy_reduction(size_average, reduce, reduction), "binary_cross_entropy")
+    C.check_bce(input, target, weight)
+    reduction = C.check_reduction(_legacy_reduction(size_average, reduce, reduction), "binary_cross_entropy")
     w = _constant(weight, "weight", "binary_cross_entropy")
-    return L.BinaryCrossEntropy.apply(input, target.to(input.dtype), w, reduction)
-
-
-def _check_probabilities(t: Tensor, name: str, hint: str) -> None:
-    """PyTorch refuses BCE on values outside [0, 1] (NaN included) instead of returning a number."""
-    a = t._data
-    inside = (a >= 0) & (a <= 1)
-    if not inside.all():
-        bad = a[~inside].reshape(-1)[0]
-        raise RuntimeError(f"binary_cross_entropy: all elements of {name} should be between 0 and 1, found "
-                           f"{bad.item()}{hint}")
+    return L.BinaryCrossEntropy.apply(input, target, w, reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -260,11 +213,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     >>> cr.nn.functional.binary_cross_entropy_with_logits(cr.tensor([1e4, -1e4]), cr.tensor([1.0, 0.0]))
     tensor(0.)
     """
-    if tuple(target.shape) != tuple(input.shape):
-        raise ValueError(f"binary_cross_entropy_with_logits: Target size {tuple(target.shape)} must be the same "
-                         f"as input size {tuple(input.shape)}")
     fn = "binary_cross_entropy_with_logits"
-    reduction = _reduction(_legacy_reduction(size_average, reduce, reduction), fn)
+    C.check_bce_with_logits(input, target, weight, pos_weight)
+    reduction = C.check_reduction(_legacy_reduction(size_average, reduce, reduction), fn)
     w, pw = _constant(weight, "weight", fn), _constant(pos_weight, "pos_weight", fn)
     return L.BinaryCrossEntropyWithLogits.apply(input, target, w, pw, reduction)
 
@@ -272,6 +223,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
            log_target: bool = False) -> Tensor:
     """Pointwise KL: y·(log y - x) for log-probabilities x (and 0 where y = 0); 'batchmean' divides by N."""
+    C.check_tensors(input, target, "kl_div")
+    C.check_broadcast(input, target, "kl_div")
     if log_target:
         loss = target.exp() * (target - input)
     else:

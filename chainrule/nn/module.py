@@ -260,6 +260,9 @@ class Module(StateDictMethods):
     def add_module(self, name: str, module: Module | None) -> None:
         """Add a child module under ``name`` (what ``self.name = module`` does)."""
         if module is not None and not isinstance(module, Module):
+            if isinstance(module, type) and issubclass(module, Module):   # nn.ReLU instead of nn.ReLU()
+                raise TypeError(f"{module.__module__}.{module.__name__} is not a Module subclass instance: "
+                                f"it is the class itself; create the layer with {module.__name__}(...)")
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         _check_name(self, name, "module", self._modules)
         self._modules[name] = module

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import OrderedDict, namedtuple
 
 from ..autograd.grad_mode import no_grad
-from ..backend import xp
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -88,7 +87,11 @@ class StateDictMethods:
                 missing.append(key)
                 continue
             value = state_dict[key]
-            array = value._data if isinstance(value, Tensor) else xp.asarray(value)
+            if not isinstance(value, Tensor):   # as PyTorch: a list or a NumPy array is not loaded as it is
+                errors.append(f'While copying the parameter named "{key}", expected a Tensor from checkpoint '
+                              f"but received {type(value)} (convert it with torch.tensor(...))")
+                continue
+            array = value._data
             if array.shape != current._data.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape {Tensor._make(array).shape} "
                               f"from checkpoint, the shape in current model is {current.shape}.")

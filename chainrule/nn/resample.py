@@ -114,8 +114,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                          "bicubic | trilinear")
     align_corners = bool(align_corners)
     if (size is None) == (scale_factor is None):
-        raise ValueError("either size or scale_factor should be defined" if size is None
-                         else "only one of size or scale_factor should be defined")
+        raise ValueError("interpolate: either size or scale_factor should be defined" if size is None
+                         else "interpolate: only one of size or scale_factor should be defined")
     spatial = tuple(input.shape[2:])
     if size is not None:
         out = tuple(size) if isinstance(size, (tuple, list)) else (size,) * nd

@@ -22,6 +22,7 @@ import warnings
 from .. import backend
 from ..backend import xp
 from ..tensor import Tensor
+from ..tensor.device import require_cpu
 from ..tensor.functions import cat, stack
 from . import functional as F
 from . import init
@@ -67,6 +68,7 @@ class RNNBase(Module):
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
                  device=None, dtype=None) -> None:
         super().__init__()
+        require_cpu(device, type(self).__name__)
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -164,6 +166,10 @@ class RNNBase(Module):
         if input.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
                                f"got {input.shape[-1]}")
+        w = self.weight_ih_l0
+        if input.dtype != w.dtype:
+            raise ValueError(f"{name} input dtype ({input.dtype}) does not match weight dtype ({w.dtype}). "
+                             f"Convert input: input.to({w.dtype}), or convert model: model.to({input.dtype})")
         return input.ndim == 3
 
     def _initial(self, hx, batch: int, size: int, batched: bool, dtype, what: str = "hidden") -> Tensor:
@@ -245,7 +251,7 @@ class RNN(RNNBase):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         self.nonlinearity = nonlinearity
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, num_layers,
-                         bias, batch_first, dropout, bidirectional, proj_size, dtype=dtype)
+                         bias, batch_first, dropout, bidirectional, proj_size, device=device, dtype=dtype)
 
     def _step(self, gi, state, w_hh, b_hh, w_hr):
         return [_rnn_step(gi, state[0], w_hh, b_hh, self.nonlinearity == "relu")]
@@ -268,7 +274,7 @@ class GRU(RNNBase):
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  device=None, dtype=None, *, proj_size: int = 0) -> None:
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         proj_size, dtype=dtype)
+                         proj_size, device=device, dtype=dtype)
 
     def _step(self, gi, state, w_hh, b_hh, w_hr):
         return [_gru_step(gi, state[0], w_hh, b_hh)]
@@ -294,7 +300,7 @@ class LSTM(RNNBase):
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
                  device=None, dtype=None) -> None:
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         proj_size, dtype=dtype)
+                         proj_size, device=device, dtype=dtype)
 
     def _step(self, gi, state, w_hh, b_hh, w_hr):
         return list(_lstm_step(gi, state[0], state[1], w_hh, b_hh, w_hr))
@@ -313,6 +319,7 @@ class RNNCellBase(Module):
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, device=None,
                  dtype=None) -> None:
         super().__init__()
+        require_cpu(device, type(self).__name__)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
@@ -349,6 +356,10 @@ class RNNCellBase(Module):
             zeros = Tensor._make(xp.zeros((x.shape[0], self.hidden_size), x._data.dtype))
             states = [zeros] * n_states
         else:
+            if n_states > 1 and (isinstance(hx, Tensor) or len(hx) != n_states):
+                got = "a Tensor" if isinstance(hx, Tensor) else f"{len(hx)} item(s)"
+                raise TypeError(f"{name}: hx must be a tuple (h, c) of two Tensors, got {got}; "
+                                f"pass {name.lower()}(x, (h, c))")
             states = list(hx) if n_states > 1 else [hx]
             for s in states:
                 if s.ndim != input.ndim:
@@ -375,7 +386,7 @@ class RNNCell(RNNCellBase):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, bias, 1, dtype=dtype)
+        super().__init__(input_size, hidden_size, bias, 1, device=device, dtype=dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         gi, (h,), batched = self._prepare(input, hx, 1)
@@ -393,7 +404,7 @@ class LSTMCell(RNNCellBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None) -> None:
-        super().__init__(input_size, hidden_size, bias, 4, dtype=dtype)
+        super().__init__(input_size, hidden_size, bias, 4, device=device, dtype=dtype)
 
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None):
         gi, (h, c), batched = self._prepare(input, hx, 2)
@@ -410,7 +421,7 @@ class GRUCell(RNNCellBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None) -> None:
-        super().__init__(input_size, hidden_size, bias, 3, dtype=dtype)
+        super().__init__(input_size, hidden_size, bias, 3, device=device, dtype=dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         gi, (h,), batched = self._prepare(input, hx, 1)

@@ -6,6 +6,7 @@ from .. import backend
 from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from ..tensor import Tensor
+from ..tensor.device import require_cpu
 from . import functional as F
 from . import init
 from .module import Module
@@ -27,6 +28,7 @@ class Embedding(Module):
                  sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False, device=None,
                  dtype=None) -> None:
         super().__init__()
+        require_cpu(device, type(self).__name__)
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         if padding_idx is not None:

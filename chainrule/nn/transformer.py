@@ -22,6 +22,7 @@ from collections.abc import Callable
 from .. import backend
 from ..backend import xp
 from ..tensor import Tensor
+from ..tensor.device import require_cpu
 from . import functional as F
 from . import init
 from .attention import MultiheadAttention
@@ -74,6 +75,7 @@ class TransformerEncoderLayer(Module):
                  activation: str | Callable = F.relu, layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
+        require_cpu(device, type(self).__name__)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             dtype=dtype)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
@@ -118,6 +120,7 @@ class TransformerDecoderLayer(Module):
                  activation: str | Callable = F.relu, layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
+        require_cpu(device, type(self).__name__)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=batch_first, bias=bias,
                                             dtype=dtype)
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=batch_first,
@@ -226,6 +229,7 @@ class Transformer(Module):
                  custom_decoder: Module | None = None, layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
+        require_cpu(device, type(self).__name__)
         if custom_encoder is not None:
             self.encoder = custom_encoder
         else:

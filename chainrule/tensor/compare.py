@@ -54,13 +54,13 @@ class ComparisonMethods:
     greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
 
     def __and__(self, other):
-        return _no_grad_result(xp.bitwise_and(self._data, _raw(other)))
+        return _no_grad_result(_bitwise(xp.bitwise_and, "&", self, other))
 
     def __or__(self, other):
-        return _no_grad_result(xp.bitwise_or(self._data, _raw(other)))
+        return _no_grad_result(_bitwise(xp.bitwise_or, "|", self, other))
 
     def __xor__(self, other):
-        return _no_grad_result(xp.bitwise_xor(self._data, _raw(other)))
+        return _no_grad_result(_bitwise(xp.bitwise_xor, "^", self, other))
 
     def __invert__(self):
         return _no_grad_result(xp.invert(self._data))
@@ -166,3 +166,14 @@ class ComparisonMethods:
         tensor([1, 2])
         """
         return _no_grad_result(xp.asarray(xp.count_nonzero(self._data, axis=normalize_dims(dim, self.ndim, "count_nonzero"))))
+
+
+def _bitwise(ufunc, symbol: str, x, other):
+    """``&``, ``|``, ``^`` on bools and integers; on floats PyTorch refuses, and so do we, with the fix."""
+    a, b = x._data, _raw(other)
+    try:
+        return ufunc(a, b)
+    except TypeError:
+        kinds = f"{a.dtype} and {getattr(b, 'dtype', type(b).__name__)}"
+        raise RuntimeError(f"{ufunc.__name__}: the {symbol} operator needs bool or integer tensors, got {kinds}; "
+                           f"for masks compare first, e.g. (x > 0) {symbol} (y > 0)") from None

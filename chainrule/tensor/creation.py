@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from .. import backend
 from ..autograd.function import notify
 from ..autograd.grad_mode import state
@@ -22,7 +24,11 @@ def _finish(array, requires_grad: bool) -> Tensor:
 
 def _size(size, op: str) -> tuple:
     """The shape from ``f(2, 3)`` or ``f((2, 3))``; a negative size is PyTorch's error, named for ``op``."""
-    shape = shape_arg(size)
+    try:
+        shape = shape_arg(size)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}(): argument 'size' must be a tuple of ints or ints, got {size!r} (write "
+                        f"{op}(2, 3) or {op}((2, 3)))") from None
     bad = [d for d in shape if d < 0]
     if bad:
         raise RuntimeError(f"{op}: Trying to create tensor with negative dimension {bad[0]}: {list(shape)} "
@@ -46,6 +52,9 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     """
     require_cpu(device, "tensor")
     if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+                      "or sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor("
+                      "sourceTensor).", UserWarning, stacklevel=2)
         data = data._data
     return _finish(backend.to_array(data, dtype), requires_grad)
 
@@ -65,6 +74,9 @@ def from_numpy(array) -> Tensor:
     """A tensor sharing memory with a NumPy array (changes to one show in the other)."""
     if not isinstance(array, xp.ndarray):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"from_numpy: can't convert np.ndarray of type {array.dtype} (an array of "
+                        f"{array.dtype.type.__name__}); only numbers and bools convert to a tensor")
     backend.from_np_dtype(array.dtype)
     return Tensor._make(array)
 
@@ -100,6 +112,9 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     require_cpu(device, "eye")
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and v < 0:
+            raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")
     return _finish(xp.eye(n, m, dtype=_np_dtype(dtype)), requires_grad)
 
 
@@ -110,11 +125,18 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
     if dtype is None:
         is_int = all(isinstance(v, int) for v in (start, end, step))
         dtype = backend.int64 if is_int else backend.default_float
+    if step == 0:
+        raise RuntimeError(f"arange: step must be nonzero (arange({start}, {end}, step={step}))")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign: from {start} to "
+                           f"{end} with step {step} (to count down, pass a negative step)")
     return _finish(xp.arange(start, end, step, dtype=_np_dtype(dtype)), requires_grad)
 
 
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     require_cpu(device, "linspace")
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got steps={steps}")
     return _finish(xp.linspace(start, end, steps, dtype=_np_dtype(dtype)), requires_grad)
 
 
@@ -205,7 +227,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = 
     return _finish(random.normal_(_empty(size, dtype, op="randn"), 0.0, 1.0, _gen(generator)), requires_grad)
 
 
-def randint(low, high=None, size=(), generator=None, dtype=None, device=None,
+def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
             requires_grad: bool = False) -> Tensor:
     """Integers drawn uniformly from [low, high).
 
@@ -217,10 +239,13 @@ def randint(low, high=None, size=(), generator=None, dtype=None, device=None,
     """
     require_cpu(device, "randint")
     if isinstance(high, (tuple, list)):   # randint(high, size), the two-argument form
-        if size != ():
+        if size is not None:
             raise TypeError(f"randint: got two sizes, {high!r} and {size!r}; call randint(high, size) or "
                             f"randint(low, high, size)")
         low, high, size = 0, low, tuple(high)
+    elif size is None:   # PyTorch has no default size: randint(10) or randint(0, 10) is an error there
+        raise TypeError("randint: missing the argument 'size' (a tuple of ints): call randint(high, size) or "
+                        "randint(low, high, size), e.g. randint(0, 10, (3,)); for one number, size=()")
     elif high is None:
         low, high = 0, low
     if int(high) <= int(low):

@@ -12,6 +12,14 @@ from . import core
 from .args import normalize_dim, shape_arg
 
 
+def _size(size, op: str) -> tuple:
+    shape = shape_arg(size)
+    for d in shape:
+        if d < 0:
+            raise RuntimeError(f"{op}: Trying to create tensor with negative dimension {d}: {list(shape)}")
+    return shape
+
+
 def _new(t, array, requires_grad: bool):
     out = core.Tensor._make(array)
     if requires_grad:
@@ -35,7 +43,7 @@ class FactoryMethods:
         tensor([[0, 0],
                 [0, 0]])
         """
-        return _new(self, xp.zeros(shape_arg(size), self._new_dtype(dtype)), requires_grad)
+        return _new(self, xp.zeros(_size(size, "new_zeros"), self._new_dtype(dtype)), requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
         """Ones of ``size`` with this tensor's dtype.
@@ -44,7 +52,7 @@ class FactoryMethods:
         >>> cr.zeros(1, dtype=cr.float64).new_ones(2)
         tensor([1., 1.], dtype=chainrule.float64)
         """
-        return _new(self, xp.ones(shape_arg(size), self._new_dtype(dtype)), requires_grad)
+        return _new(self, xp.ones(_size(size, "new_ones"), self._new_dtype(dtype)), requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
         """An uninitialised tensor of ``size`` with this tensor's dtype.
@@ -53,7 +61,7 @@ class FactoryMethods:
         >>> cr.zeros(1).new_empty(2, 3).shape
         chainrule.Size([2, 3])
         """
-        return _new(self, xp.empty(shape_arg(size), self._new_dtype(dtype)), requires_grad)
+        return _new(self, xp.empty(_size(size, "new_empty"), self._new_dtype(dtype)), requires_grad)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
         """``size`` filled with ``fill_value``, in this tensor's dtype (a float fill of an int tensor truncates).
@@ -62,7 +70,7 @@ class FactoryMethods:
         >>> cr.zeros(1).new_full((2,), 1.5)
         tensor([1.5000, 1.5000])
         """
-        return _new(self, xp.full(shape_arg((size,)), fill_value, self._new_dtype(dtype)), requires_grad)
+        return _new(self, xp.full(_size((size,), "new_full"), fill_value, self._new_dtype(dtype)), requires_grad)
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
         """A copy of ``data`` in this tensor's dtype (not inferred from ``data``), never sharing memory.

@@ -15,8 +15,14 @@ from .contract import bucketize, cdist, einsum, kron, searchsorted, tensordot
 from .core import Tensor
 
 
-def _tensors(tensors, op: str) -> list:
-    ts = [as_tensor_like(t, None) for t in tensors]
+def _tensors(tensors, op: str, dim=0) -> list:
+    if isinstance(tensors, Tensor) or isinstance(dim, Tensor):
+        raise TypeError(f"{op}(): argument 'tensors' must be a list or tuple of Tensors, got a Tensor"
+                        f"{' and a Tensor as dim' if isinstance(dim, Tensor) else ''}; write {op}([a, b], dim=0)")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}(): expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    ts = list(tensors)
     if not ts:
         raise RuntimeError(f"{op}: expected a non-empty list of Tensors")
     dtype = ts[0]
@@ -28,7 +34,7 @@ def _tensors(tensors, op: str) -> list:
 
 def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension."""
-    ts = _tensors(tensors, "cat")
+    ts = _tensors(tensors, "cat", dim)
     # PyTorch lets a 1-D empty tensor join anything (it adds nothing); it stays an input of the node,
     # so its gradient is an empty tensor, not "unused".
     joined = [t for t in ts if not S.is_legacy_empty(t._data)] or ts[:1]
@@ -47,7 +53,7 @@ concat = concatenate = cat
 
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join tensors of equal shape along a new dimension."""
-    ts = _tensors(tensors, "stack")
+    ts = _tensors(tensors, "stack", dim)
     return S.Stack.apply(normalize_dim(dim, ts[0].ndim + 1, "stack"), *ts)
 
 
@@ -75,12 +81,22 @@ def pad(input: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -
 
 
 def broadcast_tensors(*tensors):
-    shape = xp.broadcast_shapes(*(t.shape for t in tensors))
+    shape = _broadcast_shape("broadcast_tensors", [tuple(t.shape) for t in tensors])
     return tuple(t.expand(shape) for t in tensors)
 
 
 def broadcast_shapes(*shapes):
-    return xp.broadcast_shapes(*shapes)
+    return _broadcast_shape("broadcast_shapes", [(s,) if isinstance(s, int) else tuple(s) for s in shapes])
+
+
+def _broadcast_shape(fn: str, shapes: list) -> tuple:
+    """The common shape, or PyTorch's error (RuntimeError) naming the shapes instead of NumPy's ValueError."""
+    try:
+        return tuple(xp.broadcast_shapes(*shapes))
+    except ValueError:
+        listed = ", ".join(str(s) for s in shapes)
+        raise RuntimeError(f"{fn}: shapes {listed} cannot be broadcast to a single shape (trailing dimensions "
+                           f"must match or be 1)") from None
 
 
 def meshgrid(*tensors, indexing: str = "ij"):
