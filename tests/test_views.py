@@ -97,7 +97,16 @@ def _second_order(m):
     return g, gg
 
 
-CASES = [_slice_mul, _setitem_iadd, _transpose_add, _int_view, _other_view_after_change,
+def _zero_d_base(m):
+    x = m.tensor(2., dtype=m.float64, requires_grad=True)
+    b = x * 1
+    b.view(1).mul_(3)
+    b[...].add_(x)
+    (b * b).sum().backward()
+    return b, x.grad
+
+
+CASES = [_zero_d_base, _slice_mul, _setitem_iadd, _transpose_add, _int_view, _other_view_after_change,
          _view_after_base_change, _nested_views, _plain_base_gets_history, _second_order]
 
 

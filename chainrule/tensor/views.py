@@ -87,7 +87,9 @@ def inplace_through_view(view, compute, op: str):
                            f"{view.dtype.name}")
     if new.dtype != view.dtype:
         new = new.to(view.dtype)
-    new_base = V.CopySlices.apply(old_base, xp.unravel_index(positions, base._data.shape), new)
+    # a 0-d base has one element: every position is 0 and the whole of it is written
+    where = xp.unravel_index(positions, base._data.shape) if base._data.ndim else ()
+    new_base = V.CopySlices.apply(old_base, where, new)
     view._data[...] = new._data
     base.grad_fn, base._output_nr, base.requires_grad = new_base.grad_fn, new_base._output_nr, new_base.requires_grad
     view._version_box[0] += 1
