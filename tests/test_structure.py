@@ -125,7 +125,9 @@ class _Seen:
         pass
 
 
-def _run_row(spec, shapes):
+def _forward_row(spec, shapes):
+    """Run an oracle row's forward in chainrule (float64): (its rng, the outputs that require grad, the
+    inputs that do)."""
     rng = xp.random.default_rng(0)
     arrays = make_inputs(spec, shapes, rng)
     aux = spec.aux(rng, shapes) if spec.aux else []
@@ -133,8 +135,11 @@ def _run_row(spec, shapes):
     xs = [cr.tensor(a, dtype=cr.float64, requires_grad=g) for a, g in zip(arrays, needs)]
     outs = spec.apply(cr, *xs, *[cr.tensor(a) for a in aux])
     outs = list(outs) if isinstance(outs, (tuple, list)) else [outs]
-    diff = [o for o in outs if o.requires_grad]
-    inputs = [x for x in xs if x.requires_grad]
+    return rng, [o for o in outs if o.requires_grad], [x for x in xs if x.requires_grad]
+
+
+def _run_row(spec, shapes):
+    _, diff, inputs = _forward_row(spec, shapes)
     if diff and inputs:
         ups = [cr.ones_like(o).requires_grad_() for o in diff]   # so backward's own ops are recorded
         grads = cr.autograd.grad(diff, inputs, grad_outputs=ups, create_graph=True, allow_unused=True)
@@ -162,14 +167,7 @@ def test_every_op_has_an_oracle_row():
 
 
 def _first_order_grads(spec, shapes):
-    rng = xp.random.default_rng(0)
-    arrays = make_inputs(spec, shapes, rng)
-    aux = spec.aux(rng, shapes) if spec.aux else []
-    needs = list(spec.grads) if spec.grads is not None else [True] * len(arrays)
-    xs = [cr.tensor(a, dtype=cr.float64, requires_grad=g) for a, g in zip(arrays, needs)]
-    outs = spec.apply(cr, *xs, *[cr.tensor(a) for a in aux])
-    outs = [o for o in (outs if isinstance(outs, (tuple, list)) else [outs]) if o.requires_grad]
-    inputs = [x for x in xs if x.requires_grad]
+    rng, outs, inputs = _forward_row(spec, shapes)
     if not outs or not inputs:
         return None
     ups = [cr.tensor(rng.standard_normal(o.shape)) for o in outs]
