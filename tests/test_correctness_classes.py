@@ -694,3 +694,23 @@ def test_clamp_with_tensor_bounds_sends_ties_to_x_and_nothing_at_nan(torch, boun
         (y * m.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], dtype=m.float64)).sum().backward()
         results.append((str(y.tolist()), [None if t.grad is None else str(t.grad.tolist()) for t in (x, lo, hi)]))
     assert results[1] == results[0]
+
+
+@pytest.mark.parametrize("code", [
+    "y = b * c; b.add_(1)",          # b is saved only for c's gradient: c needs none, so b may change
+    "y = b / c; b.add_(1)",
+    "y = c * b; c.add_(1)",          # c is saved for b's gradient: changing it raises
+    "y = b / c; c.add_(1)",
+])
+def test_ops_save_an_input_only_for_the_gradient_that_reads_it(torch, code):
+    outcomes = []
+    for m in (torch, cr):
+        a = m.tensor([1.0, 2.0], dtype=m.float64, requires_grad=True)
+        env = {"b": a * 1, "c": m.tensor([3.0, 4.0], dtype=m.float64)}
+        try:
+            exec(code, env)  # noqa: S102 - the parametrized one-line programs above
+            env["y"].sum().backward()
+            outcomes.append(("ok", a.grad.tolist()))
+        except RuntimeError as e:
+            outcomes.append(("raises", "modified by an inplace operation" in str(e)))
+    assert outcomes[1] == outcomes[0]

@@ -280,13 +280,13 @@ class Function(Node):
             else:
                 values.append(a)
                 edges.append(_NOT_TENSOR)
+        ctx._edges = edges      # before forward, so ctx.needs(i) tells it what to save (as PyTorch's ops)
         out = cls.forward(ctx, *values) if cls._raw else _forward_on_tensors(cls, ctx, args)
         if not needs_graph:
             result = tuple(T._make(o) for o in out) if type(out) is tuple else T._make(out)
             if forward_observers and state.observed:    # the list first: cheaper than the thread-local
                 notify("untracked_op", ctx, args, result)
             return result
-        ctx._edges = edges
         ctx._seq = _next_seq()
         if type(out) is tuple:
             result = _connect_outputs(ctx, out)
@@ -357,8 +357,9 @@ def _record_saved(ctx, args, values, edges, first) -> None:
     remember each saved input's/output's version so backward can tell if it was changed in place.
 
     Arrays are matched by identity: ``save_for_backward`` keeps the very arrays forward received.
-    When several inputs share one array (``x * x.detach()``), saved arrays are matched to them in
-    argument order, each input once, so each keeps its own connection to the graph."""
+    When several inputs share one array (``x * x.detach()``), a saved array in its argument's position
+    is that argument; others are matched in argument order, each input once, so each keeps its own
+    connection to the graph."""
     slots = []
     used = 0                 # bit i set: input i already matched (cheaper than a set on this hot path)
     versions = []            # (version box, version now, index into ctx._saved)
@@ -369,6 +370,12 @@ def _record_saved(ctx, args, values, edges, first) -> None:
         elif array is out:
             versions.append((first._version_box, 0, k))
             slots.append(-1)
+        elif k < len(values) and values[k] is array and edges[k] is not _NOT_TENSOR and not used >> k & 1:
+            slot = k         # saved in its argument's position (x * x.detach() saving only the detached y)
+            used |= 1 << k
+            box = args[k]._version_box
+            versions.append((box, box[0], k))
+            slots.append(k)
         else:
             slot = None
             for i in range(len(values)):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Op
-from ..backend import ndarray, xp
+from ..backend import xp
 from .elementwise import _array, _broadcast_error
 
 
@@ -67,9 +67,9 @@ class Mul(Op):
 
     @staticmethod
     def forward(ctx, x, y):
-        # as PyTorch: x is saved only for y's gradient, so not when y is a Python scalar (x * 0.5
-        # then lets x change in place afterwards)
-        ctx.save_for_backward(x if y.__class__ is ndarray else None, y if x.__class__ is ndarray else None)
+        # as PyTorch: x is saved only for y's gradient and y only for x's, so x * c (a constant c, or a
+        # Python scalar) lets x change in place afterwards
+        ctx.save_for_backward(x if ctx.needs(1) else None, y if ctx.needs(0) else None)
         try:
             return x * y
         except ValueError as e:
@@ -93,7 +93,7 @@ class Div(Op):
             z = x / y
         except ValueError as e:
             _broadcast_error("div", x, y, e)
-        ctx.save_for_backward(x if y.__class__ is ndarray else None, y)   # x only for y's gradient
+        ctx.save_for_backward(x if ctx.needs(1) else None, y)   # x only for y's gradient, as PyTorch
         return z
 
     @staticmethod
