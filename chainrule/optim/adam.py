@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import Optimizer, ParamsT, as_float, lerp_
+from .optimizer import Optimizer, ParamsT, as_float, update_moments_
 
 
 class Adam(Optimizer):
@@ -63,11 +63,7 @@ class Adam(Optimizer):
             g = self._decayed_grad(w, p.grad._data, lr, weight_decay, decoupled, maximize)
             m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
             s = self._ws.get(w, 1)
-            lerp_(m, g, 1 - beta1, s)
-            v *= beta2
-            xp.multiply(g, g, out=s)
-            s *= 1 - beta2
-            v += s
+            update_moments_(m, v, g, beta1, beta2, s)
 
             step_size = lr / (1 - beta1 ** t)
             bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
@@ -147,11 +143,7 @@ class _FlatMoments:
             t = step_counter(state)
             if weight_decay:                   # decoupled (AdamW): shrink the weights first
                 w *= 1 - lr * weight_decay
-        lerp_(m, g, 1 - beta1, s)
-        v *= beta2
-        xp.multiply(g, g, out=s)
-        s *= 1 - beta2
-        v += s
+        update_moments_(m, v, g, beta1, beta2, s)
         xp.sqrt(v, out=s)
         s /= (1 - beta2 ** t) ** 0.5
         s += eps

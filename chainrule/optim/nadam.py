@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..backend import xp
 from ._checks import check_common, refuse_differentiable
-from .optimizer import Optimizer, ParamsT, as_float, lerp_
+from .optimizer import Optimizer, ParamsT, as_float, update_moments_
 
 
 class NAdam(Optimizer):
@@ -53,11 +53,7 @@ class NAdam(Optimizer):
             mu_product = float(prod)
             m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
             s = self._ws.get(w, 1)
-            lerp_(m, g, 1 - beta1, s)
-            v *= beta2
-            xp.multiply(g, g, out=s)
-            s *= 1 - beta2
-            v += s
+            update_moments_(m, v, g, beta1, beta2, s)
             denom = xp.sqrt(v / (1 - beta2 ** t))
             denom += eps
             w += (-lr * (1.0 - mu) / (1.0 - mu_product)) * (g / denom)

@@ -68,6 +68,15 @@ def lerp_(start, end, weight: float, work) -> None:
         xp.subtract(end, work, out=start)
 
 
+def update_moments_(m, v, g, beta1: float, beta2: float, work) -> None:
+    """Adam's moment estimates in place: m = β1·m + (1-β1)·g (as PyTorch's lerp), v = β2·v + (1-β2)·g²."""
+    lerp_(m, g, 1 - beta1, work)
+    v *= beta2
+    xp.multiply(g, g, out=work)
+    work *= 1 - beta2
+    v += work
+
+
 class Optimizer:
     """Base class of all optimizers: holds ``param_groups`` and per-parameter ``state``.
 

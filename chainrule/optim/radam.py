@@ -6,7 +6,7 @@ import math
 
 from ..backend import xp
 from ._checks import check_common, refuse_differentiable
-from .optimizer import Optimizer, ParamsT, as_float, lerp_
+from .optimizer import Optimizer, ParamsT, as_float, update_moments_
 
 
 class RAdam(Optimizer):
@@ -45,11 +45,7 @@ class RAdam(Optimizer):
                                    group["maximize"])
             m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
             s = self._ws.get(w, 1)
-            lerp_(m, g, 1 - beta1, s)
-            v *= beta2
-            xp.multiply(g, g, out=s)
-            s *= 1 - beta2
-            v += s
+            update_moments_(m, v, g, beta1, beta2, s)
             bias_correction1 = 1 - beta1 ** t
             bias_correction2 = 1 - beta2 ** t
             m_hat = m / bias_correction1
