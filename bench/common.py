@@ -55,3 +55,22 @@ def print_table(title: str, ms: dict[str, float], baselines: list[str], subject:
         print(f"  {name:<{width}}  {value:8.3f} ms/step")
     for base in baselines:
         print(f"  ratio {subject} / {base}: {ms[subject] / ms[base]:.2f}")
+
+
+def check_same_losses(ours: Callable[[], object], theirs: Callable[[], object], tol: float, steps: int = 3) -> None:
+    """Run a few steps of both (same weights, same batches) and stop unless the losses agree: a wrong
+    model is not a fast model."""
+    for i in range(steps):
+        lc, lt = ours().item(), theirs().item()
+        print(f"step {i} loss: chainrule {lc:.6f}  torch {lt:.6f}")
+        if abs(lc - lt) > tol:
+            raise SystemExit("chainrule and torch disagree: not benchmarking a wrong model")
+
+
+def profile(fn: Callable[[], None], calls: int, rows: int = 25) -> None:
+    """cProfile ``calls`` calls of ``fn`` and print the top ``rows`` by own time."""
+    import cProfile
+    import pstats
+    prof = cProfile.Profile()
+    prof.runcall(lambda: [fn() for _ in range(calls)])
+    pstats.Stats(prof).sort_stats("tottime").print_stats(rows)

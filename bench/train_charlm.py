@@ -21,7 +21,7 @@ import torch
 import chainrule as cr
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import interleaved_ms, print_table
+from common import check_same_losses, interleaved_ms, print_table, profile
 
 VOCAB, CONTEXT, EMBED, HIDDEN, BATCH, LR = 27, 3, 10, 200, 32, 0.1
 
@@ -82,18 +82,9 @@ def main() -> None:
     c_model.load_state_dict({k: cr.tensor(v.numpy()) for k, v in t_model.state_dict().items()})
     batches = make_batches()
     t_step, c_step = trainer(torch, t_model, batches), trainer(cr, c_model, batches)
-    for i in range(3):   # same weights, same batches: the losses must agree
-        lc, lt = c_step().item(), t_step().item()
-        print(f"step {i} loss: chainrule {lc:.6f}  torch {lt:.6f}")
-        if abs(lc - lt) > 1e-4:
-            raise SystemExit("chainrule and torch disagree: not benchmarking a wrong model")
-
+    check_same_losses(c_step, t_step, tol=1e-4)
     if args.profile:
-        import cProfile
-        import pstats
-        prof = cProfile.Profile()
-        prof.runcall(lambda: [c_step() for _ in range(2000)])
-        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+        profile(c_step, 2000, 25)
         return
 
     ms = interleaved_ms({"chainrule": c_step, "torch": t_step}, rounds=args.rounds, steps_per_round=args.steps)

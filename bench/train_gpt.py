@@ -27,7 +27,7 @@ import torch
 import chainrule as cr
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import CLOCK, interleaved_ms, print_table
+from common import CLOCK, check_same_losses, interleaved_ms, print_table, profile
 
 VOCAB, BLOCK, WIDTH, HEADS, LAYERS, BATCH, LR = 65, 32, 64, 4, 2, 8, 1e-3
 
@@ -201,18 +201,9 @@ def main() -> None:
     t_model, c_model = make_models(sdpa)
     batches = make_batches()
     t_step, c_step = trainer(torch, t_model, batches), trainer(cr, c_model, batches)
-    for i in range(3):   # same weights, same batches: the losses must agree
-        lc, lt = c_step().item(), t_step().item()
-        print(f"step {i} loss: chainrule {lc:.6f}  torch {lt:.6f}")
-        if abs(lc - lt) > 1e-3:
-            raise SystemExit("chainrule and torch disagree: not benchmarking a wrong model")
-
+    check_same_losses(c_step, t_step, tol=1e-3)
     if args.profile:
-        import cProfile
-        import pstats
-        prof = cProfile.Profile()
-        prof.runcall(lambda: [c_step() for _ in range(100)])
-        pstats.Stats(prof).sort_stats("tottime").print_stats(30)
+        profile(c_step, 100, 30)
         return
     if args.ops:
         per_op_table(c_step, t_step)
