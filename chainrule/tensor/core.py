@@ -68,6 +68,7 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
         "_grad",
         "_output_nr",
         "_version_box",
+        "_views",        # weak references to views of this tensor, set by the first (tensor/views.py)
         "grad_fn",
         "requires_grad",
     )

@@ -22,7 +22,8 @@ class IndexingMethods:
 
     def __getitem__(self, index):
         index = _normalize_index(index)
-        if not I.is_basic(index) and any(type(i) is int for i in index):
+        basic = I.is_basic(index)
+        if not basic and any(type(i) is int for i in index):
             # PyTorch selects the integer positions first (views), then indexes with the tensors, so
             # x[1, :, idx] puts idx's dims last; NumPy would treat the int as an array and move them first.
             first = tuple(i if i is None or i is Ellipsis or isinstance(i, (int, slice)) else slice(None)
@@ -34,7 +35,7 @@ class IndexingMethods:
             out = I.Index.apply(self, index)
         except IndexError as e:
             raise _index_error(self, index, e) from None
-        if I.is_basic(index):
+        if basic:
             out._view_of(self)
         return out
 

@@ -20,34 +20,29 @@ from ..backend import xp
 from ..ops import views as V
 from . import core
 
-# id(base) -> (a weak reference to base, weak references to its views that have a history). Keyed
-# by id: a Tensor's == is elementwise, so it cannot be a dict key itself. The entry goes with base.
-_VIEWS: dict = {}
-
-
-def _views_of(base) -> list | None:
-    entry = _VIEWS.get(id(base))
-    return entry[1] if entry is not None and entry[0]() is base else None
+_ref = weakref.ref
 
 
 def register(base, view) -> None:
-    """Remember ``view`` of ``base`` (a tensor with a history), so that an in-place change of
-    ``base`` can give the view its new history (:func:`refresh`)."""
-    refs = _views_of(base)
-    if refs is None:
-        key = id(base)
-        refs = []
-        _VIEWS[key] = (weakref.ref(base, lambda _, key=key: _VIEWS.pop(key, None)), refs)
-    elif len(refs) >= 16 and (len(refs) & (len(refs) - 1)) == 0:     # at 16, 32, 64 …: drop the dead
+    """Remember ``view`` of ``base`` (a tensor with a history) in ``base._views`` (weak references;
+    the slot is unset until a first view), so an in-place change of ``base`` can give the view its
+    new history (:func:`refresh`). On the path of every view op: kept to a few attribute reads."""
+    try:
+        refs = base._views
+    except AttributeError:
+        base._views = [_ref(view)]
+        return
+    n = len(refs)
+    if n >= 16 and not n & (n - 1):          # at 16, 32, 64 … views: drop the dead ones
         refs[:] = [r for r in refs if r() is not None]
-    refs.append(weakref.ref(view))
+    refs.append(_ref(view))
 
 
 def refresh(base, changed=None) -> None:
     """After a recorded in-place change of ``base``'s memory, every live view of it that takes
     part in the graph reads its values from the new ``base`` (PyTorch regenerates such a view's
     grad_fn as ``AsStridedBackward0``); ``changed`` is the view the change went through, already done."""
-    refs = _views_of(base)
+    refs = getattr(base, "_views", None)
     if not refs:
         return
     for ref in refs:
