@@ -11,7 +11,7 @@ adjoint pair; adaptive average pooling is two products with fixed averaging matr
 from __future__ import annotations
 
 from ..autograd.function import Op
-from ..backend import array_math, xp
+from ..backend import xp
 from ..backend.conv_kernels import max_pool, offset, pad, pool_scatter
 from ..backend.scratch import scratch
 from .conv import _call
@@ -190,8 +190,12 @@ class AdaptiveAvgPool2d(Op):
     @staticmethod
     def backward(ctx, g):
         x, ah, aw = ctx.saved_tensors
-        if ctx.xp is array_math:
-            return xp.einsum("ah,ncab,bw->nchw", ah, g, aw, optimize=True), None, None
         gx = ctx.xp.matmul(ctx.xp.matmul(ah.T, g), aw)
         # PyTorch's backward reads x, except for output size 1 (a mean, whose gradient does not)
         return (gx if ah.shape[0] == aw.shape[0] == 1 else ctx.xp.attach(gx, x)), None, None
+
+    @staticmethod
+    def backward_array(ctx, g):
+        """The first-order kernel: both averaging products in one einsum."""
+        _, ah, aw = ctx.saved_tensors
+        return xp.einsum("ah,ncab,bw->nchw", ah, g, aw, optimize=True), None, None

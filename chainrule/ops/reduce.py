@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Op
-from ..backend import array_math, xp
+from ..backend import xp
 from .elementwise import _array
 
 
@@ -140,8 +140,9 @@ class Prod(Op):
         is_zero = x == 0
         ones_for_zeros = xp_.where(is_zero, 1.0, x)
         zeros = xp_.sum(xp_.where(is_zero, 1.0, 0.0), axis=ctx.axis, keepdims=True)
-        if ctx.xp is not array_math and bool((zeros._data > 1).any()):
-            # two zeros: each one's slope is 0, but its derivative (the product of the rest) is not
+        if bool((getattr(zeros, "_data", zeros) > 1).any()):
+            # two zeros: each one's slope is 0, but under create_graph its derivative (the product of the
+            # rest) is not, so the slopes are built as products of x's own entries
             return g * _products_of_the_others(xp_, x, ctx.axis), None, None
         rest = xp_.prod(ones_for_zeros, axis=ctx.axis, keepdims=True)
         others = xp_.where(is_zero, xp_.where(zeros == 1, rest, 0.0), z / ones_for_zeros)
