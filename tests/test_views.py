@@ -149,3 +149,12 @@ def test_a_0d_integer_tensor_indexes_like_an_int():
             warnings.simplefilter("always")
             assert tuple(a[m.tensor(1, dtype=m.uint8)].shape) == (1, 2, 3, 4)    # a uint8 tensor is a mask
         assert m is torch or any("uint8" in str(w.message) for w in caught)     # torch warns once per process
+
+
+def test_the_graph_picture_names_what_copyslices_reads_and_writes():
+    # (rendered and looked at in headless Chromium during review; here the labels' text)
+    a = cr.tensor([1., 2., 3.], requires_grad=True)
+    b = a * 2
+    b[1:].mul_(a[:2])
+    svg = cr.inspect.graph(b.sum())._repr_mimebundle_()["image/svg+xml"]
+    assert "t3 = t1.flatten()[positions]" in svg and "b = t1; b.flatten()[positions] = t4" in svg

@@ -58,7 +58,7 @@ class AsStrided(Take):
     change through it)."""
 
     op_name = "as_strided"
-    formula = "z = base.flatten()[positions]"
+    formula = "z = x.flatten()[positions]"
     local = ("1 at the view's positions",)
 
 
@@ -68,5 +68,5 @@ class CopySlices(IndexPut):
 
     backward_name = "CopySlices"
     op_name = "copy_slices"
-    formula = "z = base; z.flatten()[positions] = v"
+    formula = "z = x; z.flatten()[positions] = v"
     local = ("1 where not written", "1 at the written positions")
