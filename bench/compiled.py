@@ -71,19 +71,6 @@ def numpy_chain(x0):
     return step
 
 
-def tiny_step(lib, model, x, y):
-    opt = lib.optim.SGD(model.parameters(), lr=0.1)
-    loss_fn = lib.nn.MSELoss()
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
-
-
 def tiny_models():
     return train_tiny.make_models()
 
@@ -152,7 +139,7 @@ def main() -> None:
 
     t_model, c_model = tiny_models()
     x, y = train_tiny.make_data()
-    compare("tiny MLP 2-16-16-1, batch 32, MSE, SGD, ms/step", tiny_step, t_model, c_model, (x, y),
+    compare("tiny MLP 2-16-16-1, batch 32, MSE, SGD, ms/step", train_tiny.trainer, t_model, c_model, (x, y),
             (cr.tensor(x.numpy()), cr.tensor(y.numpy())), train_tiny.numpy_trainer(t_model, x, y)[0], args)
     if not args.models:
         return

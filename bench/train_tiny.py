@@ -58,6 +58,7 @@ def trainer(lib, model, x, y):
         loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
+        return loss
     return step
 
 
