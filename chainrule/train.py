@@ -204,12 +204,11 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 
 def _batches(loader, stop):
-    """The loader's batches; while they run, Ctrl-C means 'stop after this batch' (see _StopAfterBatch)."""
-    with stop:
-        for batch in loader:
-            yield batch
-            if stop.requested:
-                return
+    """The loader's batches, until a Ctrl-C asks to stop (see _StopAfterBatch)."""
+    for batch in loader:
+        yield batch
+        if stop.requested:
+            return
 
 
 class _StopAfterBatch:
@@ -357,42 +356,43 @@ def train(config: TrainConfig | None = None, progress: bool = True, **overrides)
     train_seconds = eval_seconds = 0.0
     finished_state = None  # the weights at the end of the last finished epoch (what Ctrl-C saves)
     stop = _StopAfterBatch() if world is None else _StopTogether()
-    for epoch in range(1, cfg.epochs + 1):
-        model.train()
-        if sampler is not None:
-            sampler.set_epoch(epoch)    # a new shuffle each epoch, the same on every rank
-        lr = optimizer.param_groups[0]["lr"]
-        loss_sum, correct, seen = 0.0, 0, 0
-        t0 = time.perf_counter()
-        bar = tqdm(_batches(train_loader, stop), total=len(train_loader), desc=f"epoch {epoch}/{cfg.epochs}",
-                   unit="batch", file=sys.stderr, disable=not progress or rank != 0, leave=True,
-                   dynamic_ncols=True)
-        for x, y in bar:
-            loss, logits = step(x, y)
-            value = loss.item()
-            batch_loss.append(value)
-            loss_sum += value * len(y)
-            correct += int((logits._data.argmax(axis=1) == y._data).sum())
-            seen += len(y)
-            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.2%}", refresh=False)
-            if world is not None:
-                stop.agree()
-        bar.close()
-        loss_sum, correct, seen = _summed_over_ranks(world, loss_sum, correct, seen)
-        if stop.requested and seen < len(train_set):  # Ctrl-C: this epoch did not finish; keep the last one
-            break
-        t1 = time.perf_counter()
-        test_loss, test_acc = evaluate(model, test_loader)
-        eval_seconds += time.perf_counter() - t1
-        train_seconds += t1 - t0
-        epochs.append({"epoch": epoch, "lr": lr, "train_loss": loss_sum / seen, "train_acc": correct / seen,
-                       "test_loss": test_loss, "test_acc": test_acc, "seconds": t1 - t0})
-        if not math.isfinite(loss_sum):
-            raise RuntimeError(f"train: the loss became {loss_sum / seen} in epoch {epoch}; the learning rate "
-                               f"--lr {cfg.lr} is probably too high for --optimizer {cfg.optimizer}")
-        finished_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        if stop.requested:
-            break
+    with stop:   # from here a Ctrl-C means: finish this batch (or evaluation), keep the last whole epoch
+        for epoch in range(1, cfg.epochs + 1):
+            model.train()
+            if sampler is not None:
+                sampler.set_epoch(epoch)    # a new shuffle each epoch, the same on every rank
+            lr = optimizer.param_groups[0]["lr"]
+            loss_sum, correct, seen = 0.0, 0, 0
+            t0 = time.perf_counter()
+            bar = tqdm(_batches(train_loader, stop), total=len(train_loader), desc=f"epoch {epoch}/{cfg.epochs}",
+                       unit="batch", file=sys.stderr, disable=not progress or rank != 0, leave=True,
+                       dynamic_ncols=True)
+            for x, y in bar:
+                loss, logits = step(x, y)
+                value = loss.item()
+                batch_loss.append(value)
+                loss_sum += value * len(y)
+                correct += int((logits._data.argmax(axis=1) == y._data).sum())
+                seen += len(y)
+                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.2%}", refresh=False)
+                if world is not None:
+                    stop.agree()
+            bar.close()
+            loss_sum, correct, seen = _summed_over_ranks(world, loss_sum, correct, seen)
+            if stop.requested and seen < len(train_set):  # Ctrl-C: this epoch did not finish; keep the last one
+                break
+            t1 = time.perf_counter()
+            test_loss, test_acc = evaluate(model, test_loader)
+            eval_seconds += time.perf_counter() - t1
+            train_seconds += t1 - t0
+            epochs.append({"epoch": epoch, "lr": lr, "train_loss": loss_sum / seen, "train_acc": correct / seen,
+                           "test_loss": test_loss, "test_acc": test_acc, "seconds": t1 - t0})
+            if not math.isfinite(loss_sum):
+                raise RuntimeError(f"train: the loss became {loss_sum / seen} in epoch {epoch}; the learning rate "
+                                   f"--lr {cfg.lr} is probably too high for --optimizer {cfg.optimizer}")
+            finished_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            if stop.requested:
+                break
     if stop.requested and not epochs:
         raise TrainingInterrupted("interrupted (Ctrl-C) before the first epoch finished: nothing was saved")
     model.load_state_dict(finished_state)

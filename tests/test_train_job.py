@@ -137,3 +137,21 @@ def test_examples_from_a_wheel_install(tmp_path):
     found = subprocess.run([str(python), "-c", "import chainrule; print(chainrule.__file__)"],
                            capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60, check=False)
     assert str(env_dir) in found.stdout  # the wheel's copy ran, not the source checkout
+
+
+def test_ctrl_c_between_batches_keeps_the_epoch_being_evaluated(tmp_path, monkeypatch):
+    """Ctrl-C while an epoch is evaluated (outside any batch) finishes that epoch and saves it, instead of
+    escaping as a KeyboardInterrupt that loses everything (a race the subprocess test above could hit)."""
+    import chainrule.train as train_module
+    real_evaluate, calls = train_module.evaluate, []
+
+    def evaluate_then_ctrl_c(model, loader):
+        calls.append(1)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGINT)     # delivered to the handler before evaluate returns
+        return real_evaluate(model, loader)
+
+    monkeypatch.setattr(train_module, "evaluate", evaluate_then_ctrl_c)
+    metrics = train_module.train(dataset="circles", epochs=50, batch_size=64, out=str(tmp_path), progress=False)
+    assert metrics["interrupted"] == {"finished_epochs": 2, "of": 50}
+    assert len(metrics["epochs"]) == 2 and (tmp_path / "model.safetensors").exists()
