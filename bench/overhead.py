@@ -5,12 +5,14 @@ forward + backward; the median over many repeats, in microseconds per op, and th
 chainrule / torch (lower is better; issue 11's target for eager is <= 0.8). A hand-written NumPy
 version of the same computation is shown as the floor a Python engine can approach.
 
-    python bench/overhead.py [--repeats 300] [--threads 1] [--budget]
+    python bench/overhead.py [--repeats 300] [--threads 1] [--budget] [--instructions]
 
 ``--budget`` splits chainrule's time per node into the four buckets of issue 11: the NumPy work,
 the Tensor method + ``Function.apply`` + wrapping (forward under ``no_grad`` minus NumPy's forward),
 recording (forward with grad minus forward under ``no_grad``) and the engine (backward minus NumPy's
-backward).
+backward). ``--instructions`` gives the same four buckets in CPU instructions per node, counted by
+valgrind's callgrind around the timed calls only: slow (a few minutes) but the same on an idle and
+on a busy machine, so it shows a change of a few percent that timings on a shared machine hide.
 """
 
 from __future__ import annotations
@@ -79,12 +81,6 @@ def budget(repeats: int) -> None:
     """Median microseconds per node of each part of a chainrule step (see the module docstring)."""
     data = np.random.default_rng(0).standard_normal(16).astype(np.float32)
     x = chainrule.tensor(data, requires_grad=True)
-    c = np.float32(0.5)
-
-    def forward_no_grad():
-        with chainrule.no_grad():
-            chain(chainrule, x, 0.5)
-
     graphs = []
 
     def backward():
@@ -93,8 +89,8 @@ def budget(repeats: int) -> None:
         y.backward()
         return CLOCK() - t0
 
-    parts = {"numpy fwd": lambda: numpy_forward(data, c), "numpy fwd+bwd": lambda: numpy_step(data, c),
-             "no_grad fwd": forward_no_grad, "recorded fwd": lambda: chain(chainrule, x, 0.5)}
+    parts = _parts(x, data)
+    del parts["fwd+bwd"]            # timed as forward, then backward alone
     samples = {name: [] for name in [*parts, "backward"]}
     for _ in range(max(1, repeats // 25)):          # interleaved blocks, as interleaved_ms does
         for name, fn in parts.items():
@@ -116,12 +112,81 @@ def budget(repeats: int) -> None:
     print(f"  {'total':<34} {sum(v for _, v in rows):5.2f}")
 
 
+def _parts(x, data):
+    """The calls measured by ``--budget`` and ``--instructions``, by name."""
+    c = np.float32(0.5)
+
+    def forward_no_grad():
+        with chainrule.no_grad():
+            chain(chainrule, x, 0.5)
+
+    return {"numpy fwd": lambda: numpy_forward(data, c), "numpy fwd+bwd": lambda: numpy_step(data, c),
+            "no_grad fwd": forward_no_grad, "recorded fwd": lambda: chain(chainrule, x, 0.5),
+            "fwd+bwd": lambda: step(chainrule, x, 0.5)}
+
+
+def _count_child(part: str, calls: int) -> None:
+    """Run ``calls`` calls of one part with callgrind's instrumentation switched on around them only."""
+    import subprocess
+    data = np.random.default_rng(0).standard_normal(16).astype(np.float32)
+    fn = _parts(chainrule.tensor(data, requires_grad=True), data)[part]
+    for _ in range(5):
+        fn()
+    control = ["callgrind_control", "-i"]
+    subprocess.run([*control, "on", str(os.getpid())], capture_output=True, check=True)
+    for _ in range(calls):
+        fn()
+    subprocess.run([*control, "off", str(os.getpid())], capture_output=True, check=True)
+
+
+def instructions(calls: int) -> None:
+    """Instructions per node of each bucket of ``budget``, from callgrind (see the module docstring)."""
+    import re
+    import shutil
+    import subprocess
+    import tempfile
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
+
+    def count(part: str, n: int) -> int:
+        with tempfile.TemporaryDirectory() as tmp:
+            run = subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                                  f"--callgrind-out-file={tmp}/out", sys.executable, __file__,
+                                  "--count-child", part, str(n)], capture_output=True, text=True, check=False)
+        found = re.search(r"Collected : (\d+)", run.stderr)
+        if run.returncode or not found:
+            raise SystemExit(f"valgrind failed on {part!r}:\n{run.stderr[-2000:]}")
+        return int(found.group(1))
+
+    base = count("fwd+bwd", 0)      # switching the instrumentation on and off
+    per = {part: (count(part, calls) - base) / calls / N_OPS
+           for part in ("numpy fwd", "numpy fwd+bwd", "no_grad fwd", "recorded fwd", "fwd+bwd")}
+    numpy_bwd = per["numpy fwd+bwd"] - per["numpy fwd"]
+    rows = [("NumPy work (forward + backward)", per["numpy fwd+bwd"]),
+            ("Tensor method + apply + wrapping", per["no_grad fwd"] - per["numpy fwd"]),
+            ("recording", per["recorded fwd"] - per["no_grad fwd"]),
+            ("engine (backward minus NumPy's)", per["fwd+bwd"] - per["recorded fwd"] - numpy_bwd)]
+    print(f"chainrule per node of the {N_OPS}-op chain, CPU instructions (callgrind, {calls} calls):")
+    for name, value in rows:
+        print(f"  {name:<34} {value:8.0f}")
+    print(f"  {'total':<34} {per['fwd+bwd']:8.0f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=300)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--budget", action="store_true", help="chainrule's time per node, in four parts")
+    ap.add_argument("--instructions", action="store_true",
+                    help="the same four parts in CPU instructions (needs valgrind; a few minutes)")
+    ap.add_argument("--count-child", nargs=2, metavar=("PART", "CALLS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.count_child:
+        _count_child(args.count_child[0], int(args.count_child[1]))
+        return
+    if args.instructions:
+        instructions(max(1, args.repeats // 10))
+        return
     if args.budget:
         budget(args.repeats)
         return

@@ -31,7 +31,8 @@ def _check_float(x: Tensor, op: str) -> None:
 
 
 def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-    """(Σ|xᵢ|^ord)^(1/ord) over ``dim`` (all elements if None); ord = inf is max |xᵢ|.
+    """(Σ|xᵢ|^ord)^(1/ord) over ``dim`` (all elements if None); ord = inf is max |xᵢ|, -inf min |xᵢ|,
+    0 the count of non-zeros (no gradient, as in PyTorch).
 
     >>> import chainrule as cr
     >>> vector_norm(cr.tensor([3.0, -4.0])), vector_norm(cr.tensor([3.0, -4.0]), ord=1)
@@ -40,10 +41,9 @@ def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *, d
     _check_float(x, "linalg.vector_norm")
     if dtype is not None:
         x = x.to(dtype)
-    if isinstance(ord, bool) or not isinstance(ord, (int, float)) or not (ord > 0 or ord == math.inf):
-        raise NotImplementedError(f"linalg.vector_norm: ord={ord!r} is not supported by chainrule; it supports "
-                                  f"ord > 0 and ord=inf (for ord=0 count with (x != 0).sum(), for -inf use "
-                                  f"x.abs().amin())")
+    if isinstance(ord, bool) or not isinstance(ord, (int, float)):
+        raise TypeError(f"linalg.vector_norm: argument 'ord' must be a number (inf and -inf included), "
+                        f"got {ord!r}")
     return x.norm(p=ord, dim=dim, keepdim=keepdim)
 
 

@@ -714,3 +714,236 @@ def test_ops_save_an_input_only_for_the_gradient_that_reads_it(torch, code):
         except RuntimeError as e:
             outcomes.append(("raises", "modified by an inplace operation" in str(e)))
     assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("changed", ["x", "lo", "hi"])
+@pytest.mark.parametrize("shape", [(3,), (2, 0)])
+@pytest.mark.parametrize("needs", ["x", "lo", "hi", "x lo hi"])
+def test_clamp_with_tensor_bounds_saves_x_and_both_bounds(torch, changed, shape, needs):
+    """clamp(x, min=lo, max=hi) with tensors is one node saving x, lo and hi (PyTorch's ClampBackward0):
+    changing any of them in place makes backward raise, even one that needs no gradient, even when empty."""
+    outcomes = []
+    for m in (torch, cr):
+        t = {n: m.full(shape, v, dtype=m.float64, requires_grad=n in needs) * 1.0
+             for n, v in (("x", 0.5), ("lo", 0.1), ("hi", 0.9))}
+        y = t["x"].clamp(t["lo"], t["hi"])
+        with m.no_grad():
+            t[changed].add_(1.0)
+        try:
+            y.sum().backward()
+            outcomes.append((y.grad_fn.name(), "ok"))
+        except RuntimeError as e:
+            outcomes.append((y.grad_fn.name(), "modified by an inplace operation" in str(e)))
+    assert outcomes[1] == outcomes[0]
+
+
+SETITEM_KEYS = [":", "...", "0:4", "::1", ":, :", "0:10", ":, ...", "..., :", ":, 0:3", "-4:", "1:", "0", "..., -1",
+                "::2", ":, 0", "0:0"]
+
+
+@pytest.mark.parametrize("key", SETITEM_KEYS)
+@pytest.mark.parametrize("value", ["-1.0", "w * 1", "w[:1] * 1"])
+def test_setitem_over_the_whole_tensor_gives_a_constant_zero_gradient(torch, key, value):
+    """PyTorch writes v[k] = w straight into v (fill_/copy_) when every part of k is ``...`` or a slice
+    from 0 (or omitted) to the end or past it with step 1: v's old values then get the gradient
+    zeros_like(grad), which does not require grad under create_graph. Other keys go through a view
+    (CopySlices), whose gradient does."""
+    outcomes = []
+    for m in (torch, cr):
+        x = m.tensor([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9], [1.0, 1.1, 1.2]], dtype=m.float64,
+                     requires_grad=True)
+        w = m.tensor([0.5, 0.25, 2.0], dtype=m.float64, requires_grad=True)
+        v = x * 1.0
+        try:
+            exec(f"v[{key}] = {value}", {"v": v, "w": w})  # noqa: S102 - the parametrized keys above
+        except (RuntimeError, ValueError, IndexError):
+            outcomes.append("raises")
+            continue
+        grads = m.autograd.grad((v.sin() * 2).sum(), [x, w], create_graph=True, allow_unused=True)
+        outcomes.append([None if g is None else (g.requires_grad, xp.round(g.detach().numpy(), 12).tolist())
+                         for g in grads])
+    assert outcomes[1] == outcomes[0]
+
+
+MULTI_VIEW_PROGRAMS = [
+    "x = m.ones(4, 2, requires_grad=True) * 1; p = x.chunk(2, 0)[0]; p.copy_(m.zeros(2, 2))",
+    "x = m.ones(4, 2); p = x.chunk(2, 0)[0]; p.copy_(m.zeros(2, 2, requires_grad=True))",
+    "x = m.ones(4, 2, requires_grad=True) * 1; p = x.chunk(2, 0)[0]\nwith m.no_grad(): p.mul_(2)",
+    "x = m.ones(4, 2, requires_grad=True) * 1; p = x.unbind(0)[0]; p.mul_(2)",
+    "x = m.ones(4, 2, requires_grad=True) * 1; p = x.split(2, 0)[1]; p.mul_(2)",
+    "x = m.ones(4, 2, requires_grad=True) * 1; p = x.split([1, 3], 0)[1]; p.mul_(2)",
+    "x = m.ones(4, 2, requires_grad=True) * 1; p = x.chunk(1, 0)[0]; p.mul_(2)",
+    "x = m.ones(4, 2, requires_grad=True) * 1; p = x.chunk(2, 0)[0][0]; p.mul_(2)",
+    "x = m.ones(4, 2, requires_grad=True) * 1; p = x.chunk(2, 0)[0].t(); p.exp_()",
+    "x = m.ones(4, 2, requires_grad=True) * 1; p = x.chunk(2, 0)[0]; p[0] = 3",
+    "x = m.ones(4, 2, requires_grad=True); p = x.chunk(2, 0)[0]; p.mul_(2)",
+    "x = m.ones(4, 2, requires_grad=True) * 1; p = x.chunk(2, 0)[0]; p.detach().mul_(2)",
+    "x = m.ones(4, 2, requires_grad=True) * 1; p = x.chunk(2, 0)[0]; p.data.mul_(2)",
+    "x = m.ones(4, 2); p = x.chunk(2, 0)[0]; p.mul_(2)",
+]
+
+
+@pytest.mark.parametrize("code", MULTI_VIEW_PROGRAMS)
+def test_inplace_on_a_piece_of_split_raises_as_torch(torch, code):
+    """The pieces of split/chunk/unbind (and views of them) come from one node: PyTorch refuses to change
+    one in place while the graph is recorded (detached pieces, no_grad and untracked tensors may)."""
+    outcomes = []
+    for m in (torch, cr):
+        try:
+            exec(code, {"m": m})  # noqa: S102 - the parametrized programs above
+            outcomes.append("ok")
+        except RuntimeError as e:
+            outcomes.append("raises" if "modified inplace" in str(e) or "modified in place" in str(e) else str(e))
+    assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("split", ["x.chunk(2, 0)", "x.split([1, 3], 0)", "x.unbind(0)"])
+def test_retain_grad_on_pieces_of_split_and_accumulation(torch, split):
+    """retain_grad works on any piece of a multi-output op; a piece no gradient reached keeps None; a
+    retained .grad adds up over backward calls and autograd.grad, as PyTorch's."""
+    seen = []
+    for m in (torch, cr):
+        x = m.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]], dtype=m.float64, requires_grad=True) * 1
+        p0, p1 = eval(split, {"x": x})[:2]
+        p0.retain_grad()
+        p1.retain_grad()
+        y = x * 2
+        y.retain_grad()
+        out = [p0.retains_grad, p1.retains_grad, x.retains_grad]
+        (p1 * 2).sum().backward(retain_graph=True)
+        out += [None if p0.grad is None else p0.grad.tolist(), p1.grad.tolist()]
+        (p0 * 3).sum().backward(retain_graph=True)
+        (p1 * y[0, 0]).sum().backward(retain_graph=True)
+        (y ** 2).sum().backward(retain_graph=True)
+        m.autograd.grad((y * 3).sum(), x)
+        m.autograd.grad((p1 ** 2).sum(), x, create_graph=True)
+        out += [p0.grad.tolist(), p1.grad.tolist(), y.grad.tolist(), p1.grad.requires_grad]
+        seen.append(out)
+    assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("code", ["y = x.exp() * x", "y = (x * 2).sum() * x", "y = x[0] * x.sin()"])
+def test_autograd_grad_does_not_run_the_inputs_own_node(torch, code):
+    """autograd.grad(y, x) stops at x: x's own node is not run, so what it saved is not freed and a later
+    backward through x still works (PyTorch); with x and a tensor below it both asked for, it runs."""
+    outcomes = []
+    for m in (torch, cr):
+        a = m.tensor([0.5, -1.5], dtype=m.float64, requires_grad=True)
+        x = a * 1.5
+        env = {"x": x}
+        exec(code, env)  # noqa: S102 - the parametrized one-line programs above
+        (gx,) = m.autograd.grad(env["y"].sum(), x, retain_graph=True)
+        both = m.autograd.grad(env["y"].sum(), [x, a])
+        try:
+            (x ** 2).sum().backward()
+            outcomes.append((gx.tolist(), [t.tolist() for t in both], a.grad.tolist()))
+        except RuntimeError as e:
+            outcomes.append((gx.tolist(), [t.tolist() for t in both], "raises: " + str(e)[:40]))
+    assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("code", ["a.mul_(a)", "v = a[:]; v.mul_(v)", "v = a.view(4); v.mul_(v)", "v = a.view(4); v.add_(v)",
+                                  "v = a[1:]; v.div_(v)", "v = a[1:]; v.pow_(v)", "v = a[1:]; v.sub_(v)",
+                                  "v = a[1:]; v.copy_(v)", "v = a[1:]; v.mul_(v.detach())", "v = a.view(2, 2).t(); v *= v"])
+def test_inplace_through_a_view_with_itself_as_the_other_operand(torch, code):
+    """v.mul_(v) through a view saves v itself as the other operand (PyTorch): the change makes it stale,
+    so backward raises, as it does for a.mul_(a); add_/sub_/copy_ save nothing and work."""
+    outcomes = []
+    for m in (torch, cr):
+        t = m.tensor([1.0, 2.0, 3.0, 4.0], dtype=m.float64, requires_grad=True)
+        env = {"a": t * 1.0}
+        try:
+            exec(code, env)  # noqa: S102 - the parametrized one-line programs above
+            (env["a"] * m.arange(4.0, dtype=m.float64)).sum().backward()
+            outcomes.append(t.grad.tolist())
+        except RuntimeError as e:
+            outcomes.append("modified by an inplace operation" in str(e))
+    assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("p", [float("inf"), -float("inf"), 0, 1, 2, 3])
+@pytest.mark.parametrize("shape, dim", [((2, 0), 1), ((0, 3), 1), ((0, 3), 0), ((2, 0), 0), ((0,), 0), ((2, 3), 1),
+                                        ((2, 3), None)])
+def test_norm_of_every_order_and_empty_dimension(torch, p, shape, dim):
+    """p=±inf is max/min |x| (an empty reduction raises: it has no value), p=0 counts nonzeros (no
+    gradient); the others reduce an empty dimension to 0."""
+    outcomes = []
+    for m in (torch, cr):
+        x = m.tensor([[0.5, -2.0, 0.0], [1.5, 1.5, -0.25]], dtype=m.float64)
+        x = (x[:shape[0], :shape[1]] if len(shape) == 2 else x[0, :0]).clone().requires_grad_()
+        try:
+            r = x.norm(p=p, dim=dim)
+        except RuntimeError:
+            outcomes.append("raises")
+            continue
+        (g,) = m.autograd.grad(r.sum(), x, allow_unused=True, create_graph=True)
+        outcomes.append((xp.round(r.detach().numpy(), 12).tolist(),
+                         None if g is None else (xp.round(g.detach().numpy(), 12).tolist(), g.requires_grad)))
+    assert outcomes[1] == outcomes[0]
+
+
+def test_inplace_through_an_empty_view_of_a_0d_tensor_writes_nothing(torch):
+    """x.expand(0) of a 0-d x is an empty view: an in-place op through it changes nothing (it used to
+    write the whole 0-d base)."""
+    outcomes = []
+    for m in (torch, cr):
+        a = m.tensor(0.5, dtype=m.float64, requires_grad=True)
+        x = a * 1.0
+        x.expand(0).tanh_()
+        (g,) = m.autograd.grad((x * 3).sum(), a, create_graph=True)
+        outcomes.append((x.item(), g.item(), g.requires_grad))
+    assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("code", ["m.ones(2, 3, 4).T; m.ones(3).T", "m.ones(()).T; m.ones(()).T", "m.ones(()).mT; m.ones(()).mT",
+                                  "m.ones(2, 3).T; m.ones(2, 3).mT", "m.ones(3).T; m.ones(()).T; m.ones(()).mT"])
+def test_transpose_deprecations_warn_once_per_process_as_torch(torch, code):
+    """x.T of a tensor that is not 2-D, and x.T / x.mT of a 0-d one, warn once per process in PyTorch (a
+    C++ warn-once, whatever Python's filters say): both libraries run in a new interpreter."""
+    import json
+    seen = []
+    for lib in ("torch", "chainrule"):
+        probe = (f"import json, warnings, {lib} as m\nwith warnings.catch_warnings(record=True) as w:\n"
+                 f"    warnings.simplefilter('always')\n    {code}\n"
+                 "print(json.dumps([str(x.message).split(' ')[:2] for x in w]))")
+        run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+        seen.append(json.loads(run.stdout.strip().splitlines()[-1]))
+    assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("code", ["d = x.detach(); d.div_(w)", "d = a.detach(); d.mul_(w)", "d = x.detach(); d[0] = w",
+                                  "y = x.exp(); x.detach().mul_(2)", "d = x.detach()[1:]; d.add_(w)"])
+def test_detach_is_not_a_view_for_autograd(torch, code):
+    """detach() shares memory and the version counter, but is not a view in autograd's sense (_base is
+    None): an in-place op on it with a tensor that requires grad records on it alone, even if the source
+    is a leaf; changing it still makes what an op saved of the source stale."""
+    outcomes = []
+    for m in (torch, cr):
+        a = m.tensor([1.0, 2.0], dtype=m.float64, requires_grad=True)
+        env = {"a": a, "x": a * 1.5, "w": m.tensor(2.0, dtype=m.float64, requires_grad=True)}
+        try:
+            exec(code, env)  # noqa: S102 - the parametrized one-line programs above
+            out = env.get("y", env.get("d"))
+            out.sum().backward()
+            outcomes.append((env["x"].tolist(), None if a.grad is None else a.grad.tolist(), env["w"].grad is None))
+        except RuntimeError as e:
+            outcomes.append(("raises", "modified by an inplace operation" in str(e)))
+    assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("key", ["mask", "ints", "0", "0:2"])
+@pytest.mark.parametrize("value", ["m.ones(1)", "m.tensor(1.0)", "0.5", "m.tensor(1.0, dtype=m.float64)",
+                                   "m.ones(1, dtype=m.int64)"])
+def test_setitem_with_integer_tensor_keys_wants_the_same_dtype(torch, key, value):
+    """x[int_tensor] = v is PyTorch's index_put_, which refuses a tensor value of another dtype; masks,
+    ints and slices convert it."""
+    outcomes = []
+    for m in (torch, cr):
+        x = m.zeros(3, dtype=m.float64)
+        k = {"mask": m.tensor([True, False, True]), "ints": m.tensor([0, 2]), "0": 0, "0:2": slice(0, 2)}[key]
+        try:
+            x[k] = eval(value, {"m": m})
+            outcomes.append(x.tolist())
+        except RuntimeError as e:
+            outcomes.append("dtypes match" in str(e))
+    assert outcomes[1] == outcomes[0]

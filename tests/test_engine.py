@@ -305,6 +305,31 @@ def test_version_counter_catches_modified_saved_tensor():
         z.sum().backward()
 
 
+def test_split_pieces_meeting_in_one_op_with_hook_and_retain_grad_match_torch(torch):
+    """Two edges of one node into one multi-output node (both pieces of a chunk multiplied), a piece used
+    again, a retained and a hooked non-leaf on the way: the engine routes each by its output number."""
+    def run(lib):
+        x = lib.tensor([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6], [0.7, 0.8]], dtype=lib.float64, requires_grad=True)
+        a, b = x.chunk(2, 0)
+        c = a * b
+        c.retain_grad()
+        d = c.tanh() + b * 3
+        d.register_hook(lambda g: g * 2)
+        d.sum().backward()
+        return x.grad, c.grad
+
+    for ours, theirs in zip(run(cr), run(torch), strict=True):
+        assert ours.allclose(cr.tensor(theirs.numpy()), rtol=1e-10, atol=1e-12)
+
+
+def test_removed_hook_leaves_the_gradient_alone():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    h.register_hook(lambda g: g * 100).remove()     # the node stays marked; its hook list is empty
+    (h * h).sum().backward()
+    assert x.grad.tolist() == [18.0, 36.0]
+
+
 def test_inplace_on_non_leaf_rebases_history(torch):
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2

@@ -81,3 +81,27 @@ def test_arbiter_decides_when_torch_fails_to_differentiate(torch):
     assert arbitrate(program, failure) == "chainrule"
     assert not torch_fails_gradients("backward", "torch raises at backward (RuntimeError: one of the variables "
                                      "needed for gradient computation has been modified by an inplace operation)")
+
+
+def test_arbiter_says_undecidable_at_a_kink_and_decides_elsewhere(torch, monkeypatch):
+    """elu's second derivative jumps at 0 (one-sided differences 1 and 0): no side is taken there, the
+    verdict says why. A wrong smooth derivative is still decided against the side that has it."""
+    from fuzz import arbitrate
+    from fuzz.arbiter import decide
+    stmts = (float_leaf("v0", [[-1.5, 0.0, 0.25]]), Stmt("v1 = F.elu(v0)", "v1", ("v0",), op="elu"))
+    program = Program(stmts, (("v1", "[[1.0, 2.0, 3.0]]"),), (("v0", "[[0.5, -1.0, 2.0]]"),))
+    numeric = __import__("fuzz.arbiter", fromlist=["numerical"]).numerical(program, True, detail=True)
+    torch_like = [numeric[0]["richardson"].copy()]
+    torch_like[0][0, 1] = 0.0                          # PyTorch: 0 at x = 0 (the right-hand side)
+    chainrule_like = [torch_like[0].copy()]
+    chainrule_like[0][0, 1] = -1.0                     # the left-hand side, α·eˣ·R = 1 · -1
+    assert decide(chainrule_like, torch_like, numeric).startswith("undecidable: a kink")
+    wrong = [torch_like[0].copy()]
+    wrong[0][0, 0] += 0.5                              # a wrong value where elu is smooth
+    assert decide(wrong, torch_like, numeric) == "torch"
+    assert decide(torch_like, wrong, numeric) == "chainrule"
+    program = _planted_program()
+    real_sin = cr.sin
+    monkeypatch.setattr(cr, "sin", lambda x: real_sin(x.detach()) + (x - x.detach()) * 2.0)
+    failure = check(program, dtypes=("float64",), modes=("grad",))
+    assert arbitrate(program, failure) == "torch"

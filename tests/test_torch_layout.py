@@ -5,6 +5,7 @@ against the installed PyTorch (a CPU build, which is what chainrule imitates).""
 from __future__ import annotations
 
 import importlib
+import math
 import warnings
 
 import pytest
@@ -222,8 +223,8 @@ def test_linalg_norms_match_torch(torch, name, args, kwargs):
 def test_linalg_refuses_what_it_cannot_do():
     with pytest.raises(NotImplementedError, match="SVD"):
         cr.linalg.matrix_norm(cr.ones(2, 2), ord=2)
-    with pytest.raises(NotImplementedError, match="ord=0"):
-        cr.linalg.vector_norm(cr.ones(2), ord=0)
+    with pytest.raises(TypeError, match="'ord' must be a number"):
+        cr.linalg.vector_norm(cr.ones(2), ord="fro")
     with pytest.raises(RuntimeError, match="floating point"):
         cr.linalg.vector_norm(cr.ones(2, dtype=cr.int64))
     with pytest.raises(RuntimeError, match="at least 2 dimensions"):
@@ -372,3 +373,18 @@ def test_creation_functions_refuse_cuda_devices():
         assert make("cpu").shape[0] >= 1
         with pytest.raises(RuntimeError, match="Torch not compiled with CUDA enabled"):
             make("cuda")
+
+
+def test_vector_norm_of_order_zero_and_minus_inf_as_torch(torch):
+    """ord=0 counts non-zeros and has no gradient (x.grad stays None, as in PyTorch); -inf is min |x|."""
+    data = [[1.0, 0.0, -2.0], [0.0, 3.0, 0.5]]
+    for ord in (0, -math.inf, -1.0, 0.5):
+        x = cr.tensor(data, dtype=cr.float64, requires_grad=True)
+        t = torch.tensor(data, dtype=torch.float64, requires_grad=True)
+        y, u = cr.linalg.vector_norm(x, ord, dim=1), torch.linalg.vector_norm(t, ord, dim=1)
+        assert y.tolist() == pytest.approx(u.tolist(), rel=1e-12)
+        y.sum().backward()
+        u.sum().backward()
+        assert (x.grad is None) == (t.grad is None), ord
+        if t.grad is not None:
+            assert xp.allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-12)

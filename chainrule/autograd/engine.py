@@ -39,14 +39,16 @@ def _reachable(roots) -> set:
 
 
 def _nodes_leading_to(targets, reachable) -> set:
-    """The nodes from which some target is reachable (only these need to run for grad(inputs=...))."""
+    """The nodes from which some target is reachable by at least one edge (only these need to run for
+    grad(inputs=...)); a target itself runs only if another target lies below it, as in PyTorch (so its
+    saved tensors are not freed)."""
     parents = {}
     for node in reachable:
         for nxt in node._edges:
             if nxt is not None and nxt is not _NOT_TENSOR:
                 parents.setdefault(nxt, []).append(node)
     needed = set()
-    stack = [t for t in targets if t in reachable]
+    stack = [p for t in targets if t in reachable for p in parents.get(t, ())]
     while stack:
         node = stack.pop()
         if node in needed:
@@ -122,10 +124,10 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
             else:
                 node = pop(waiting)[1]
             g = buffers.pop(node)
-            if node._tensor_hooks is not None or node._retained is not None or capture is not None:
+            if node._watched or capture is not None:     # tensor hooks, retain_grad, autograd.grad
                 g = _arrived(node, g, create_graph, capture, results)
-            if needed is not None and node not in needed:
-                continue
+                if needed is not None and node not in needed:
+                    continue
             if type(node) is AccumulateGrad:
                 if accumulate:
                     _accumulate(node, g, create_graph, watching)
@@ -139,14 +141,16 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, capture=N
                 node._saved_versions = ()
             g = None
             # Pass each input's gradient along its edge (None where no gradient flows or the input is
-            # not a graph tensor); routes into a node add up in its buffer.
+            # not a graph tensor); routes into a node add up in its buffer. ``nrs`` is set only on a
+            # node with an edge into a multi-output node (a split piece): else every edge is simple.
+            edges, nrs = node._edges, node._edge_outputs
             for i, gi in enumerate(grad_inputs):
                 if gi is None:
                     continue
-                nxt = node._edges[i]
+                nxt = edges[i]
                 old = buffers.get(nxt)
-                if nxt._num_outputs > 1:
-                    _add_to_buffer(buffers, nxt, node._edge_outputs[i], gi)
+                if nrs is not None and i in nrs:
+                    _add_to_buffer(buffers, nxt, nrs[i], gi)
                 elif old is not None:
                     buffers[nxt] = old + gi
                 else:
@@ -177,16 +181,30 @@ def _arrived(node, g, create_graph: bool, capture, results):
     if node._tensor_hooks:
         g = _run_tensor_hooks(node, g, create_graph)
     if node._retained is not None:
-        t = node._retained()
-        if t is not None:
-            t._grad = g if create_graph else hooks.Tensor._make(g.copy())
+        _retain(node, g, create_graph)
     if capture is not None and node in capture:
         for slot, nr in capture[node]:
             results[slot] = g[nr] if node._num_outputs > 1 else g
     return g
 
 
-def run_node(node, g, namespace=array_math) -> tuple:
+def _retain(node, g, create_graph: bool) -> None:
+    """``.grad`` of the outputs that called retain_grad(): the first gradient is copied, later ones
+    (another backward, or autograd.grad) add to it, as PyTorch's; an output no gradient reached keeps its own."""
+    many = node._num_outputs > 1
+    for nr, ref in (node._retained.items() if many else ((0, node._retained),)):
+        t = ref()
+        gi = g[nr] if many else g
+        if t is None or gi is None:
+            continue
+        if not create_graph:
+            gi = hooks.Tensor._make(gi.copy() if t._grad is None else t._grad._data + gi)
+        elif t._grad is not None:
+            gi = t._grad + gi
+        t._grad = gi
+
+
+def run_node(node, g, namespace=array_math) -> list:
     """Run one node's backward: the gradient of its output(s) in, one gradient per forward argument
     out, each summed down to that input's shape and cast to its dtype (None where none flows).
 
@@ -200,30 +218,28 @@ def run_node(node, g, namespace=array_math) -> tuple:
     else:
         grads = _call_backward(node, g, namespace)
     edges = node._edges
-    out = list(grads)
-    if len(out) != len(edges):                  # a backward may leave out trailing Nones or add extra ones
-        out = (out + [None] * len(edges))[:len(edges)]
-    for i, nxt in enumerate(edges):
-        gi = out[i]
-        if gi is None:
-            continue
-        if nxt is None or nxt is _NOT_TENSOR:
-            out[i] = None
-            continue
-        if nxt._num_outputs == 1:
-            shape, dtype = nxt._out_shape, nxt._out_dtype
-        else:
-            nr = node._edge_outputs[i]
-            shape, dtype = nxt._out_shape[nr], nxt._out_dtype[nr]
-        if shape is not None and gi.shape != shape:
-            gi = out[i] = namespace.sum_to(gi, shape)  # un-broadcasting, in this one place
-        if dtype is None:
-            continue
-        if first_order:
-            if gi.dtype is not dtype and gi.dtype != dtype:   # `is` first: the usual case, and cheaper
-                out[i] = gi.astype(dtype)
-        elif gi._data.dtype != dtype:
-            out[i] = gi.to(dtype)
+    nrs = node._edge_outputs      # {argument index: output number}, only for edges into multi-output nodes
+    n = len(grads)
+    out = []
+    for i, nxt in enumerate(edges):             # a backward may leave out trailing Nones or add extra ones
+        gi = grads[i] if i < n else None
+        if gi is not None:
+            if nxt is None or nxt is _NOT_TENSOR:
+                gi = None
+            else:
+                if nrs is None or i not in nrs:
+                    shape, dtype = nxt._out_shape, nxt._out_dtype
+                else:
+                    shape, dtype = nxt._out_shape[nrs[i]], nxt._out_dtype[nrs[i]]
+                if shape is not None and gi.shape != shape:
+                    gi = namespace.sum_to(gi, shape)    # un-broadcasting, in this one place
+                if dtype is not None:
+                    if first_order:
+                        if gi.dtype is not dtype and gi.dtype != dtype:   # `is` first: the usual case
+                            gi = gi.astype(dtype)
+                    elif gi._data.dtype != dtype:
+                        gi = gi.to(dtype)
+        out.append(gi)
     return out
 
 

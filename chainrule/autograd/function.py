@@ -99,7 +99,8 @@ class Node:
     _edges = ()              # per forward argument: the node its gradient flows to, or None
     _edge_outputs = None     # {argument index: output number} for edges into multi-output nodes
     _tensor_hooks = None     # hooks registered on the output tensor
-    _retained = None         # weakref to a non-leaf output that called retain_grad()
+    _retained = None         # weakref to the output that called retain_grad() ({output nr: weakref} if several)
+    _watched = False         # set with either of the two above: the engine tests this one flag per node
     metadata = None          # free for observers (e.g. anomaly mode stores the forward stack here)
     _seq = 0
     _num_outputs = 1
@@ -281,7 +282,14 @@ class Function(Node):
                 values.append(a)
                 edges.append(_NOT_TENSOR)
         ctx._edges = edges      # before forward, so ctx.needs(i) tells it what to save (as PyTorch's ops)
-        out = cls.forward(ctx, *values) if cls._raw else _forward_on_tensors(cls, ctx, args)
+        if not cls._raw:
+            out = _forward_on_tensors(cls, ctx, args)
+        elif len(values) == 1:    # spelled out: a call with *values is not inlined by the interpreter
+            out = cls.forward(ctx, values[0])
+        elif len(values) == 2:
+            out = cls.forward(ctx, values[0], values[1])
+        else:
+            out = cls.forward(ctx, *values)
         if not needs_graph:
             result = tuple(T._make(o) for o in out) if type(out) is tuple else T._make(out)
             if forward_observers and state.observed:    # the list first: cheaper than the thread-local
@@ -352,6 +360,9 @@ def _connect_outputs(ctx, outs):
     return tuple(results)
 
 
+_OUTPUT_SLOT = (-1,)
+
+
 def _record_saved(ctx, args, values, edges, first) -> None:
     """Map each saved array to the input it is (by index), the output (-1) or a constant (None), and
     remember each saved input's/output's version so backward can tell if it was changed in place.
@@ -360,11 +371,16 @@ def _record_saved(ctx, args, values, edges, first) -> None:
     When several inputs share one array (``x * x.detach()``), a saved array in its argument's position
     is that argument; others are matched in argument order, each input once, so each keeps its own
     connection to the graph."""
+    saved = ctx._saved
+    out = first._data
+    if len(saved) == 1 and saved[0] is out:     # only the output (tanh, exp, sigmoid): the common case
+        ctx._saved_slots = _OUTPUT_SLOT
+        ctx._saved_versions = ((first._version_box, 0, 0),)
+        return
     slots = []
     used = 0                 # bit i set: input i already matched (cheaper than a set on this hot path)
     versions = []            # (version box, version now, index into ctx._saved)
-    out = first._data
-    for k, array in enumerate(ctx._saved):
+    for k, array in enumerate(saved):
         if array.__class__ is not ndarray:      # a Python scalar or other constant
             slots.append(None)
         elif array is out:

@@ -85,6 +85,43 @@ class Where(Op):
         return None, gx, gy
 
 
+class ClampT(Op):
+    """clamp with tensor bounds (either may be None). It saves x and both bounds, as PyTorch does, so
+    changing any of them in place makes backward raise. A NaN (in x or a bound) propagates with no
+    gradient to anything there; where lo > hi every element is hi, and the gradient is hi's."""
+
+    backward_name = "ClampBackward0"
+    op_name = "clamp"
+    formula = "z = minimum(maximum(x, lo), hi)"
+    local = ("1[lo ≤ x ≤ hi]", "1[x < lo < hi]", "1[x > hi or hi < lo]")
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        z = x
+        try:
+            if lo is not None:
+                z = xp.maximum(z, lo)
+            if hi is not None:
+                z = xp.minimum(z, hi)
+        except ValueError as e:
+            _broadcast_error(ctx.op_name, x, lo if hi is None else hi, e)
+        ctx.save_for_backward(x, lo, hi)
+        return _array(z)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lo, hi = ctx.saved_tensors
+        w = ctx.xp.where
+        if lo is None:
+            return w(x <= hi, g, 0), None, w(x > hi, g, 0) if ctx.needs(2) else None
+        if hi is None:
+            return w(x >= lo, g, 0), w(x < lo, g, 0) if ctx.needs(1) else None, None
+        gx = w((x >= lo) & (x <= hi), g, 0)
+        glo = w((x < lo) & (lo < hi), g, 0) if ctx.needs(1) else None
+        ghi = w((x > hi) | (hi < lo), g, 0) if ctx.needs(2) else None
+        return gx, glo, ghi
+
+
 class Cast(Op):
     """The engine casts the gradient back to the input's dtype."""
 

@@ -84,9 +84,30 @@ def fit_value(x, index, v):
     return core
 
 
+def writes_whole(index: tuple, shape: tuple) -> bool:
+    """Does PyTorch write ``x[index] = v`` straight into x (``fill_``/``copy_``, whose gradient for x is
+    a constant zero) rather than through a view? Yes when every part of the key is ``...`` or a slice
+    ``start:stop:step`` with start 0 or omitted, step 1 or omitted and stop omitted or past the end
+    (PyTorch skips such slices; ``-n:`` is not skipped, although it covers the same elements)."""
+    if not all(i is Ellipsis or isinstance(i, slice) for i in index) or sum(i is Ellipsis for i in index) > 1:
+        return False
+    e = next((k for k, i in enumerate(index) if i is Ellipsis), len(index))
+    before, after = index[:e], index[e + 1:]
+    dims = list(range(len(before))) + list(range(len(shape) - len(after), len(shape)))
+    if len(before) + len(after) > len(shape):
+        return False
+    for d, i in zip(dims, before + after):
+        if i.start not in (None, 0) or i.step not in (None, 1) or not (i.stop is None or i.stop >= shape[d]):
+            return False
+    return True
+
+
 class IndexPut(Op):
+    """When PyTorch writes into x directly (see ``writes_whole``), the gradient of x is a constant 0."""
+
     formula = "z = x; z[index] = v"
     local = ("1 where not written", "1 at the written positions")
+    direct = True        # may be PyTorch's direct fill_/copy_ (not for CopySlices, always through a view)
 
     @staticmethod
     def forward(ctx, x, index, v):
@@ -102,13 +123,16 @@ class IndexPut(Op):
         written[index] = True
         ctx.save_for_backward(written)
         ctx.index, ctx.v_shape, ctx.core_shape = index, xp.shape(v), core.shape
+        ctx.whole = (x.shape, x.dtype) if ctx.direct and writes_whole(index, x.shape) else None
         return out
 
     @staticmethod
     def backward(ctx, g):
         (written,) = ctx.saved_tensors
         xp_ = ctx.xp
-        gx = xp_.where(written, 0, g) if ctx.needs(0) else None
+        gx = None
+        if ctx.needs(0):
+            gx = xp_.zeros(*ctx.whole) if ctx.whole else xp_.where(written, 0, g)
         gv = None
         if ctx.needs(2):   # g at the written positions, summed back over what v was broadcast along
             gv = xp_.reshape(xp_.sum_to(g[ctx.index], ctx.core_shape), ctx.v_shape)

@@ -32,6 +32,31 @@ def _count(shape, axis) -> int:
     return math.prod(shape[a] for a in axis)
 
 
+# Floating mean/var/std call the ufuncs from here, not np.mean/np.var: those run in NumPy's own Python code,
+# so the mean of nothing or a batch of one would warn from NumPy ("Mean of empty slice", "Degrees of freedom
+# <= 0") where PyTorch returns nan/inf silently (chainrule's own modules silence IEEE warnings; see backend).
+def _divide(s, n: int):
+    """``s / n`` as np.mean and np.var divide (in float64, rounded back to ``s``'s dtype): 0/0 is nan."""
+    return xp.asarray(s / xp.float64(n)).astype(s.dtype, copy=False)
+
+
+def _mean(x, axis, keepdim):
+    if x.dtype.kind != "f":
+        return xp.mean(x, axis=axis, keepdims=keepdim)
+    acc = xp.float32 if x.dtype == xp.float16 else None    # NumPy (and PyTorch) sum float16 in float32
+    total = xp.add.reduce(x, axis=axis, dtype=acc, keepdims=keepdim)
+    return _divide(total, _count(x.shape, axis)).astype(x.dtype, copy=False)
+
+
+def _var(x, axis, correction, keepdim):
+    """``sum((x - mean)²) / max(n - correction, 0)``: inf or nan when ``n <= correction``, as in PyTorch."""
+    if x.dtype.kind != "f":
+        return xp.var(x, axis=axis, ddof=correction, keepdims=keepdim)
+    n = _count(x.shape, axis)
+    d = x - _divide(xp.add.reduce(x, axis=axis, keepdims=True), n)
+    return _divide(xp.add.reduce(d * d, axis=axis, keepdims=keepdim), max(n - correction, 0))
+
+
 class Sum(Op):
     formula = "z = sum(x)"
     local = ("1",)
@@ -58,7 +83,7 @@ class Mean(Op):
         ctx.backward_name = "MeanBackward0" if axis is None else "MeanBackward1"
         ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
         ctx.n = max(_count(x.shape, axis), 1)  # an empty input has an empty gradient: avoid 1/0
-        return xp.mean(x, axis=axis, keepdims=keepdim)
+        return _mean(x, axis, keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -77,7 +102,7 @@ class Var(Op):
         ctx.save_for_backward(x)
         ctx.shape, ctx.axis, ctx.keepdim, ctx.dtype = x.shape, axis, keepdim, x.dtype
         ctx.dof = _count(x.shape, axis) - correction
-        return xp.var(x, axis=axis, ddof=correction, keepdims=keepdim)
+        return _var(x, axis, correction, keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -94,7 +119,7 @@ class Std(Op):
 
     @staticmethod
     def forward(ctx, x, axis, correction, keepdim):
-        z = xp.asarray(xp.std(x, axis=axis, ddof=correction, keepdims=keepdim))
+        z = xp.asarray(xp.sqrt(_var(x, axis, correction, keepdim)))
         ctx.save_for_backward(x, z)
         ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
         ctx.dof = _count(x.shape, axis) - correction
@@ -122,7 +147,10 @@ class Prod(Op):
     @staticmethod
     def forward(ctx, x, axis, keepdim):
         ctx.backward_name = "ProdBackward0" if axis is None else "ProdBackward1"
-        z = xp.asarray(xp.prod(x, axis=axis, keepdims=keepdim))
+        if x.dtype.kind == "f":   # the ufunc from here: overflow to inf stays silent, as in PyTorch
+            z = xp.asarray(xp.multiply.reduce(x, axis=axis, keepdims=keepdim))
+        else:                     # integers widen to int64, as PyTorch's
+            z = xp.asarray(xp.prod(x, axis=axis, keepdims=keepdim))
         ctx.save_for_backward(x, z)
         ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
         return z
@@ -294,8 +322,9 @@ class LogSoftmax(Op):
 
     @staticmethod
     def forward(ctx, x, axis):
-        z = _array(x - xp.max(x, axis=axis, keepdims=True, initial=-xp.inf))
-        z -= xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True))   # in place: z is a fresh array
+        # the ufuncs' reduce directly: np.max / np.sum add a Python wrapper per call (on the hot path)
+        z = _array(x - xp.maximum.reduce(x, axis=axis, keepdims=True, initial=-xp.inf))
+        z -= xp.log(xp.add.reduce(xp.exp(z), axis=axis, keepdims=True))   # in place: z is a fresh array
         ctx.save_for_backward(z)
         ctx.axis = axis
         return z
@@ -317,8 +346,13 @@ class Norm(Op):
     @staticmethod
     def forward(ctx, x, p, axis, keepdim):
         a = xp.abs(x)
-        if p == math.inf:
-            z = xp.max(a, axis=axis, keepdims=keepdim)
+        if p in (math.inf, -math.inf):      # max|x| (min|x| for -inf): no value for an empty reduction
+            if _count(x.shape, axis) == 0:
+                raise RuntimeError(f"norm: cannot compute the {p} norm over an empty dimension (input of shape "
+                                   f"{x.shape}): max/min of nothing has no value; use p=1 or 2, or check sizes")
+            z = (xp.max if p > 0 else xp.min)(a, axis=axis, keepdims=keepdim)
+        elif p == 0:                        # the number of nonzero elements (no gradient, as PyTorch's)
+            z = xp.sum(a != 0, axis=axis, keepdims=keepdim).astype(x.dtype)
         elif p == 2:
             z = xp.sqrt(xp.sum(x * x, axis=axis, keepdims=keepdim))
         elif p == 1:
@@ -338,7 +372,9 @@ class Norm(Op):
         z = _keep(z, ctx.shape, ctx.axis, ctx.keepdim)
         if p == 1:
             return g * xp_.sign(x), None, None, None
-        if p == math.inf:
+        if p == 0:
+            return None, None, None, None
+        if p in (math.inf, -math.inf):
             a = xp_.abs(x)
             hit = a == z
             count = xp_.sum(xp_.where(hit, 1.0, 0.0), axis=ctx.axis, keepdims=True)
@@ -346,7 +382,8 @@ class Norm(Op):
         safe = xp_.where(z == 0, 1, z)
         if p == 2:
             return xp_.where(z == 0, 0, g * x / safe), None, None, None
-        return xp_.where(z == 0, 0, g * x * xp_.abs(x) ** (p - 2) / safe ** (p - 1)), None, None, None
+        ax = xp_.where(x == 0, 1, xp_.abs(x))   # x·|x|^(p-2) = sign(x)·|x|^(p-1), finite at x = 0 for p < 1
+        return xp_.where(z == 0, 0, g * xp_.sign(x) * ax ** (p - 1) / safe ** (p - 1)), None, None, None
 
 
 class Cumsum(Op):
@@ -360,7 +397,9 @@ class Cumsum(Op):
         ctx.axis = axis
         if x.ndim == 0:                   # NumPy's cumsum flattens a 0-d input to shape (1,)
             return x.copy()
-        return xp.cumsum(x, axis=axis)
+        if x.dtype.kind == "f":           # the ufunc from here: overflow to inf stays silent, as in PyTorch
+            return xp.add.accumulate(x, axis=axis)
+        return xp.cumsum(x, axis=axis)   # integers widen to int64, as PyTorch's
 
     @staticmethod
     def backward(ctx, g):

@@ -68,5 +68,6 @@ class CopySlices(IndexPut):
 
     backward_name = "CopySlices"
     op_name = "copy_slices"
+    direct = False
     formula = "z = x; z.flatten()[positions] = v"
     local = ("1 where not written", "1 at the written positions")

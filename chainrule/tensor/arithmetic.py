@@ -22,6 +22,7 @@ from .args import (
     _Sub,
     as_tensor_like,
     binary,
+    promote,
     py_scalar,
     where,
 )
@@ -345,18 +346,16 @@ class MathMethods:
         if min is None and max is None:
             raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
         if isinstance(min, core.Tensor) or isinstance(max, core.Tensor):
-            # PyTorch's clamp with tensor bounds: the gradient goes to x where min <= x <= max (ties
-            # included) and to a bound only where it clipped; a NaN (in x or a bound) propagates, with
-            # no gradient to either there
-            out = self
-            for bound, clips in ((min, xp.less), (max, xp.greater)):
-                if bound is not None:
-                    b = bound if isinstance(bound, core.Tensor) else core.Tensor._make(xp.asarray(bound, self._data.dtype))
-                    nan = xp.isnan(out._data) | xp.isnan(b._data)
-                    out = b.where(core.Tensor._make(clips(out._data, b._data)), out)
-                    if nan.any():
-                        out = core.Tensor._make(xp.asarray(xp.nan, out._data.dtype)).where(core.Tensor._make(nan), out)
-            return out
+            # PyTorch's clamp with tensor bounds: one node saving x and both bounds (ClampBackward0),
+            # in the dtype of all three
+            x = self
+            bounds = [b if b is None or isinstance(b, core.Tensor) else core.Tensor._make(xp.asarray(b, x._data.dtype))
+                      for b in (min, max)]
+            for b in bounds:
+                if b is not None:
+                    x, _ = promote(x, b)
+            lo, hi = (b if b is None or b._data.dtype == x._data.dtype else promote(x, b)[1] for b in bounds)
+            return E.ClampT.apply(x, lo, hi)
         if self._data.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
             return _floatify(self).clamp(min, max)        # an integer tensor with float bounds: float32
         return U.Clamp.apply(self, min, max)

@@ -66,6 +66,7 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
         "_base",
         "_data",
         "_grad",
+        "_multi_view",   # set on pieces of split/chunk/unbind and their views: no in-place changes (views.py)
         "_output_nr",
         "_version_box",
         "_views",        # weak references to views of this tensor, set by the first (tensor/views.py)
@@ -107,6 +108,9 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
         self._version_box = root._version_box
         if root.grad_fn is not None:       # its history may change in place: views.refresh follows it
             views.register(root, self)
+        multi = getattr(base, "_multi_view", None)
+        if multi is not None:
+            self._multi_view = multi
         return self
 
     def _accumulator(self) -> AccumulateGrad:
@@ -148,7 +152,9 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
 
     @data.setter
     def data(self, value) -> None:
-        self._data = value._data if isinstance(value, Tensor) else xp.asarray(value)
+        if not isinstance(value, Tensor):   # PyTorch's words; a list here would break every later op
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        self._data = value._data
 
     @property
     def shape(self) -> Size:
@@ -231,7 +237,7 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
     @property
     def T(self) -> Tensor:
         """All dimensions reversed (the transpose of a matrix); a view. For batches of matrices use ``mT``."""
-        if self.ndim > 2:   # PyTorch's deprecation: on a batch of matrices x.T is rarely what was meant
+        if self.ndim != 2:   # PyTorch's deprecation: on a batch of matrices x.T is rarely what was meant
             _warn_T(self.ndim)
         return self.permute(*reversed(range(self.ndim)))
 
@@ -242,6 +248,8 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
             if self.ndim == 1:
                 raise RuntimeError(f"mT: only supported on matrices or batches of matrices, got a 1-D tensor "
                                    f"of shape {tuple(self.shape)}")
+            _warn_once("mT of a 0-d tensor", "Tensor.mT is deprecated on 0-D tensors. This function is the "
+                       "identity in these cases.")
             return self        # PyTorch: the identity (with a once-per-process deprecation warning)
         return self.transpose(-2, -1)
 
@@ -260,7 +268,9 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
         >>> (x * 2).detach()
         tensor([2.])
         """
-        return Tensor._make(self._data)._view_of(self)
+        out = Tensor._make(self._data)
+        out._version_box = self._version_box    # not a view in autograd's sense (PyTorch: _base is None), so
+        return out                              # an in-place op on it that requires grad records on it alone
 
     def detach_(self) -> Tensor:
         """Cut this tensor out of the graph in place: it becomes a leaf that does not require grad."""
@@ -300,15 +310,23 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
             if not self.requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
-        if self.grad_fn._num_outputs > 1:
-            raise NotImplementedError("retain_grad on an output of a multi-output Function is not supported")
-        self.grad_fn._retained = weakref.ref(self)
+        fn = self.grad_fn
+        if fn._num_outputs > 1:          # one of several outputs (a piece of split): by output number
+            if fn._retained is None:
+                fn._retained = {}
+            fn._retained[self._output_nr] = weakref.ref(self)
+        else:
+            fn._retained = weakref.ref(self)
+        fn._watched = True
 
     @property
     def retains_grad(self) -> bool:
         """True if ``retain_grad()`` was called on this non-leaf tensor."""
         fn = self.grad_fn
-        return fn is not None and fn._retained is not None and fn._retained() is self
+        if fn is None or fn._retained is None:
+            return False
+        ref = fn._retained.get(self._output_nr) if fn._num_outputs > 1 else fn._retained
+        return ref is not None and ref() is self
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
@@ -319,6 +337,7 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
             raise NotImplementedError("register_hook on an output of a multi-output Function is not supported")
         if node._tensor_hooks is None:
             node._tensor_hooks = []
+            node._watched = True
         node._tensor_hooks.append(hook)
         return _HookHandle(node._tensor_hooks, hook)
 
@@ -339,7 +358,26 @@ from . import differentiable
 hooks.tensor_math = differentiable
 
 
+# PyTorch warns some things once per process (a C++ TORCH_WARN_ONCE), whatever Python's filters say;
+# chainrule does the same for those, remembering them here (a test may clear it to act as a new process)
+warned_once: set = set()
+
+
+def _warn_once(key: str, message: str, stacklevel: int = 3) -> None:
+    """Warn ``message`` (at the user's line, ``stacklevel`` frames up) unless ``key`` has warned already."""
+    if key not in warned_once:
+        warned_once.add(key)
+        warnings.warn(message, UserWarning, stacklevel=stacklevel)
+
+
 def _warn_T(ndim: int) -> None:
+    if ndim == 0:
+        _warn_once("T of a 0-d tensor", "Tensor.T is deprecated on 0-D tensors. This function is the identity "
+                   "in these cases.", stacklevel=4)
+        return
+    if "T" in warned_once:
+        return
+    warned_once.add("T")
     warnings.warn(f"The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
                   f"and it will throw an error in a future release (this tensor has {ndim} dimensions). Consider "
                   f"`x.mT` to transpose batches of matrices or `x.permute(*range(x.ndim - 1, -1, -1))` to "

@@ -139,12 +139,12 @@ def prod(x, axis=None, keepdims=False):
     return R.Prod.apply(_t(x), _axes(axis, None), keepdims)
 
 
-def zeros_like(x):
-    return core.Tensor._make(_t(x)._data * 0)
+def zeros_like(x):   # not x * 0: that is NaN where x is NaN or ±inf
+    return core.Tensor._make(xp.zeros_like(_t(x)._data))
 
 
 def ones_like(x):
-    return core.Tensor._make(_t(x)._data * 0 + 1)
+    return core.Tensor._make(xp.ones_like(_t(x)._data))
 
 
 def attach(g, *inputs, zeros: bool = True):

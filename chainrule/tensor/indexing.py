@@ -42,6 +42,12 @@ class IndexingMethods:
     def __setitem__(self, index, value):
         index = _normalize_index(index)
         T = core.Tensor
+        if isinstance(value, T) and value._data.dtype != self._data.dtype and \
+                any(getattr(i, "dtype", None) is not None and i.dtype.kind in "iu" for i in index):
+            # integer-tensor keys go through PyTorch's index_put_, which does not convert the value
+            raise RuntimeError(f"setitem: Index put requires the source and destination dtypes match, got "
+                               f"{self.dtype.name} for the destination and {value.dtype.name} for the source "
+                               f"(convert the value with .to({self.dtype.name}))")
         if state.enabled and (self.requires_grad or (isinstance(value, T) and value.requires_grad)):
             v = value if isinstance(value, T) else T._make(xp.asarray(value, self._data.dtype))
             self._inplace(lambda old: I.IndexPut.apply(old, index, v.to(old._data.dtype)), "setitem")

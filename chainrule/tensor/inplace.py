@@ -37,7 +37,7 @@ class InplaceMethods:
                                f"operation. Wrap the update in `with chainrule.no_grad():` (as for "
                                f"`w -= lr * w.grad`), or use the out-of-place form.")
         if self._base is not None and state.enabled:
-            return views.inplace_through_view(self, compute, op)     # PyTorch's CopySlices
+            return views.inplace_through_view(self, compute, op, reads_self)     # PyTorch's CopySlices
         old = T._make(self._data.copy(), self.grad_fn, self._output_nr) if self.grad_fn is not None \
             else T._make(self._data.copy())
         before = self._version_box[0]

@@ -10,7 +10,7 @@ from .. import backend
 from ..backend import xp
 from ..ops import shape as S
 from ..ops import shape_extra as SX
-from . import core
+from . import core, views
 from .args import (
     as_tensor_like,
     normalize_dim,
@@ -89,7 +89,7 @@ class RearrangeMethods:
             if sum(sizes) != n:
                 raise RuntimeError(f"split: sizes {sizes} sum to {sum(sizes)} but dim {dim} has size {n}")
         node = S.Split if isinstance(split_size_or_sections, numbers.Integral) else S.SplitWithSizes
-        return tuple(part._view_of(self) for part in node.apply(self, sizes, d))
+        return views.multi_output(self, node.apply(self, sizes, d), "Split")
 
     def chunk(self, chunks: int, dim=0):
         """Split into ``chunks`` pieces of ⌈n/chunks⌉ along ``dim`` (so there may be fewer pieces than asked).
@@ -117,7 +117,7 @@ class RearrangeMethods:
             raise IndexError(f"unbind: Dimension specified as {dim} but tensor has no dimensions (a 0-d tensor "
                              f"holds one number; use .item() or .reshape(1))")
         d = normalize_dim(dim, self.ndim, "unbind")
-        return tuple(part._view_of(self) for part in S.Unbind.apply(self, d))
+        return views.multi_output(self, S.Unbind.apply(self, d), "Unbind")
 
     def tril(self, diagonal=0):
         """The lower triangle of the matrix (of the last two dimensions): elements above the ``diagonal``-th

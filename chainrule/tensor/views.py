@@ -55,11 +55,30 @@ def refresh(base, changed=None) -> None:
             view.grad_fn, view._output_nr = history.grad_fn, history._output_nr
 
 
-def inplace_through_view(view, compute, op: str):
+def multi_output(base, parts, name: str) -> tuple:
+    """The pieces of ``split``/``chunk``/``unbind`` as views of ``base``, marked so that an in-place
+    change of one of them (or of a view of one) while the graph is recorded raises, as in PyTorch:
+    one node made all the pieces, and it cannot be rebased onto a change of one piece."""
+    out = []
+    for nr, part in enumerate(parts):
+        part._view_of(base)
+        part._multi_view = (name, nr)
+        out.append(part)
+    return tuple(out)
+
+
+def inplace_through_view(view, compute, op: str, reads_self: bool = False):
     """Apply ``compute`` (an out-of-place op on the view's old values) in place through ``view``,
-    recording it on the view's base as ``CopySlices``; returns ``view``."""
+    recording it on the view's base as ``CopySlices``; returns ``view``. With ``reads_self`` the view
+    was also the other operand (``v.mul_(v)``): what the op saved of it is stale after the change."""
     T = core.Tensor
     base = view._base
+    multi = getattr(view, "_multi_view", None)
+    if multi is not None:
+        raise RuntimeError(f"{op}: output {multi[1]} of {multi[0]} is a view and is being modified in place. This "
+                           f"view is one of several that {multi[0].lower()} returned, and such views may not be "
+                           f"modified in place while the graph is recorded: use the out-of-place form (or clone() "
+                           f"the piece first)")
     if base.grad_fn is None and base.requires_grad:
         raise RuntimeError(f"{op}: a view of a leaf Variable that requires grad is being used in an in-place "
                            f"operation. Change the leaf under `with chainrule.no_grad():`, or work on a "
@@ -76,14 +95,21 @@ def inplace_through_view(view, compute, op: str):
                            f"operation.")
     old_base = T._make(base._data, base.grad_fn, base._output_nr) if base.grad_fn is not None \
         else T._make(base._data)
-    new = compute(V.AsStrided.apply(old_base, positions))
+    before = view._version_box[0]
+    old = V.AsStrided.apply(old_base, positions)
+    new = compute(old)
+    if reads_self and new.grad_fn is not None:    # PyTorch saved the view itself as the other operand
+        box = view._version_box
+        new.grad_fn._saved_versions = [(box, before, k) if b is old._version_box else (b, v, k)
+                                       for b, v, k in new.grad_fn._saved_versions]
     if new._data.dtype != view._data.dtype and not xp.can_cast(new._data.dtype, view._data.dtype, "same_kind"):
         raise RuntimeError(f"{op}: result type {new.dtype.name} can't be cast to the desired output type "
                            f"{view.dtype.name}")
     if new.dtype != view.dtype:
         new = new.to(view.dtype)
-    # a 0-d base has one element: every position is 0 and the whole of it is written
-    where = xp.unravel_index(positions, base._data.shape) if base._data.ndim else ()
+    # a 0-d base has one element: every position is 0 and the whole of it is written (unless the view is empty)
+    where = xp.unravel_index(positions, base._data.shape) if base._data.ndim else () if positions.size \
+        else (xp.asarray(False),)
     new_base = V.CopySlices.apply(old_base, where, new)
     view._data[...] = new._data
     base.grad_fn, base._output_nr, base.requires_grad = new_base.grad_fn, new_base._output_nr, new_base.requires_grad

@@ -1,7 +1,11 @@
-"""Who is right when chainrule's and PyTorch's gradients differ: central differences in float64.
+"""Who is right when chainrule's and PyTorch's gradients differ: finite differences in float64.
 
 First order: the derivative of the loss with respect to every leaf element. Second order: the
 derivative of s(x) = Σ <∂loss/∂x_k, R_k> (PyTorch's plain first-order gradients, which agreed).
+Each element gets a central difference, its Richardson extrapolation over two larger steps, and
+the two one-sided differences. A side is taken only where the derivative exists: where the
+one-sided differences disagree (a kink, e.g. elu's second derivative at 0) or the loss is not
+finite beside the point, the verdict is "undecidable: ..." and the case stays a difference.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import warnings
 import numpy as np
 
 from .program import Program
-from .run import close, module, run
+from .run import module, run
 
 EPS = 1e-6
 MAX_ELEMENTS = 400
@@ -37,26 +41,59 @@ def _scalar(program: Program, arrays: dict, second: bool) -> float:
                      for g, n in zip(grads, program.leaves) if g is not None))
 
 
-def numerical(program: Program, second: bool) -> list:
+STEPS = (1e-3, 5e-4)   # Richardson: (4·D(h/2) − D(h))/3 cancels the h² error of central differences
+
+
+def _estimates(f, a, idx, f0: float) -> tuple[float, float, float, float]:
+    """At element ``idx`` of array ``a``: the central difference at EPS, its Richardson extrapolation
+    from STEPS, and the one-sided (left, right) differences at EPS (they differ at a kink)."""
+    keep = a[idx]
+
+    def at(x):
+        a[idx] = x
+        try:
+            return f()
+        finally:
+            a[idx] = keep
+
+    plus, minus = at(keep + EPS), at(keep - EPS)
+    d1, d2 = ((at(keep + h) - at(keep - h)) / (2 * h) for h in STEPS)
+    return (plus - minus) / (2 * EPS), (4 * d2 - d1) / 3, (f0 - minus) / EPS, (plus - f0) / EPS
+
+
+def numerical(program: Program, second: bool, detail: bool = False) -> list:
+    """The derivative of the loss (``second``: of Σ <∂loss/∂x, R>) by each leaf element, by central
+    differences in float64. With ``detail``, each leaf gives a dict of arrays: ``central``,
+    ``richardson``, ``left``, ``right`` (one-sided) differences."""
     env = {"m": module("torch"), "np": np, "DT": module("torch").float64}
     arrays = {}
     for s in program.stmts:
         if s.leaf:
             exec(s.code, env)  # noqa: S102 - the fuzzer runs the programs it writes
             arrays[s.defines] = env[s.defines].detach().numpy().astype(np.float64)
+
+    def f():
+        return _scalar(program, arrays, second)
+
+    f0 = f()
     out = []
     for name in program.leaves:
-        g = np.zeros(arrays[name].shape)
-        for idx in np.ndindex(*g.shape):
-            keep = arrays[name][idx]
-            arrays[name][idx] = keep + EPS
-            plus = _scalar(program, arrays, second)
-            arrays[name][idx] = keep - EPS
-            minus = _scalar(program, arrays, second)
-            arrays[name][idx] = keep
-            g[idx] = (plus - minus) / (2 * EPS)
-        out.append(g)
+        a = arrays[name]
+        est = {k: np.zeros(a.shape) for k in ("central", "richardson", "left", "right")}
+        for idx in np.ndindex(*a.shape):
+            for k, v in zip(est, _estimates(f, a, idx, f0)):
+                est[k][idx] = v
+        out.append(est if detail else est["central"])
     return out
+
+
+def _agree(g, n) -> np.ndarray:
+    """Elementwise: does a library's gradient ``g`` agree with the differences ``n`` (float32-like
+    tolerance, scaled by the largest difference, as ``run.close``)?"""
+    finite = np.isfinite(n)
+    scale = max(1.0, float(np.abs(n[finite]).max())) if finite.any() else 1.0
+    with np.errstate(invalid="ignore"):
+        return finite & np.isfinite(g) & (np.abs(g - n) <= 2e-4 * scale + 2e-3 * np.abs(n))
 
 
 # torch errors that are its semantics (chainrule must raise them too), never a bug of torch's double backward
@@ -71,9 +108,10 @@ def torch_fails_gradients(mode: str, diff: str) -> bool:
 
 
 def arbitrate(program: Program, failure: tuple[str, str, str]) -> str | None:
-    """The side central differences agree with: 'chainrule' (torch is wrong), 'torch', 'neither';
-    None for differences that are not gradient values (or programs too big to difference). When torch
-    raises computing gradients chainrule computes, 'chainrule' if its values agree, else 'neither'."""
+    """The side the differences agree with: 'chainrule' (torch is wrong), 'torch', 'neither', or
+    'undecidable: <why>' (see ``decide``); None for differences that are not gradient values (or programs
+    too big to difference). When torch raises computing gradients chainrule computes, 'chainrule' if its
+    values agree, else 'neither' (or undecidable)."""
     _, mode, diff = failure
     torch_failed = torch_fails_gradients(mode, diff)
     if "gradient value" not in diff and not torch_failed:
@@ -89,19 +127,51 @@ def arbitrate(program: Program, failure: tuple[str, str, str]) -> str | None:
     second = "second-order" in diff or torch_failed and mode == "second"
     key = "second" if second else "grads"
     try:
-        numeric = numerical(program, second)
+        numeric = numerical(program, second, detail=True)
     except Exception:  # noqa: BLE001 - the scalar cannot be differenced (it raised)
         return None
     got = run(program, "chainrule", "float64", mode).get(key) or []
     want = run(program, "torch", "float64", mode).get(key) or []
-
-    def agrees(grads) -> bool:
-        pairs = [(np.zeros_like(n) if g is None else g, n) for g, n in zip(grads, numeric)]
-        return all(close(g, n, "float32") for g, n in pairs)   # differences: float32-like tolerance
-
     if torch_failed:    # (a backward run also returns retained gradients, after the leaves')
-        return "chainrule" if len(got) >= len(numeric) and agrees(got[:len(numeric)]) else "neither"
-    c, t = agrees(got), agrees(want)
+        got = got[:len(numeric)] if len(got) >= len(numeric) else None
+        return "neither" if got is None else decide(got, None, numeric) or "neither"
+    return decide(got, want, numeric)
+
+
+def decide(got, want, numeric) -> str:
+    """The verdict from the differences. Where the two libraries differ (or, with ``want`` None, where
+    chainrule differs from the differences) the derivative must exist for a side to be taken: the loss
+    finite beside the point and the one-sided differences equal. Otherwise the case is undecidable by
+    differences (a kink: each library takes a convention there), and the verdict says so."""
+    def pad(grads):
+        return [np.zeros(n["central"].shape) if g is None else np.asarray(g, np.float64)
+                for g, n in zip(grads, numeric)]
+
+    got = pad(got)
+    best = [n["richardson"] for n in numeric]
+    if want is None:
+        differ = [~_agree(g, b) for g, b in zip(got, best)]
+    else:
+        want = pad(want)
+        differ = [~(_agree(g, w) | (np.isnan(g) & np.isnan(w))) for g, w in zip(got, want)]
+    for k, (d, n) in enumerate(zip(differ, numeric)):
+        if (d & ~np.isfinite(n["richardson"])).any():
+            return "undecidable: the loss is not finite (or not defined) beside the point"
+        kink = d & ~_agree(n["left"], n["right"])
+        if kink.any():
+            idx = tuple(int(i) for i in next(zip(*np.nonzero(kink))))
+            return (f"undecidable: a kink (one-sided differences {n['left'][idx]:.6g} and {n['right'][idx]:.6g} "
+                    f"at input {k}{list(idx)}): the derivative does not exist there; each library takes a convention")
+        unsettled = d & ~_agree(n["central"], n["richardson"])
+        if unsettled.any():
+            idx = tuple(int(i) for i in next(zip(*np.nonzero(unsettled))))
+            return (f"undecidable: the estimates disagree at input {k}{list(idx)} (central {n['central'][idx]:.6g}, "
+                    f"Richardson {n['richardson'][idx]:.6g}): the function changes too fast there for differences")
+    # only where they differ: what both libraries compute alike decides nothing
+    c = all((_agree(g, b) | ~d).all() for g, b, d in zip(got, best, differ))
+    if want is None:
+        return "chainrule" if c else "neither"
+    t = all((_agree(w, b) | ~d).all() for w, b, d in zip(want, best, differ))
     if c and not t:
         return "chainrule"
     if t and not c:

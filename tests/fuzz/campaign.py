@@ -20,6 +20,7 @@ class Result:
     ops: Counter = field(default_factory=Counter)
     torch_errors: int = 0
     unsupported: Counter = field(default_factory=Counter)   # documented chainrule limitations hit
+    undecidable: Counter = field(default_factory=Counter)   # differences the arbiter cannot decide, by kind
 
     def summary(self, show: int = 3) -> str:
         head = (f"seeds {self.seed}..{self.seed + self.cases - 1}: {self.cases} programs, "
@@ -31,6 +32,9 @@ class Result:
             for k, reports in sorted(table.items(), key=lambda kv: -len(kv[1])):
                 lines.append(f"\n=== {title} x{len(reports)}: {k}")
                 lines += reports[:show]
+        if self.undecidable:
+            lines.append("\nundecidable by differences (counted among the differences above): " + "; ".join(
+                f"{k} x{v}" for k, v in self.undecidable.most_common()))
         if self.unsupported:
             lines.append("\nskipped (documented chainrule limitations): " + "; ".join(
                 f"{k} x{v}" for k, v in self.unsupported.most_common()))
@@ -55,6 +59,8 @@ def campaign(seed: int, cases: int, shrink_failures: bool = True, progress=None,
             if verdict:
                 text += f"# central differences (float64) agree with: {verdict}\n"
             table[kind(small_failure[2])].append(text)
+            if verdict and verdict.startswith("undecidable"):
+                result.undecidable[kind(small_failure[2])] += 1
         if progress:
             progress(1)
     return result

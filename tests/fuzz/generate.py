@@ -39,6 +39,7 @@ class Meta:
     absmin: float = 1.0
     view: bool = False
     leaf: bool = True
+    offgrid: float = 0.5     # how far the values keep from a multiple of 0.5 (floor/round/sign jump there)
 
     @property
     def ndim(self) -> int:
@@ -59,6 +60,7 @@ def meta_of(t) -> Meta:
             m.lo, m.hi, m.absmin = -np.inf, np.inf, 0.0
         else:
             m.lo, m.hi, m.absmin = float(a.min()), float(a.max()), float(a.abs().min())
+            m.offgrid = float((2 * a - (2 * a).round()).abs().min()) / 2
     return m
 
 
