@@ -79,6 +79,9 @@ def _conv(fn: str, nd: int, input, weight, bias, stride, padding, dilation, grou
     if c != cg * groups:
         raise RuntimeError(f"{fn}: input of shape {tuple(x.shape)} has {c} channels, but weight of shape "
                            f"{tuple(w.shape)} with groups={groups} expects {cg * groups} input channels")
+    if o < groups:
+        raise RuntimeError(f"{fn}: Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
+                           f"but got weight of size {list(w.shape)} instead (it needs out_channels >= groups)")
     if o % groups:
         raise RuntimeError(f"{fn}: weight of shape {tuple(w.shape)} has {o} output channels, which is not "
                            f"divisible by groups={groups}")
@@ -93,11 +96,17 @@ def _conv(fn: str, nd: int, input, weight, bias, stride, padding, dilation, grou
                 f"is larger than the padded input {tuple(x.shape[2:])} + padding = "
                 f"{tuple(x.shape[2 + a] + pads[2 * a] + pads[2 * a + 1] for a in range(nd))} "
                 f"for input of shape {tuple(x.shape)}")
+    if x.size == 0 and x.shape[0] and c:
+        raise RuntimeError(f"{fn}: Only zero batch or zero channel inputs are supported, but got input shape: "
+                           f"{list(x.shape)} (an empty spatial size with a batch of {x.shape[0]} and {c} channels)")
     if nd == 1:
         geom = C.Geometry((1,) + stride, (0, 0) + pads, (1,) + dilation, groups)
     else:
         geom = C.Geometry(stride, pads, dilation, groups)
-    return C.Conv.apply(input, weight, bias, geom)
+    out = C.Conv.apply(input, weight, bias, geom)
+    # PyTorch: an input with no channels gives an output with no channels (whatever the weight's out_channels),
+    # and the weight and bias still get (zero) gradients of their shapes
+    return out[:, :0] if c == 0 else out
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -126,9 +135,9 @@ def _pool_args(fn: str, input, kernel_size, stride, padding, dilation, ceil_mode
     """Validate a pooling call; return (batched input, unbatched?, kernel, Geometry, OH, OW)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{fn}: input must be a Tensor, got {type(input).__name__}")
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"{fn}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
-                           f"{tuple(input.shape)}")
+    if input.ndim not in (3, 4) or 0 in input.shape[-3:]:     # only the batch may be empty, as in PyTorch
+        raise RuntimeError(f"{fn}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input with non-zero C, H and W "
+                           f"(only the batch N may be 0), got shape {tuple(input.shape)}")
     unbatched = input.ndim == 3
     if unbatched:
         input = input.unsqueeze(0)
@@ -231,18 +240,29 @@ def adaptive_avg_pool2d(input, output_size):
     >>> adaptive_avg_pool2d(cr.ones(2, 3, 7, 5), (2, 3)).shape
     chainrule.Size([2, 3, 2, 3])
     """
-    if not isinstance(input, Tensor) or input.ndim not in (3, 4):
+    if not isinstance(input, Tensor) or input.ndim < 2:
         raise RuntimeError(f"adaptive_avg_pool2d: expected a 3-D or 4-D Tensor input, got "
                            f"{tuple(getattr(input, 'shape', ())) or type(input).__name__}")
     size = (output_size, output_size) if isinstance(output_size, int) or output_size is None else tuple(output_size)
     if len(size) != 2:
         raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
+    if not isinstance(output_size, int) and input.ndim <= 2:   # PyTorch reads a pair against the input's dims
+        raise ValueError(f"adaptive_avg_pool2d: Input dimension should be at least 3, got shape {tuple(input.shape)}")
     oh = input.shape[-2] if size[0] is None else size[0]
     ow = input.shape[-1] if size[1] is None else size[1]
-    if oh < 1 or ow < 1 or input.shape[-2] < 1 or input.shape[-1] < 1:
-        raise RuntimeError(f"adaptive_avg_pool2d: output size ({oh}, {ow}) and input spatial size "
-                           f"{tuple(input.shape[-2:])} must be positive")
+    if oh < 0 or ow < 0:
+        raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 "
+                           f"but received {{{oh}, {ow}}}")
+    if oh == ow == 1:
+        # PyTorch takes the mean over the last two dims here (MeanBackward1), with none of the checks below:
+        # an empty plane gives NaN, and the graph does not hold on to the input
+        return input.mean((-1, -2), keepdim=True)
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_avg_pool2d: expected a 3-D or 4-D Tensor input, got {tuple(input.shape)}")
+    if input.shape[-2] < 1 or input.shape[-1] < 1:
+        raise RuntimeError(f"adaptive_avg_pool2d: Expected input to have non-zero size for non-batch dimensions, "
+                           f"but input has sizes {list(input.shape)}: the spatial size must be positive")
     unbatched = input.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
-    out = P.AdaptiveAvgPool2d.apply(x, oh, ow)
+    out = P.AdaptiveAvgPool2d.apply(x, oh, ow, unbatched)
     return out.squeeze(0) if unbatched else out

@@ -74,8 +74,15 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     """½d² where |d| < δ, else δ(|d| - ½δ), for d = x - y."""
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta, got delta={delta}")
+    C.check_tensors(input, target, "huber_loss")
+    if not input.is_floating_point() and target.is_floating_point():
+        raise RuntimeError(f"huber_loss: result type {target.dtype} can't be cast to the desired output type "
+                           f"{input.dtype} (the loss has the input's dtype); convert the input with .float()")
+    # PyTorch computes in the common dtype but returns the input's, and its backward then refuses a
+    # target of another dtype ("Found dtype ... but expected ..."): the op is told both dtypes
+    dtypes = (input._data.dtype, target._data.dtype)
     return L.HuberLoss.apply(*C.same_shape(input, target, "huber_loss"), C.check_reduction(reduction, "huber_loss"),
-                               delta)
+                             delta, dtypes)
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
@@ -119,6 +126,9 @@ def _nll(input, target, weight, ignore_index, reduction, node):
     if input.ndim not in (1, 2, 4):
         # As PyTorch: (N, C, d1, ...) is viewed as (N, C, 1, d1·...) for its 2-D kernel (NllLoss2DBackward0)
         n, c, rest = input.shape[0], input.shape[1], math.prod(t.shape[1:])   # t[0] fails when n = 0
+        if n and not c and rest:   # PyTorch's view(n, 0, 1, -1) of nothing infers -1 = 0, not rest
+            raise RuntimeError(f"{node.op_name}: size mismatch (got input: [{n}, 0, 0, 0] , target: [{n}, 1, "
+                               f"{rest}]): an input of shape {tuple(input.shape)} has no classes (dim 1 is 0)")
         out = node.apply(input.reshape(n, c, 1, rest), target.reshape(n, 1, rest), w, ignore_index, reduction)
         return out.reshape(t.shape) if reduction == "none" else out
     return node.apply(input, target, w, ignore_index, reduction)
@@ -224,12 +234,14 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
            log_target: bool = False) -> Tensor:
     """Pointwise KL: y·(log y - x) for log-probabilities x (and 0 where y = 0); 'batchmean' divides by N."""
     C.check_tensors(input, target, "kl_div")
+    if not (input.is_floating_point() and target.is_floating_point()):
+        raise RuntimeError(f"kl_div: Integral inputs not supported (got input {input.dtype}, target "
+                           f"{target.dtype}); pass log-probabilities and probabilities as float tensors")
     C.check_broadcast(input, target, "kl_div")
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        safe_log = target.where(target._data > 0, 1.0).log()   # y·log y := 0 at y = 0
-        loss = target * safe_log - target * input
+        loss = L.XLogY.apply(target, target) - target * input   # y·log y := 0 at y = 0, as PyTorch
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if reduction == "mean":   # PyTorch's warning: this is not the KL divergence per sample
         warnings.warn("kl_div: reduction: 'mean' divides the total loss by both the batch size and the support "

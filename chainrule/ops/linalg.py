@@ -40,31 +40,34 @@ class MatMul(Op):
                                    f"{k1} and {k2} differ") from None
             raise RuntimeError(f"{op}: batch dimensions of {x.shape} and {y.shape} cannot be "
                                f"broadcast together") from None
-        ctx.save_for_backward(x, y)
+        # as PyTorch: x only for y's gradient, y only for x's (an in-place change to the other is fine)
+        ctx.save_for_backward(x if ctx.needs(1) else None, y if ctx.needs(0) else None)
+        ctx.shapes = (x.shape, y.shape)
         return z
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         xp_ = ctx.xp
+        x_shape, y_shape = ctx.shapes
         gx = gy = None
-        if x.ndim == 1 and y.ndim == 1:                      # dot: scalar output
+        if len(x_shape) == 1 and len(y_shape) == 1:          # dot: scalar output
             gx = g * y if ctx.needs(0) else None
             gy = g * x if ctx.needs(1) else None
-        elif y.ndim == 1:                                     # (..., m, k) @ (k,) -> (..., m)
+        elif len(y_shape) == 1:                               # (..., m, k) @ (k,) -> (..., m)
             gcol = xp_.expand_dims(g, -1)
             gx = gcol * y if ctx.needs(0) else None
             gy = xp_.matmul(xp_.swapaxes(x, -1, -2), gcol)[..., 0] if ctx.needs(1) else None
-        elif x.ndim == 1:                                     # (k,) @ (..., k, n) -> (..., n)
+        elif len(x_shape) == 1:                               # (k,) @ (..., k, n) -> (..., n)
             grow = xp_.expand_dims(g, -1)
             gx = xp_.matmul(y, grow)[..., 0] if ctx.needs(0) else None
             gy = xp_.expand_dims(x, -1) * xp_.expand_dims(g, -2) if ctx.needs(1) else None
-        elif x.ndim > 2 and y.ndim == 2:                     # (..., k) @ (k, n) as one (rows, k) @ (k, n)
-            rows = math.prod(x.shape[:-1])
+        elif len(x_shape) > 2 and len(y_shape) == 2:         # (..., k) @ (k, n) as one (rows, k) @ (k, n)
+            rows = math.prod(x_shape[:-1])
             g2 = xp_.reshape(g, (rows, g.shape[-1]))
-            gx = xp_.reshape(xp_.matmul(g2, xp_.swapaxes(y, 0, 1)), x.shape) if ctx.needs(0) else None
+            gx = xp_.reshape(xp_.matmul(g2, xp_.swapaxes(y, 0, 1)), x_shape) if ctx.needs(0) else None
             if ctx.needs(1):                                  # Σ over rows directly: no batch of (k, n) grads
-                gy = xp_.matmul(xp_.swapaxes(xp_.reshape(x, (rows, x.shape[-1])), 0, 1), g2)
+                gy = xp_.matmul(xp_.swapaxes(xp_.reshape(x, (rows, x_shape[-1])), 0, 1), g2)
         else:
             gx = xp_.matmul(g, xp_.swapaxes(y, -1, -2)) if ctx.needs(0) else None
             gy = xp_.matmul(xp_.swapaxes(x, -1, -2), g) if ctx.needs(1) else None

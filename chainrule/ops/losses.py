@@ -42,11 +42,12 @@ def valid_targets(t, n_classes: int, ignore_index: int, op: str):
             return t, None              # the common case: two reductions, no mask
     valid = t != ignore_index
     all_valid = bool(valid.all())
-    safe = t if all_valid else xp.where(valid, t, 0)
-    if safe.size and (safe.min() < 0 or safe.max() >= n_classes):
-        bad = int(safe.max() if safe.max() >= n_classes else safe.min())
+    out_of_range = valid & ((t < 0) | (t >= n_classes))    # ignored targets are never looked up, as in PyTorch
+    if out_of_range.any():
+        bad = int(t[out_of_range].reshape(-1)[0])          # the first bad one, the one PyTorch names
         raise IndexError(f"{op}: Target {bad} is out of bounds: class indices must be in [0, {n_classes}) "
                          f"(or equal ignore_index={ignore_index})")
+    safe = t if all_valid else xp.where(valid, t, 0)
     return safe, (None if all_valid else valid)
 
 
@@ -89,24 +90,31 @@ class MseLoss(Op):
 class HuberLoss(Op):
     """huber_δ(d) = ½d² if |d| < δ else δ(|d| - ½δ)."""
 
+    op_name = "huber_loss"
     formula = "z = mean(huber_δ(x - y))"
     local = ("clamp(x - y, -δ, δ)/n", "-clamp(x - y, -δ, δ)/n")
 
     @staticmethod
-    def forward(ctx, x, y, reduction, delta):
+    def forward(ctx, x, y, reduction, delta, dtypes=None):
+        """``dtypes``: the (input, target) dtypes before promotion; the loss has the input's dtype."""
         ctx.save_for_backward(x, y)
-        ctx.delta = delta
+        ctx.delta, ctx.dtypes = delta, dtypes
         d = x - y
         a = xp.abs(d)
-        return _reduce(ctx, xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+        loss = _reduce(ctx, xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+        return loss if dtypes is None else loss.astype(dtypes[0], copy=False)
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         xp_, delta = ctx.xp, ctx.delta
+        if ctx.dtypes is not None and ctx.dtypes[0] != ctx.dtypes[1]:    # as PyTorch's huber_loss_backward
+            raise RuntimeError(f"{ctx.op_name}: Found dtype {ctx.dtypes[1]} but expected {ctx.dtypes[0]}: the "
+                               f"backward of huber_loss needs a target of the input's dtype; convert it with "
+                               f"target.to(input.dtype)")
         d = x - y
         gx = _spread(ctx, g) * xp_.where(xp_.abs(d) < delta, d, delta * xp_.sign(d))
-        return gx, -gx, None, None
+        return gx, -gx, None, None, None
 
 
 class SmoothL1Loss(Op):
@@ -150,7 +158,9 @@ class BinaryCrossEntropy(Op):
             log_x = xp.maximum(xp.log(x), -100.0)
             log_1mx = xp.maximum(xp.log1p(-x), -100.0)
         loss = -(t * log_x + (1 - t) * log_1mx)
-        return _reduce(ctx, loss if weight is None else loss * weight, reduction)
+        if weight is not None:     # PyTorch multiplies in place: the loss keeps the input's dtype
+            loss = (loss * weight).astype(x.dtype, copy=False)
+        return _reduce(ctx, loss, reduction)
 
     @staticmethod
     def backward(ctx, g):
@@ -206,6 +216,30 @@ class BinaryCrossEntropyWithLogits(Op):
         return gx, gt, None, None, None
 
 
+class XLogY(Op):
+    """The term t·log t of ``kl_div`` (PyTorch: ``xlogy(target, target)``), 0 where x = 0 even for y = 0.
+    Its y-derivative x/y is NaN at x = y = 0, as PyTorch's: t·log t has no derivative there."""
+
+    backward_name = "XlogyBackward0"
+    formula = "z = x·log y"
+    local = ("log y (0 where x = 0)", "x/y")
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        with xp.errstate(divide="ignore", invalid="ignore"):   # log 0 = -inf and log of a negative = NaN
+            return xp.where(x == 0, xp.zeros((), x.dtype), x * xp.log(y))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        xp_ = ctx.xp
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            gx = g * xp_.where(x != 0, xp_.log(y), 0.0) if ctx.needs(0) else None
+            gy = g * x / y if ctx.needs(1) else None
+        return gx, gy
+
+
 class NllLoss(Op):
     """With class weights w, 'mean' divides by Σ w[yₙ] over the non-ignored samples.
 
@@ -221,15 +255,27 @@ class NllLoss(Op):
         ctx.backward_name = "NllLoss2DBackward0" if x.ndim == 4 else "NllLossBackward0"
         safe, w = class_targets(target, x.shape[1] if x.ndim > 1 else x.shape[0], ignore_index, weight,
                                 x.dtype, ctx.op_name)
+        ctx.shape, ctx.reduction = x.shape, reduction
+        if w is None and x.ndim == 2 and x.shape[1] and reduction != "none":   # the common case, fewer passes
+            n = x.shape[0]
+            total = -xp.add.reduce(x[xp.arange(n), safe])
+            coef = xp.empty(n, x.dtype)
+            coef.fill(-1.0 / n if reduction == "mean" and n else -1.0)
+            if reduction == "mean":
+                with xp.errstate(invalid="ignore", divide="ignore"):   # no samples: 0/0 = NaN, as PyTorch
+                    total = total / x.dtype.type(n)
+            ctx.save_for_backward(x, coef, safe[:, None])
+            return xp.asarray(total, dtype=x.dtype)
         x2, s2 = (x[None], safe[None]) if x.ndim == 1 else (x, safe)
-        index = xp.expand_dims(s2, 1)
-        if x2.ndim == 2:                # x[n, y[n]] by fancy indexing: cheaper than take_along_axis
+        index = s2.reshape(s2.shape[:1] + (1,) + s2.shape[1:])
+        if x2.shape[1] == 0:            # no classes: every target is ignored (else it was out of bounds)
+            picked = xp.zeros(s2.shape, x.dtype)
+        elif x2.ndim == 2:              # x[n, y[n]] by fancy indexing: cheaper than take_along_axis
             picked = x2[xp.arange(x2.shape[0]), s2]
         else:
             picked = xp.take_along_axis(x2, index, axis=1).squeeze(1)
         coef = xp.full(s2.shape, -1, x.dtype) if w is None else -w.astype(x.dtype, copy=False).reshape(s2.shape)
         loss = picked * coef
-        ctx.shape, ctx.reduction = x.shape, reduction
         if reduction == "none":
             # x: only its shape matters, but PyTorch's backward takes it too (see backward)
             ctx.save_for_backward(x, coef, index)
@@ -251,6 +297,8 @@ class NllLoss(Op):
         shape2 = (1,) + ctx.shape if len(ctx.shape) == 1 else ctx.shape
         if ctx.reduction == "none":
             g = xp_.reshape(g, coef.shape)
+        if shape2[1] == 0:              # no classes, nothing was picked
+            return xp_.attach(xp_.zeros_like(x), x), None, None, None, None
         values = xp_.expand_dims(g * coef, 1)
         gx = xp_.scatter_add(shape2, 1, index, values)
         if len(ctx.shape) == 1:
@@ -264,7 +312,7 @@ class NllLoss(Op):
         """The first-order kernel for (N, C) scores: g·coef written at [n, y[n]] of a zero array (each row
         has one target, so a plain assignment does the scatter-add)."""
         x, coef, index = ctx.saved_tensors
-        if x.ndim != 2:
+        if x.ndim != 2 or x.shape[1] == 0:
             return NllLoss.backward(ctx, g)
         gx = xp.zeros(x.shape, x.dtype)
         gx[xp.arange(x.shape[0]), index[:, 0]] = (g.reshape(coef.shape) if ctx.reduction == "none" else g) * coef

@@ -181,21 +181,34 @@ class AdaptiveAvgPool2d(Op):
     local = ("A_hᵀ · g · A_w",)
 
     @staticmethod
-    def forward(ctx, x, oh, ow):
+    def forward(ctx, x, oh, ow, unbatched=False):
         ah = adaptive_matrix(x.shape[-2], oh, x.dtype)
         aw = adaptive_matrix(x.shape[-1], ow, x.dtype)
         ctx.save_for_backward(x, ah, aw)
+        ctx.unbatched = unbatched
         return xp.einsum("ah,nchw,bw->ncab", ah, x, aw, optimize=True)
 
     @staticmethod
+    def check_grad_output(ctx, g):
+        """PyTorch's backward refuses an empty non-batch dim of grad_output (C of a batched input, oh, ow)."""
+        dims = g.shape[2:] if ctx.unbatched else g.shape[1:]
+        if 0 in dims:
+            shape = tuple(g.shape[1:]) if ctx.unbatched else tuple(g.shape)
+            raise RuntimeError(f"adaptive_avg_pool2d_backward(): Expected grad_output to have non-zero size for "
+                               f"non-batch dimensions, but grad_output has sizes {list(shape)}: no gradient "
+                               f"flows through an empty pooling output")
+
+    @staticmethod
     def backward(ctx, g):
+        AdaptiveAvgPool2d.check_grad_output(ctx, g)
         x, ah, aw = ctx.saved_tensors
         gx = ctx.xp.matmul(ctx.xp.matmul(ah.T, g), aw)
         # PyTorch's backward reads x, except for output size 1 (a mean, whose gradient does not)
-        return (gx if ah.shape[0] == aw.shape[0] == 1 else ctx.xp.attach(gx, x)), None, None
+        return (gx if ah.shape[0] == aw.shape[0] == 1 else ctx.xp.attach(gx, x)), None, None, None
 
     @staticmethod
     def backward_array(ctx, g):
         """The first-order kernel: both averaging products in one einsum."""
+        AdaptiveAvgPool2d.check_grad_output(ctx, g)
         _, ah, aw = ctx.saved_tensors
-        return xp.einsum("ah,ncab,bw->nchw", ah, g, aw, optimize=True), None, None
+        return xp.einsum("ah,ncab,bw->nchw", ah, g, aw, optimize=True), None, None, None

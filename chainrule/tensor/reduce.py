@@ -275,8 +275,8 @@ class ReduceMethods:
         tensor([3., 7.])
         """
         other = as_tensor_like(other, self)
-        _same_dtype("matmul", self, other)
-        a, b = self, other
+        a, b = _empty_batched_cast(self, other)
+        _same_dtype("matmul", a, b)
         if a.ndim == 1 and b.ndim == 1:
             return L.Dot.apply(a, b)
         if a.ndim == 2 and b.ndim == 2:
@@ -291,8 +291,9 @@ class ReduceMethods:
         if k1 != k2:
             raise RuntimeError(f"{op}: cannot multiply {tuple(self.shape)} by {tuple(other.shape)}: inner "
                                f"dimensions {k1} and {k2} differ")
-        _same_dtype(op, self, other)
-        return node.apply(self, other)
+        a, b = _empty_batched_cast(self, other) if node is L.Bmm else (self, other)
+        _same_dtype(op, a, b)
+        return node.apply(a, b)
 
     def mm(self, mat2):
         """The product of two 2-D matrices, (n×k)·(k×m) → (n×m); no broadcasting (``matmul`` has it)."""
@@ -364,6 +365,16 @@ def _float_only(op: str, x, why: str = "") -> None:
     if x._data.dtype.kind not in "fc":
         why = why or f'"{op}" is not implemented for integer tensors'
         raise RuntimeError(f"{op}: {why}, got {x.dtype}; convert with .float() first")
+
+
+def _empty_batched_cast(a, b):
+    """PyTorch's batched product skips its dtype check when there is nothing to multiply (an empty result or
+    inner size 0) and returns the second operand's dtype; other mixed-dtype products raise (``_same_dtype``)."""
+    if a._data.dtype == b._data.dtype or a.ndim < 3 or b.ndim < 3:
+        return a, b
+    if a.shape[-1] == 0 or 0 in a.shape[:-1] or 0 in b.shape[:-2] or b.shape[-1] == 0:
+        return a.to(b.dtype), b
+    return a, b
 
 
 def _same_dtype(op: str, a, b) -> None:
