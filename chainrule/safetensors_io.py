@@ -26,6 +26,9 @@ def read_bytes(f: str | os.PathLike | io.IOBase) -> tuple[str, bytes]:
         where, data = getattr(f, "name", "the file object"), f.read()
         check_header_size(data, where, len(data))
         return where, data
+    if not isinstance(f, str | os.PathLike):   # an int would be read as an open file descriptor
+        raise TypeError(f"load: expected a file path (str or os.PathLike) or a binary file object, "
+                        f"got {type(f).__name__} ({f!r})")
     where = str(f)
     try:
         st = os.stat(f)

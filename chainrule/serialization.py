@@ -21,7 +21,8 @@ import safetensors.numpy
 from chainrule.backend import from_np_dtype, xp
 from chainrule.backend.files import write_atomically
 from chainrule.safetensors_io import read_bytes, to_float32, upcast_low_precision
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, device
+from chainrule.tensor.device import require_cpu
 
 __all__ = ["load", "save"]
 
@@ -152,6 +153,9 @@ def save(obj, f: str | os.PathLike | io.IOBase, metadata: dict[str, str] | None 
     if hasattr(f, "write"):
         f.write(data)
         return
+    if not isinstance(f, str | os.PathLike):   # an int would be taken as an open file descriptor
+        raise TypeError(f"save: expected a file path (str or os.PathLike) or a writable binary file object, "
+                        f"got {type(f).__name__} ({f!r})")
     parent = os.path.dirname(os.path.abspath(os.fspath(f)))
     if not os.path.isdir(parent):
         raise RuntimeError(f"save: Parent directory {parent} does not exist (create it first, e.g. "
@@ -179,6 +183,8 @@ def load(f: str | os.PathLike | io.IOBase, map_location=None, weights_only: bool
     >>> cr.load("/tmp/w.safetensors")
     {'w': tensor([0., 0.])}
     """
+    if isinstance(map_location, str | device):   # 'cuda' fails as in PyTorch's CPU build; 'cpu' is a no-op
+        require_cpu(map_location, "load")
     where, data = read_bytes(f)          # regular files only; the header size is checked first
     hint = "is it a chainrule/safetensors model file? Files written by torch.save (pickle) cannot be read"
     try:

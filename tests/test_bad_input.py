@@ -10,6 +10,7 @@ warns the same way (``WARNS``); an empty batch is not a mistake and runs as in P
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import traceback
@@ -288,6 +289,133 @@ MISTAKES = [
      ["weight", "Tensor", "list"]),
     ("m.nn.Linear(3, 2).load_state_dict({k: v.numpy() for k, v in m.nn.Linear(3, 2).state_dict().items()})",
      ["weight", "Tensor", "ndarray"]),
+    ("m.nn.Linear(3, 2).load_state_dict(m.nn.Linear(4, 2).state_dict(), strict=False)",
+     ["size mismatch for weight", "[2, 4]"]),
+    ("class Net(m.nn.Module):\n    def __init__(self):\n        self.w = m.nn.Parameter(m.ones(2))\nNet()",
+     ["'w'", "Module.__init__()"]),
+    (("class Net(m.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+      "        self.fc = m.nn.Linear(2, 2)\n        self.fc = 3\nNet()"), ["'fc'", "Module or None"]),
+    ("lin = m.nn.Linear(2, 2)\nlin.register_parameter('w', m.ones(2))", ["'w'", "Parameter"]),
+    ("m.nn.Sequential([m.nn.Linear(2, 2), m.nn.ReLU()])", ["list", "Module"]),
+    ("m.nn.ModuleList([m.nn.Linear(2, 2), 3])", ["int", "Module"]),
+    ("m.nn.Linear(2, 2).requires_grad_('no')", ["requires_grad", "bool", "str"]),
+    ("m.nn.Linear(2, 2).train('no')", ["training mode", "boolean"]),
+    ("m.nn.Linear(2, 2).double()(m.ones(1, 2))", ["linear", "float64", "float32"]),
+    ("m.nn.Linear(2, 2)(m.tensor([[1, 2]]))", ["linear", "int64", "float32"]),
+    ("m.nn.Conv2d(3, 8, 3, padding='full')", ["padding", "'full'", "same"]),
+    ("m.nn.Embedding(3, 2)(m.tensor([[0.0]]))", ["embedding", "float32"]),
+    ("m.nn.Parameter([1., 2.])", ["Parameter", "Tensor", "list"]),
+    ("F.linear(m.ones(2, 3), m.ones(4, 3), m.ones(3))", ["linear", "bias", "(3,)", "(4,)"]),
+    ("m.nn.Parameter(np.ones(2))", ["Parameter", "Tensor", "ndarray"]),
+    # --- dtypes given as names, NumPy handed a tensor that requires grad ------------------------------
+    ("m.zeros(2, dtype='float32')", ["zeros", "dtype", "str", "chainrule.float32"]),
+    ("m.tensor([1.], dtype='float32')", ["tensor", "dtype", "str"]),
+    ("m.ones(2).new_zeros(2, dtype='float64')", ["new_zeros", "dtype", "str"]),
+    ("m.arange(3, dtype='int32')", ["arange", "dtype", "str"]),
+    ("np.asarray(m.ones(2, requires_grad=True))", ["numpy", "requires grad", "detach"]),
+    ("np.array(m.nn.Linear(2, 2).weight)", ["numpy", "requires grad", "detach"]),
+    ("x = m.ones(2, requires_grad=True)\nx.data = [1, 2]", ["data", "tensor", "list"]),
+    ("m.ones(2, 3).to('float64')", ["'float64'", "dtype", "device"]),
+    ("m.ones(2, 3).to(dtype='float64')", ["to", "dtype", "str"]),
+    ("m.ones(2, 3).sum(dtype='float64')", ["'float64'", "dtype"]),
+    ("m.nn.Linear(2, 2).to(dtype='float64')", ["to", "dtype", "str"]),
+    ("m.nn.Linear(2, 2).type('float64')", ["invalid type", "'float64'"]),
+    # --- creation: sizes, fill values, ranges, seeds --------------------------------------------------
+    ("m.tensor([m.ones(2), m.ones(2)])", ["tensor", "one element", "stack"]),
+    ("m.tensor([1.0, m.ones(2)])", ["tensor", "one element", "(2,)"]),
+    ("m.tensor([1, None])", ["tensor", "numeric dtype"]),
+    ("m.tensor('3')", ["tensor", "str"]),
+    ("m.ones('3')", ["ones", "size", "'3'"]),
+    ("m.ones([2, 3.0])", ["ones", "size", "3.0"]),
+    ("m.ones(m.tensor([2, 3]))", ["ones", "size"]),
+    ("m.ones(2, 3).view(3.0, 2)", ["size", "float", "(3.0, 2)"]),
+    ("m.ones(2, 3).reshape((2, 3), 1)", ["size", "tuple", "((2, 3), 1)"]),
+    ("m.full((2,), 'a')", ["full", "fill_value", "str"]),
+    ("m.full((2,), m.ones(2))", ["full", "fill_value", "Tensor", "item()"]),
+    ("m.arange(float('nan'))", ["arange", "nan", "finite"]),
+    ("m.arange(float('inf'))", ["arange", "inf", "finite"]),
+    ("m.linspace(0, 1, 2.5)", ["linspace", "steps", "float"]),
+    ("m.eye(2.5)", ["eye", "'n'", "float"]),
+    ("m.randint(0, 5, 3)", ["randint", "size", "(3,)"]),
+    ("m.tensor([256], dtype=m.uint8)", ["tensor", "uint8", "overflow"]),
+    ("m.tensor([2**40], dtype=m.int32)", ["tensor", "int32", "overflow"]),
+    ("m.full((2,), 2**40, dtype=m.int32)", ["full", "int32", "overflow"]),
+    ("m.randint(5, 2, (3,))", ["randint", "low=5", "high=2"]),
+    ("m.normal(m.zeros(2), m.ones(3))", ["normal", "(2,)", "(3,)"]),
+    ("m.manual_seed('abc')", ["manual_seed", "integer", "'abc'"]),
+    ("m.Generator().manual_seed('7')", ["manual_seed", "str"]),
+    ("m.rand(2, generator=3)", ["rand", "generator", "int"]),
+    ("m.randn(2, generator=0)", ["randn", "generator", "manual_seed"]),
+    ("m.utils.data.random_split(range(4), [2, 2], generator=3)", ["random_split", "generator", "int"]),
+    ("bool(m.tensor([]))", ["Boolean value", "no values"]),
+    ("m.load(123)", ["load", "path", "int"]),
+    (("path = f'/tmp/bad_input_{m.__name__}.pt'\nm.save({'a': m.ones(2)}, path)\n"
+      "m.load(path, map_location='cuda')"), ["cuda", "cpu"]),
+    ("m.ones(2, device='tpu')", ["device", "cpu"]),
+    ("m.nn.Linear(2, 2).to('mps')", ["mps", "cpu"]),
+    # --- autograd and tensors: call order, hooks, joins, views -----------------------------------------
+    ("x = m.ones(2)\nx.retain_grad()", ["retain_grad", "requires_grad=False"]),
+    ("x = m.ones(2)\nx.register_hook(lambda g: g)", ["hook", "require"]),
+    ("x = m.ones(2, requires_grad=True)\nx.grad = m.ones(2, dtype=m.float64)", ["grad", "float64"]),
+    ("x = m.ones(2, requires_grad=True)\nx.grad = [1., 1.]", ["grad", "list"]),
+    ("x = m.ones(2, requires_grad=True)\nm.autograd.grad((x * 2).sum(), m.ones(2))", ["does not require grad"]),
+    ("x = m.ones(2, requires_grad=True)\ny = (x * 2).sum()\nm.autograd.grad(y, x)\nm.autograd.grad(y, x)",
+     ["second time", "retain_graph=True"]),
+    ("m.ones(2, dtype=m.bool).requires_grad_()", ["floating point", "bool"]),
+    ("x = m.ones(2, requires_grad=True)\nx.copy_(m.zeros(2))", ["copy_", "leaf", "no_grad"]),
+    ("m.cat([m.ones(2), [1.]])", ["cat", "list"]),
+    ("m.stack(m.ones(2, 3))", ["stack", "list or tuple"]),
+    ("m.hstack([m.ones(2), m.ones(2, 1)])", ["(2,)", "(2, 1)"]),
+    ("m.ones(2, 3).permute(1)", ["permute", "(2, 3)"]),
+    ("m.ones(2, 3).transpose(0, 1).view(6)", ["view", "reshape"]),
+    ("m.ones(2, 3).view(m.float64)", ["view", "divisible by 2"]),
+    # --- optimizers and schedulers: hyperparameters, groups -------------------------------------------
+    ("m.optim.Adam([m.ones(2, requires_grad=True)], lr=-1e-3)", ["learning rate", "-0.001"]),
+    ("m.optim.Adam([m.ones(2, requires_grad=True)], eps=-1.0)", ["epsilon", "-1.0"]),
+    ("m.optim.SGD([m.ones(2, requires_grad=True)], lr=0.1, weight_decay=-1)", ["weight_decay", "-1"]),
+    ("m.optim.RMSprop([m.ones(2, requires_grad=True)], alpha=-0.5)", ["alpha", "-0.5"]),
+    ("lin = m.nn.Linear(2, 2)\nopt = m.optim.SGD(lin.parameters(), lr=0.1)\nopt.add_param_group({'params': lin.weight})",
+     ["more than one parameter group"]),
+    ("opt = m.optim.SGD(m.nn.Linear(2, 2).parameters(), lr=0.1)\nm.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=1.5)",
+     ["Factor", "< 1.0"]),
+    ("opt = m.optim.SGD(m.nn.Linear(2, 2).parameters(), lr=0.1)\nm.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1)",
+     ["total_steps", "steps_per_epoch"]),
+    (("opt = m.optim.SGD(m.nn.Linear(2, 2).parameters(), lr=0.1)\n"
+      "s = m.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=1)\nopt.step(); s.step(); s.step()"),
+     ["Tried to step 2 times", "total steps is 1"]),
+    ("opt = m.optim.SGD(m.nn.Linear(2, 2).parameters(), lr=0.1)\nm.optim.lr_scheduler.LinearLR(opt, start_factor=0)",
+     ["Starting multiplicative factor", "greater than 0"]),
+    ("m.optim.Adagrad([m.ones(2, requires_grad=True)], lr_decay=-1)", ["lr_decay", "-1"]),
+    ("m.optim.Adadelta([m.ones(2, requires_grad=True)], rho=1.5)", ["rho", "1.5"]),
+    ("m.optim.Adamax([m.ones(2, requires_grad=True)], betas=(1.0, 0.9))", ["beta", "index 0", "1.0"]),
+    (("w = m.ones(2, requires_grad=True)\nopt = m.optim.SGD([w], lr=0.1)\n"
+     "opt.load_state_dict({'state': {}, 'param_groups': []})"), ["different number of parameter groups"]),
+    (("opt = m.optim.SGD([m.ones(2, requires_grad=True)], lr=0.1)\n"
+     "m.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=0)"), ["T_0", "0"]),
+    (("opt = m.optim.SGD([m.ones(2, requires_grad=True)], lr=0.1)\n"
+     "m.optim.lr_scheduler.LambdaLR(opt, [lambda e: 1, lambda e: 2])"), ["1 lr_lambdas", "got 2"]),
+    (("opt = m.optim.SGD([m.ones(2, requires_grad=True)], lr=0.1)\n"
+     "m.optim.lr_scheduler.ConstantLR(opt, factor=2)"), ["Constant multiplicative factor", "between 0 and 1"]),
+    (("opt = m.optim.SGD([m.ones(2, requires_grad=True)], lr=0.1)\n"
+     "m.optim.lr_scheduler.CyclicLR(opt, 0.1, 1.0, mode='linear')"), ["mode", "invalid"]),
+    # --- data: loaders, samplers, splits ----------------------------------------------------------------
+    ("m.utils.data.DataLoader([1, 2, 3], batch_size=-1)", ["batch_size", "positive", "-1"]),
+    ("m.utils.data.DataLoader([1, 2, 3], batch_size=None, drop_last=True)", ["batch_size=None", "drop_last"]),
+    (("m.utils.data.DataLoader([1, 2, 3], batch_size=2, "
+      "batch_sampler=m.utils.data.BatchSampler(m.utils.data.SequentialSampler([1, 2, 3]), 2, False))"),
+     ["batch_sampler", "mutually exclusive"]),
+    ("m.utils.data.DataLoader([1, 2, 3], num_workers=-1)", ["num_workers", "-1"]),
+    ("m.utils.data.DataLoader([1, 2], timeout=-1)", ["timeout", "non-negative"]),
+    ("m.utils.data.DataLoader([1, 2], prefetch_factor=2)", ["prefetch_factor", "num_workers > 0"]),
+    ("m.utils.data.DataLoader([1, 2], persistent_workers=True)", ["persistent_workers", "num_workers > 0"]),
+    ("list(m.utils.data.DataLoader([None, None], batch_size=2))", ["collate", "NoneType"]),
+    ("list(m.utils.data.DataLoader([np.ones(2), np.ones(3)], batch_size=2))", ["collate", "(2,)", "(3,)"]),
+    ("m.utils.data.BatchSampler(range(3), 2, 'no')", ["drop_last", "boolean"]),
+    ("m.utils.data.DataLoader((i for i in range(3)), shuffle=True)", ["RandomSampler", "generator", "len()"]),
+    ("m.utils.data.RandomSampler([1, 2], num_samples=0)", ["num_samples", "positive", "0"]),
+    ("m.utils.data.WeightedRandomSampler([[0.5, 0.5]], 2)", ["WeightedRandomSampler", "1d", "(1, 2)"]),
+    ("m.utils.data.random_split(range(10), [0.5, 0.6])", ["random_split", "1.1"]),
+    ("m.utils.data.TensorDataset([1, 2], [3, 4])", ["TensorDataset", "list", "Tensor"]),
 ]
 
 
@@ -363,6 +491,9 @@ WARNS = [
     ("x = m.ones(2, requires_grad=True)\ny = x * 2\ny.grad", "not a leaf Tensor"),
     ("opt = m.optim.SGD(m.nn.Linear(2, 2).parameters(), lr=0.1)\nm.optim.lr_scheduler.StepLR(opt, 1).step()",
      "lr_scheduler.step.*before .optimizer.step"),
+    ("w = m.ones(2, requires_grad=True)\nm.optim.SGD([w, w], lr=0.1)", "duplicate parameters"),
+    ("m.zeros(0).var()", "degrees of freedom"),
+    ("m.ones(1, 3).std(dim=0)", "degrees of freedom"),
 ]
 
 
@@ -388,16 +519,55 @@ RUNS_AS_IN_TORCH = [
     "F.cross_entropy(m.randn(3, generator=m.Generator().manual_seed(0)), m.tensor([1]), reduction='none')",
     "F.nll_loss(m.tensor([-1.0, -2.0, -0.5]), m.tensor([2]))",
     "m.arange(6.0).reshape(2, 3).sum(dim=m.tensor(1))",
+    # forms PyTorch reads its own way: float is float64, a seed may be a string of digits, a 0-d tensor
+    # counts as the number it holds
+    "m.zeros(2, dtype=float)",
+    "m.tensor([1, 2], dtype=float)",
+    "m.manual_seed('42') and m.rand(2)",
+    "m.manual_seed(7.9) and m.randn(2)",
+    "m.tensor([m.tensor(1.), m.tensor(2.)])",
+    "m.ones(m.tensor(3))",
+    "m.full((2,), m.tensor(1.5))",
+    "m.arange(0, m.tensor(3))",
+    "m.linspace(0, 1, m.tensor(3))",
+]
+
+# IEEE results PyTorch returns silently (the mean of nothing, a batch of one's spread, overflow, log(0)):
+# chainrule returns the same values, and no NumPy RuntimeWarning reaches the user (checked below in a fresh
+# interpreter with Python's default warning filters, where np.mean/np.var/np.prod/np.cumsum would warn from
+# NumPy's own modules)
+SILENT_IEEE = [
+    "m.zeros(0).mean()",
+    "m.zeros(0, 3).mean(0)",
+    "m.zeros(2, 0).mean(1, keepdim=True)",
+    "m.tensor([3e38, 3e38]).mean()",
+    "m.tensor([3e38, -3e38]).std()",
+    "m.tensor([3e38, 3e38]).var(0)",
+    "m.tensor([1e30, 1e30]).prod()",
+    "m.tensor([1e30, 1e30]).prod(0)",
+    "m.tensor([3e38, 3e38]).cumsum(0)",
+    "m.cumprod(m.tensor([1e30, 1e30]), 0)",
+    "F.l1_loss(m.zeros(0), m.zeros(0))",
+    "m.nn.BatchNorm1d(3)(m.zeros(0, 3))",
+    "m.tensor([0.]).log()",
+    "m.tensor([-1.]).sqrt()",
+    "m.tensor([1000.]).exp()",
+    "m.tensor([0., 1.]) / 0",
+    "m.tensor([1e300], dtype=m.float64).float()",
+    "m.tensor([1., 2.]).fmod(0)",
+    "m.zeros(0).logsumexp(0)",
+    "m.tensor([float('-inf'), float('-inf')]).softmax(0)",
 ]
 
 
-@pytest.mark.parametrize("code", RUNS_AS_IN_TORCH)
+@pytest.mark.parametrize("code", RUNS_AS_IN_TORCH + SILENT_IEEE)
 def test_runs_as_in_torch(torch, code):
     expected = _run(torch, code)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         got = _run(cr, code)
     assert tuple(got.shape) == tuple(expected.shape)
+    assert str(got.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
     assert got.detach().numpy().reshape(-1).tolist() == pytest.approx(expected.detach().numpy().reshape(-1).tolist(),
                                                                       nan_ok=True)
 
@@ -423,3 +593,18 @@ def test_no_warning_when_shapes_and_dims_are_given(code):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _run(cr, code)
+
+
+def test_no_numpy_runtime_warning_reaches_the_user():
+    """Run every SILENT_IEEE row in a fresh interpreter with Python's default warning filters (pytest's own
+    filters would hide what a student sees) and collect the RuntimeWarnings that get through."""
+    probe = ("import warnings, numpy as np, chainrule as m\nF = m.nn.functional\n"
+             f"for code in {SILENT_IEEE!r}:\n"
+             "    with warnings.catch_warnings(record=True) as caught:\n"
+             "        eval(code)\n"
+             "    for w in caught:\n"
+             "        if issubclass(w.category, RuntimeWarning):\n"
+             "            print(f'{code}: {w.message} ({w.filename}:{w.lineno})')\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    assert run.stdout == "", f"NumPy warnings leak:\n{run.stdout}"

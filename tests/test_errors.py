@@ -134,3 +134,23 @@ def test_conversions_that_need_one_element():
     _raises(RuntimeError, lambda: cr.ones(2, 3).item(), "item", "6 elements", "(2, 3)")
     _raises(RuntimeError, lambda: bool(cr.ones(2)), "ambiguous", "(2,)")
     _raises(RuntimeError, lambda: cr.ones(2, requires_grad=True).numpy(), "detach")
+
+
+# Mistakes where PyTorch raises a class outside the usual three (a file that is not there, a method a
+# subclass must write); chainrule raises the same class, naming what is missing
+SAME_CLASS_AS_TORCH = [
+    ("m.load('/nonexistent_dir/model.pt')", FileNotFoundError, ["/nonexistent_dir/model.pt"]),
+    ("m.load('/')", IsADirectoryError, ["/", "directory"]),
+    ("class D(m.utils.data.Dataset):\n    def __len__(self):\n        return 2\nD()[0]", NotImplementedError,
+     ["__getitem__"]),
+    ("class Net(m.nn.Module):\n    pass\nNet()(m.ones(2))", NotImplementedError, ["Net", "forward"]),
+]
+
+
+@pytest.mark.parametrize("code, exc, words", SAME_CLASS_AS_TORCH, ids=[c for c, _, _ in SAME_CLASS_AS_TORCH])
+def test_same_error_class_as_torch(torch, code, exc, words):
+    for m in (torch, cr):
+        with pytest.raises(exc) as info:
+            exec(compile(code, "<row>", "exec"), {"m": m})   # noqa: S102 (this file's own rows)
+    message = str(info.value)   # chainrule's
+    assert all(w in message for w in words), message

@@ -15,7 +15,6 @@ from numpy import (  # noqa: F401  (re-exported vocabulary)
     concatenate,
     cos,
     cosh,
-    cumsum,
     exp,
     expand_dims,
     flip,
@@ -25,7 +24,6 @@ from numpy import (  # noqa: F401  (re-exported vocabulary)
     maximum,
     minimum,
     ones_like,
-    prod,
     reshape,
     roll,
     rot90,
@@ -50,6 +48,16 @@ from .special import erf  # noqa: F401
 
 def zeros(shape, dtype):
     return _np.zeros(shape, dtype)
+
+
+# prod and cumsum call the ufuncs from here rather than np.prod/np.cumsum, whose Python wrappers would
+# report an overflow to inf as NumPy's own warning (chainrule silences IEEE warnings of its own modules)
+def prod(x, axis=None, keepdims: bool = False):
+    return _np.multiply.reduce(x, axis=axis, keepdims=keepdims)
+
+
+def cumsum(x, axis: int):
+    return _np.add.accumulate(x, axis=axis)
 
 
 def index_add(shape, index, values):

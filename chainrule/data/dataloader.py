@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
-from chainrule.backend import Generator, default_generator, from_np_dtype, random, xp
+from chainrule.backend import Generator, default_generator, float64, from_np_dtype, random, xp
 from chainrule.tensor import Tensor
 from chainrule.tensor.creation import tensor
 from chainrule.tensor.functions import stack
@@ -64,7 +64,7 @@ def default_collate(batch: list):
         from_np_dtype(elem.dtype)
         return Tensor._make(xp.asarray(batch, dtype=elem.dtype))
     if isinstance(elem, float):
-        return tensor(batch, dtype="float64")
+        return tensor(batch, dtype=float64)
     if isinstance(elem, int):  # bool is an int: a list of bools becomes a bool tensor
         return tensor(batch)
     if isinstance(elem, (str, bytes)):
@@ -121,6 +121,18 @@ def _tensor_source(dataset):
     return dataset.tensors, index_map
 
 
+def _check_worker_options(num_workers: int, timeout, prefetch_factor, persistent_workers) -> None:
+    """PyTorch's checks of the worker options, kept although chainrule starts no workers: code that
+    passes them is refused by PyTorch, so it must be refused here too."""
+    if timeout < 0:
+        raise ValueError(f"DataLoader: timeout option should be non-negative, got timeout={timeout}")
+    if num_workers == 0 and prefetch_factor is not None:
+        raise ValueError("DataLoader: prefetch_factor option could only be specified in multiprocessing; "
+                         "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None")
+    if persistent_workers and num_workers == 0:
+        raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
+
+
 class DataLoader:
     """Iterate over ``dataset`` in mini-batches, with PyTorch's arguments and semantics.
 
@@ -149,6 +161,7 @@ class DataLoader:
                              f"{num_workers!r} (chainrule always loads in the main process)")
         if generator is not None and not isinstance(generator, Generator):
             raise TypeError(f"DataLoader: generator must be a chainrule.Generator, got {type(generator).__name__}")
+        _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers)
         self.dataset = dataset
         self.num_workers = num_workers
         self.generator = generator

@@ -195,6 +195,9 @@ def random_split(dataset, lengths: Sequence[int | float], generator: Generator |
         if sum(lengths) != n:
             raise ValueError(f"random_split: sum of input lengths {lengths} is {sum(lengths)}, which does not "
                              f"equal the length of the input dataset ({n})")
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"random_split: generator must be a chainrule.Generator, not {type(generator).__name__} "
+                        f"({generator!r}); for a seed, pass Generator().manual_seed(seed)")
     perm = random.randperm(n, generator or default_generator).tolist()   # torch's randperm: the same split
     subsets, start = [], 0
     for length in lengths:

@@ -93,6 +93,9 @@ class RandomSampler(Sampler):
         self.generator = generator
         if num_samples is not None:
             _check_count("RandomSampler", "num_samples", num_samples)
+        elif not hasattr(data_source, "__len__"):   # a generator: fail here, as PyTorch, not at the first epoch
+            raise TypeError(f"RandomSampler: object of type {type(data_source).__name__!r} has no len(); "
+                            f"shuffling needs a dataset that knows its size (a list or a Dataset with __len__)")
 
     @property
     def num_samples(self) -> int:
@@ -168,7 +171,10 @@ class WeightedRandomSampler(Sampler):
 
     def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
                  generator: Generator | None = None):
-        w = xp.asarray(weights, dtype=xp.float64).reshape(-1)
+        w = xp.asarray(weights, dtype=xp.float64)
+        if w.ndim != 1:
+            raise ValueError(f"WeightedRandomSampler: weights should be a 1d sequence but given weights have "
+                             f"shape {tuple(w.shape)} (one weight per sample)")
         if w.size == 0 or not xp.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
             raise ValueError("WeightedRandomSampler: weights must be finite, non-negative and not all zero, "
                              f"got {w.size} values")

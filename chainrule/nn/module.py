@@ -17,6 +17,8 @@ from .. import backend
 from ..autograd.function import notify, observed_method
 from ..autograd.grad_mode import state
 from ..tensor import Tensor, device
+from ..tensor.args import dtype_arg, refuse_dtype_name
+from ..tensor.convert import _dtype_of_type_name
 from ..tensor.device import require_cpu
 from .hooks import BackwardHook
 from .module_state import StateDictMethods, _IncompatibleKeys  # noqa: F401  (re-exported)
@@ -355,6 +357,9 @@ class Module(StateDictMethods):
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
+        if not isinstance(requires_grad, bool):   # requires_grad_('no') would switch gradients on (truthy)
+            raise TypeError(f"requires_grad_(): argument 'requires_grad' must be bool, not "
+                            f"{type(requires_grad).__name__}")
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -401,12 +406,13 @@ class Module(StateDictMethods):
             if isinstance(a, Tensor):
                 dtype = a.dtype
             elif isinstance(a, (str, device)):
+                refuse_dtype_name(a, "to")
                 require_cpu(a, "Module.to")  # only 'cpu' exists; 'cuda' raises PyTorch's CPU-build error
             elif a is not None:
                 dtype = a
         if dtype is None:
             return self
-        target = backend.to_dtype(dtype)
+        target = dtype_arg(dtype, "to")
         if not target.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={target}")
         return self._apply(lambda a: a.astype(target.np) if a.dtype.kind == "f" else a)
@@ -429,6 +435,9 @@ class Module(StateDictMethods):
                     "Module.cuda")
 
     def type(self, dst_type) -> Module:
+        """Cast to ``dst_type``: a dtype, or a type name such as ``'torch.DoubleTensor'``."""
+        if isinstance(dst_type, str):
+            dst_type = _dtype_of_type_name(dst_type)
         return self.to(dst_type)
 
     # --- printing -------------------------------------------------------------------------------

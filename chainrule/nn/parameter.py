@@ -8,7 +8,7 @@ adds is identity: assigning a Parameter to a Module attribute registers it, so i
 from __future__ import annotations
 
 from .. import backend
-from ..backend import to_array, xp
+from ..backend import xp
 from ..tensor import Tensor
 
 
@@ -27,8 +27,9 @@ class Parameter(Tensor):
             array = xp.empty((0,), backend.default_float.np)
         elif isinstance(data, Tensor):
             array = data._data  # PyTorch's Parameter(t) shares t's storage
-        else:
-            array = to_array(data)
+        else:   # PyTorch refuses a list or an array too (it calls data.detach())
+            raise TypeError(f"Parameter: data must be a Tensor, got {type(data).__name__}; wrap it first, "
+                            f"e.g. nn.Parameter(tensor([1., 2.])) or nn.Parameter(from_numpy(a))")
         self._data = array
         self.requires_grad = False
         self.grad = None

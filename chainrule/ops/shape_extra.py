@@ -102,7 +102,12 @@ class Cumprod(Op):
 
     @staticmethod
     def forward(ctx, x, axis):
-        z = xp.cumprod(x, axis=axis) if x.ndim else x.copy()
+        if x.ndim == 0:
+            z = x.copy()
+        elif x.dtype.kind == "f":   # the ufunc from here: overflow to inf stays silent, as in PyTorch
+            z = xp.multiply.accumulate(x, axis=axis)
+        else:
+            z = xp.cumprod(x, axis=axis)
         ctx.axis = axis
         ctx.save_for_backward(x, z)
         return z

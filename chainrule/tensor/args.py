@@ -5,7 +5,9 @@ normalised arguments.
 
 from __future__ import annotations
 
+import contextlib
 import numbers
+import operator
 import warnings
 
 from .. import backend
@@ -26,6 +28,83 @@ def py_scalar(x):
     float32 tensor times it stays float32), where NumPy would make it a float64 operand."""
     return x.item() if isinstance(x, _NumpyScalar) and x.dtype.kind in "biuf" else x
 _Add, _Sub, _Mul = A.Add.apply, A.Sub.apply, A.Mul.apply
+
+
+def dtype_arg(dtype, op: str):
+    """A ``dtype=`` argument read as PyTorch reads it: a chainrule dtype, or the Python types ``float``,
+    ``int``, ``bool`` (``float`` is float64, as in PyTorch); a name such as ``'float32'`` is a TypeError.
+
+    >>> import chainrule as cr
+    >>> cr.zeros(2, dtype=float).dtype
+    chainrule.float64
+    """
+    if dtype is None or isinstance(dtype, backend.DType):
+        return dtype
+    python_types = {float: backend.float64, int: backend.int64, bool: backend.bool_}
+    if isinstance(dtype, type) and dtype in python_types:
+        return python_types[dtype]
+    if isinstance(dtype, str):
+        named = getattr(backend, dtype.removeprefix("torch.").removeprefix("chainrule."), None)
+        if isinstance(named, backend.DType):
+            _ = named.np   # a dtype that cannot store (bfloat16) raises its own error: the hint would not help
+        raise TypeError(f"{op}(): argument 'dtype' must be chainrule.dtype, not str ({dtype!r}); "
+                        f"write dtype=chainrule.{dtype.removeprefix('torch.')}")
+    if isinstance(dtype, type | xp.dtype):   # np.float32 / np.dtype('float32'): the same array type
+        return backend.to_dtype(dtype)
+    raise TypeError(f"{op}(): argument 'dtype' must be chainrule.dtype, not {type(dtype).__name__}")
+
+
+@contextlib.contextmanager
+def overflow_is_an_error(op: str, dtype):
+    """A Python int too big for the dtype (``tensor([300], dtype=uint8)``): PyTorch's RuntimeError, not
+    NumPy's OverflowError."""
+    try:
+        yield
+    except OverflowError as e:
+        raise RuntimeError(f"{op}: value cannot be converted to type {dtype} without overflow ({e})") from None
+
+
+def int_arg(value, op: str, name: str) -> None:
+    """PyTorch's check of an int argument (``steps``, ``n``): ``2.5`` is a TypeError, not truncated."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        operator.index(value)   # an int, an integer NumPy scalar or a 0-d integer tensor
+    except (TypeError, RuntimeError):
+        raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__} ({value!r})") from None
+
+
+def holds_tensors(data) -> bool:
+    """Whether a list holds Tensors (looked for among its own items and along its first items only: cheap)."""
+    if any(isinstance(item, core.Tensor) for item in data):
+        return True
+    while isinstance(data, list | tuple) and data:
+        data = data[0]
+    return isinstance(data, core.Tensor)
+
+
+def numbers_of(data):
+    """PyTorch reads a tensor inside a list as the one number it holds; a longer tensor is an error."""
+    if isinstance(data, core.Tensor):
+        if data._data.size != 1:
+            raise ValueError(f"tensor: only one element tensors can be converted to Python scalars, but the list "
+                             f"holds a tensor of shape {tuple(data._data.shape)}; to join tensors into one, "
+                             f"use stack(list_of_tensors)")
+        return data._data.reshape(())[()]
+    if isinstance(data, list | tuple):
+        return [numbers_of(item) for item in data]
+    return data
+
+
+def refuse_dtype_name(value, op: str) -> None:
+    """``x.to('float64')``: a dtype's name where a device string goes gets a TypeError saying so (the
+    device parser would only list the device types it knows)."""
+    if not isinstance(value, str):
+        return
+    name = value.removeprefix("torch.").removeprefix("chainrule.")
+    if isinstance(getattr(backend, name, None), backend.DType):
+        raise TypeError(f"{op}: {value!r} is the name of a dtype, not a device; pass the dtype itself: "
+                        f"{op}(chainrule.{name})")
 
 
 def normalize_dim(dim: int, ndim: int, op: str) -> int:
@@ -74,11 +153,24 @@ def keepdim_arg(keepdim, keepdims, op: str) -> bool:
     return bool(keepdims)
 
 
-def shape_arg(shape) -> tuple:
-    """Accept ``f(2, 3)`` and ``f((2, 3))`` alike."""
-    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+def shape_arg(shape, op: str | None = None) -> tuple:
+    """Accept ``f(2, 3)`` and ``f((2, 3))`` alike; every size must be an int (as in PyTorch: ``3.0``, ``'3'``
+    or a tensor of sizes are TypeErrors; an integer NumPy scalar or 0-d integer tensor counts as its int)."""
+    if len(shape) == 1 and type(shape[0]) is not int and not isinstance(shape[0], (numbers.Integral, core.Tensor)):
         shape = shape[0]
-    return tuple(int(s) for s in shape)
+    if type(shape) is tuple and all(type(s) is int for s in shape):    # the common case, on the hot path
+        return shape
+    who = f"{op}(): " if op else ""
+    if not isinstance(shape, tuple | list):
+        raise TypeError(f"{who}argument 'size' must be a tuple of ints, not {type(shape).__name__} ({shape!r})")
+    sizes = []
+    for pos, s in enumerate(shape):
+        try:
+            sizes.append(operator.index(s))
+        except (TypeError, RuntimeError):   # RuntimeError: a tensor of more than one size
+            raise TypeError(f"{who}argument 'size' must be a tuple of ints, but found element of type "
+                            f"{type(s).__name__} at pos {pos} ({tuple(shape)!r})") from None
+    return tuple(sizes)
 
 
 def as_tensor_like(value, like):

@@ -10,6 +10,7 @@ from ..autograd.function import notify
 from ..autograd.grad_mode import state
 from ..ops import elementwise as E
 from . import core
+from .args import dtype_arg, refuse_dtype_name
 from .device import device, require_cpu
 from .format import format_tensor
 
@@ -63,6 +64,9 @@ class ConversionMethods:
     def __array__(self, dtype=None, copy=None):
         if state.observed:
             notify("data_read", self, "__array__")
+        if self.requires_grad:   # np.asarray(w) would drop the graph silently; PyTorch refuses, as numpy()
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
         a = self._data
         if dtype is not None and a.dtype != dtype:
             return a.astype(dtype)
@@ -96,7 +100,8 @@ class ConversionMethods:
         if state.observed:
             notify("data_read", self, "bool()")
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
+            amount = "no values" if self._data.size == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {amount} is ambiguous "
                                f"(shape {self._data.shape}); use .any() or .all()")
         return bool(self._data.item())
 
@@ -157,13 +162,14 @@ class ConversionMethods:
             if isinstance(a, core.Tensor):
                 dtype = a.dtype
             elif isinstance(a, (str, device)):
+                refuse_dtype_name(a, "to")
                 require_cpu(a, "Tensor.to")
             elif a is not None:
                 dtype = a
         require_cpu(kwargs.get("device"), "Tensor.to")
         if dtype is None:
             return self
-        np_dtype = backend.to_dtype(dtype).np
+        np_dtype = dtype_arg(dtype, "to").np
         if np_dtype == self._data.dtype:
             return self
         return E.Cast.apply(self, np_dtype)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
 
 from .. import backend
 from ..autograd.function import notify
 from ..autograd.grad_mode import state
 from ..backend import Generator, default_generator, random, xp
-from .args import shape_arg
+from .args import dtype_arg, holds_tensors, int_arg, numbers_of, overflow_is_an_error, shape_arg
 from .core import Tensor
 from .device import require_cpu
 
@@ -25,7 +27,7 @@ def _finish(array, requires_grad: bool) -> Tensor:
 def _size(size, op: str) -> tuple:
     """The shape from ``f(2, 3)`` or ``f((2, 3))``; a negative size is PyTorch's error, named for ``op``."""
     try:
-        shape = shape_arg(size)
+        shape = shape_arg(size, op)
     except (TypeError, ValueError):
         raise TypeError(f"{op}(): argument 'size' must be a tuple of ints or ints, got {size!r} (write "
                         f"{op}(2, 3) or {op}((2, 3)))") from None
@@ -36,10 +38,10 @@ def _size(size, op: str) -> tuple:
     return shape
 
 
-def _np_dtype(dtype, default=None):
+def _np_dtype(dtype, default=None, op: str = "tensor"):
     if dtype is None:
         return (default or backend.default_float).np
-    return backend.to_dtype(dtype).np
+    return dtype_arg(dtype, op).np
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -56,7 +58,11 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
                       "or sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor("
                       "sourceTensor).", UserWarning, stacklevel=2)
         data = data._data
-    return _finish(backend.to_array(data, dtype), requires_grad)
+    elif isinstance(data, list | tuple) and holds_tensors(data):
+        data = numbers_of(data)
+    with overflow_is_an_error("tensor", dtype):
+        array = backend.to_array(data, dtype_arg(dtype, "tensor"))
+    return _finish(array, requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -64,7 +70,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     require_cpu(device, "as_tensor")
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
-    if isinstance(data, xp.ndarray) and (dtype is None or backend.to_dtype(dtype).np == data.dtype):
+    if isinstance(data, xp.ndarray) and (dtype is None or _np_dtype(dtype, op="as_tensor") == data.dtype):
         backend.from_np_dtype(data.dtype)
         return Tensor._make(data)
     return tensor(data, dtype)
@@ -87,39 +93,50 @@ def from_dlpack(obj) -> Tensor:
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     require_cpu(device, "zeros")
-    return _finish(xp.zeros(_size(size, "zeros"), _np_dtype(dtype)), requires_grad)
+    return _finish(xp.zeros(_size(size, "zeros"), _np_dtype(dtype, op="zeros")), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     require_cpu(device, "ones")
-    return _finish(xp.ones(_size(size, "ones"), _np_dtype(dtype)), requires_grad)
+    return _finish(xp.ones(_size(size, "ones"), _np_dtype(dtype, op="ones")), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     require_cpu(device, "empty")
-    return _finish(xp.empty(_size(size, "empty"), _np_dtype(dtype)), requires_grad)
+    return _finish(xp.empty(_size(size, "empty"), _np_dtype(dtype, op="empty")), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     require_cpu(device, "full")
     if isinstance(fill_value, xp.generic):   # a NumPy scalar counts as the Python number it holds
         fill_value = fill_value.item()
+    if isinstance(fill_value, Tensor) and fill_value.ndim == 0:   # PyTorch reads a 0-d tensor as its number
+        fill_value = fill_value.item()
+    if not isinstance(fill_value, numbers.Number):
+        raise TypeError(f"full(): argument 'fill_value' must be a number, not {type(fill_value).__name__} "
+                        f"({fill_value!r}); for a tensor of one value, write full(size, t.item())")
     if dtype is None:
         dtype = backend.bool_ if isinstance(fill_value, bool) else \
             backend.int64 if isinstance(fill_value, int) else backend.default_float
-    return _finish(xp.full(_size((size,), "full"), fill_value, _np_dtype(dtype)), requires_grad)
+    with overflow_is_an_error("full", dtype):
+        array = xp.full(_size((size,), "full"), fill_value, _np_dtype(dtype, op="full"))
+    return _finish(array, requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     require_cpu(device, "eye")
+    int_arg(n, "eye", "n")
+    if m is not None:
+        int_arg(m, "eye", "m")
     for name, v in (("n", n), ("m", m)):
         if v is not None and v < 0:
             raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")
-    return _finish(xp.eye(n, m, dtype=_np_dtype(dtype)), requires_grad)
+    return _finish(xp.eye(n, m, dtype=_np_dtype(dtype, op="eye")), requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     require_cpu(device, "arange")
+    start, end, step = (v.item() if isinstance(v, Tensor) and v.ndim == 0 else v for v in (start, end, step))
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -127,21 +144,27 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
         dtype = backend.int64 if is_int else backend.default_float
     if step == 0:
         raise RuntimeError(f"arange: step must be nonzero (arange({start}, {end}, step={step}))")
+    if not all(math.isfinite(v) for v in (start, end, step)):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end} with step {step} (every bound and the "
+                           f"step must be finite)")
     if (end - start) * step < 0:
         raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign: from {start} to "
                            f"{end} with step {step} (to count down, pass a negative step)")
-    return _finish(xp.arange(start, end, step, dtype=_np_dtype(dtype)), requires_grad)
+    with overflow_is_an_error("arange", dtype):
+        array = xp.arange(start, end, step, dtype=_np_dtype(dtype, op="arange"))
+    return _finish(array, requires_grad)
 
 
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     require_cpu(device, "linspace")
+    int_arg(steps, "linspace", "steps")
     if steps < 0:
         raise RuntimeError(f"linspace: number of steps must be non-negative, got steps={steps}")
-    return _finish(xp.linspace(start, end, steps, dtype=_np_dtype(dtype)), requires_grad)
+    return _finish(xp.linspace(start, end, steps, dtype=_np_dtype(dtype, op="linspace")), requires_grad)
 
 
 def _like(t: Tensor, dtype):
-    return t._data.dtype if dtype is None else _np_dtype(dtype)
+    return t._data.dtype if dtype is None else _np_dtype(dtype, op="zeros_like")
 
 
 def zeros_like(input: Tensor, dtype=None, requires_grad: bool = False, **_) -> Tensor:
@@ -172,6 +195,10 @@ def manual_seed(seed: int) -> Generator:
     >>> cr.rand(2)   # torch.manual_seed(0); torch.rand(2) prints the same
     tensor([0.4963, 0.7682])
     """
+    try:   # as torch.manual_seed, which calls int(seed): '42' and 42.0 are accepted (Generator's is strict)
+        seed = int(seed)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"manual_seed: the seed must be an integer, got {seed!r}") from None
     return default_generator.manual_seed(seed)
 
 
@@ -195,14 +222,35 @@ def set_rng_state(new_state) -> None:
     default_generator.set_state(new_state)
 
 
-def _gen(generator) -> Generator:
+def _generator(generator, op: str) -> Generator:
+    """The ``generator=`` argument: a Generator, or None for the default one (``generator=0`` is a mistake)."""
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"{op}(): argument 'generator' must be a chainrule.Generator, not "
+                        f"{type(generator).__name__} ({generator!r}); for a seed, pass Generator().manual_seed(seed)")
+    return generator or default_generator
+
+
+def _gen(generator, op: str = "random") -> Generator:
+    _generator(generator, op)
     if state.observed:
         notify("random_draw", generator or default_generator)
     return generator or default_generator
 
 
+def _drawn(op: str, draw, gen: Generator, requires_grad: bool) -> Tensor:
+    """The tensor of ``draw()``, a function of no arguments (shape, dtype and the generator ``gen`` are
+    fixed) that draws the numbers. Observers get ``draw`` itself: ``chainrule.compile`` calls it again on
+    every replay, so a replayed step draws from the same generator, in the same order, as eager does."""
+    t = Tensor._make(draw())
+    if state.observed:
+        notify("random_made", t, op, draw, gen)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
 def _empty(size, dtype, default=None, op: str = "empty"):
-    return xp.empty(_size(size, op), _np_dtype(dtype, default))
+    return xp.empty(_size(size, op), _np_dtype(dtype, default, op))
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -213,7 +261,8 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
     tensor([0.7081, 0.3542, 0.1054])
     """
     require_cpu(device, "rand")
-    return _finish(random.uniform_(_empty(size, dtype, op="rand"), 0.0, 1.0, _gen(generator)), requires_grad)
+    out, gen = _empty(size, dtype, op="rand"), _generator(generator, "rand")
+    return _drawn("rand", lambda: random.uniform_(xp.empty_like(out), 0.0, 1.0, gen), gen, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -224,7 +273,8 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = 
     tensor([-0.9800, -1.6578])
     """
     require_cpu(device, "randn")
-    return _finish(random.normal_(_empty(size, dtype, op="randn"), 0.0, 1.0, _gen(generator)), requires_grad)
+    out, gen = _empty(size, dtype, op="randn"), _generator(generator, "randn")
+    return _drawn("randn", lambda: random.normal_(xp.empty_like(out), 0.0, 1.0, gen), gen, requires_grad)
 
 
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
@@ -248,11 +298,14 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
                         "randint(low, high, size), e.g. randint(0, 10, (3,)); for one number, size=()")
     elif high is None:
         low, high = 0, low
+    if not isinstance(size, tuple | list):   # randint(0, 10, 3): PyTorch wants a tuple of ints
+        raise TypeError(f"randint(): argument 'size' must be a tuple of ints, not {type(size).__name__} "
+                        f"({size!r}); write randint({low}, {high}, ({size!r},))")
     if int(high) <= int(low):
         raise RuntimeError(f"randint: expects low < high, but got low={low} and high={high} "
                            f"(randint(high, size) draws from [0, high))")
-    data = random.random_(_empty((size,), dtype, backend.int64, "randint"), low, high, _gen(generator))
-    return _finish(data, requires_grad)
+    out, gen = _empty((size,), dtype, backend.int64, "randint"), _generator(generator, "randint")
+    return _drawn("randint", lambda: random.random_(xp.empty_like(out), low, high, gen), gen, requires_grad)
 
 
 def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
@@ -265,7 +318,7 @@ def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
     require_cpu(device, "randperm")
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise RuntimeError(f"randperm: n must be a non-negative integer, got {n!r}")
-    return Tensor._make(random.randperm(n, _gen(generator)).astype(_np_dtype(dtype, backend.int64)))
+    return Tensor._make(random.randperm(n, _gen(generator, "randperm")).astype(_np_dtype(dtype, backend.int64, "randperm")))
 
 
 def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -276,7 +329,7 @@ def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_gr
     >>> cr.normal(2.0, 0.5, (2,), generator=cr.Generator().manual_seed(2147483647))
     tensor([1.5100, 1.1711])
     """
-    gen = _gen(generator)
+    gen = _gen(generator, "normal")
     if isinstance(std, Tensor) and std.numel() and not (std._data >= 0).all():
         raise RuntimeError("normal expects all elements of std >= 0.0")
     if isinstance(mean, Tensor) and not isinstance(std, Tensor):
@@ -284,7 +337,11 @@ def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_gr
     elif isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
         m = mean._data if isinstance(mean, Tensor) else ref._data.dtype.type(mean)
-        shape = xp.broadcast_shapes(xp.shape(m), std.shape)
+        try:
+            shape = xp.broadcast_shapes(xp.shape(m), std.shape)
+        except ValueError:
+            raise RuntimeError(f"normal: the shapes of mean {tuple(xp.shape(m))} and std {tuple(std.shape)} "
+                               f"do not broadcast") from None
         out = random.normal_(xp.empty(shape, ref._data.dtype), 0.0, 1.0, gen) * std._data + m
     else:
         if size is None:
@@ -313,7 +370,7 @@ def bernoulli(input: Tensor, p=None, generator=None) -> Tensor:
     tensor([0., 1., 1.])
     """
     probs = input._data if p is None else p
-    return Tensor._make(random.bernoulli_(xp.empty_like(input._data), probs, _gen(generator)))
+    return Tensor._make(random.bernoulli_(xp.empty_like(input._data), probs, _gen(generator, "bernoulli")))
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, generator=None) -> Tensor:
@@ -323,4 +380,4 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, gene
     >>> cr.multinomial(cr.tensor([0.1, 0.0, 0.9]), 4, replacement=True, generator=cr.Generator().manual_seed(0))
     tensor([2, 2, 2, 2])
     """
-    return Tensor._make(random.multinomial(input._data, num_samples, replacement, _gen(generator)))
+    return Tensor._make(random.multinomial(input._data, num_samples, replacement, _gen(generator, "multinomial")))

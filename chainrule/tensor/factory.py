@@ -9,11 +9,11 @@ from __future__ import annotations
 from .. import backend
 from ..backend import xp
 from . import core
-from .args import normalize_dim, shape_arg
+from .args import dtype_arg, normalize_dim, shape_arg
 
 
 def _size(size, op: str) -> tuple:
-    shape = shape_arg(size)
+    shape = shape_arg(size, op)
     for d in shape:
         if d < 0:
             raise RuntimeError(f"{op}: Trying to create tensor with negative dimension {d}: {list(shape)}")
@@ -32,8 +32,8 @@ class FactoryMethods:
 
     __slots__ = ()
 
-    def _new_dtype(self, dtype):
-        return self._data.dtype if dtype is None else backend.to_dtype(dtype).np
+    def _new_dtype(self, dtype, op: str):
+        return self._data.dtype if dtype is None else dtype_arg(dtype, op).np
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         """Zeros of ``size`` with this tensor's dtype (unless ``dtype`` is given).
@@ -43,7 +43,7 @@ class FactoryMethods:
         tensor([[0, 0],
                 [0, 0]])
         """
-        return _new(self, xp.zeros(_size(size, "new_zeros"), self._new_dtype(dtype)), requires_grad)
+        return _new(self, xp.zeros(_size(size, "new_zeros"), self._new_dtype(dtype, "new_zeros")), requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
         """Ones of ``size`` with this tensor's dtype.
@@ -52,7 +52,7 @@ class FactoryMethods:
         >>> cr.zeros(1, dtype=cr.float64).new_ones(2)
         tensor([1., 1.], dtype=chainrule.float64)
         """
-        return _new(self, xp.ones(_size(size, "new_ones"), self._new_dtype(dtype)), requires_grad)
+        return _new(self, xp.ones(_size(size, "new_ones"), self._new_dtype(dtype, "new_ones")), requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
         """An uninitialised tensor of ``size`` with this tensor's dtype.
@@ -61,7 +61,7 @@ class FactoryMethods:
         >>> cr.zeros(1).new_empty(2, 3).shape
         chainrule.Size([2, 3])
         """
-        return _new(self, xp.empty(_size(size, "new_empty"), self._new_dtype(dtype)), requires_grad)
+        return _new(self, xp.empty(_size(size, "new_empty"), self._new_dtype(dtype, "new_empty")), requires_grad)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
         """``size`` filled with ``fill_value``, in this tensor's dtype (a float fill of an int tensor truncates).
@@ -70,7 +70,8 @@ class FactoryMethods:
         >>> cr.zeros(1).new_full((2,), 1.5)
         tensor([1.5000, 1.5000])
         """
-        return _new(self, xp.full(_size((size,), "new_full"), fill_value, self._new_dtype(dtype)), requires_grad)
+        array = xp.full(_size((size,), "new_full"), fill_value, self._new_dtype(dtype, "new_full"))
+        return _new(self, array, requires_grad)
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
         """A copy of ``data`` in this tensor's dtype (not inferred from ``data``), never sharing memory.
@@ -80,7 +81,8 @@ class FactoryMethods:
         tensor([1, 2])
         """
         raw = data._data if isinstance(data, core.Tensor) else data
-        return _new(self, backend.to_array(raw, backend.from_np_dtype(self._new_dtype(dtype))), requires_grad)
+        array = backend.to_array(raw, backend.from_np_dtype(self._new_dtype(dtype, "new_tensor")))
+        return _new(self, array, requires_grad)
 
     def stride(self, dim=None):
         """Steps in elements between neighbours along each dimension (of this array's memory layout).
