@@ -235,6 +235,8 @@ REDUCE = [
     Spec("norm_p1", lambda m, x: x.norm(p=1, dim=-1), ND[:2], "distinct"),
     Spec("norm_p3", lambda m, x: x.norm(p=3), ND[:2], "distinct"),
     Spec("norm_inf", lambda m, x: x.norm(p=float("inf"), dim=0), ND[:2], "distinct"),
+    Spec("norm_minus_inf", lambda m, x: x.norm(p=float("-inf"), dim=-1), ND[:2], "distinct"),
+    Spec("norm_minus_1", lambda m, x: m.linalg.vector_norm(x, -1, dim=0), ND[:2], "distinct"),
     Spec("cumsum", lambda m, x: m.cumsum(x, 1), ND),
     Spec("cumsum_last", lambda m, x: x.cumsum(-1), ND + UNARY[1:3]),
     Spec("softmax", lambda m, x: m.softmax(x, 1), ND),
@@ -413,9 +415,7 @@ NN = [
          grads=(True, True, True, False), torch_fn=lambda m, q, k, v, b: _sdpa_math(m, q, k, v, b, enable_gqa=True),
          name_differs=MATH_NAME),
     Spec("linear", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (((4, 3), (5, 3), (5,)),)),
-    Spec("linear_nd", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (((2, 4, 3), (5, 3), (5,)), ((3,), (5, 3), (5,))),
-         name_differs="PyTorch reshapes other ranks to 2-D around addmm (ViewBackward0/SqueezeBackward4 on "
-                      "top); chainrule's Linear is one node for every rank"),
+    Spec("linear_nd", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (((2, 4, 3), (5, 3), (5,)), ((3,), (5, 3), (5,)))),
     Spec("linear_no_bias", lambda m, x, w: m.nn.functional.linear(x, w), (((4, 3), (5, 3)),)),
     Spec("conv2d", _conv2d, (((2, 3, 5, 5), (4, 3, 3, 3), (4,)),)),
     Spec("conv2d_groups_stride_dilation", _conv2d_groups, (((2, 4, 6, 7), (6, 2, 3, 2)),)),
@@ -591,6 +591,10 @@ LOSSES = [
     Spec("cross_entropy_one_sample", lambda m, x, t: _f(m).cross_entropy(x, t), (((5,),),), aux=_targets(5, ())),
     Spec("cross_entropy_weighted", lambda m, x, t: _f(m).cross_entropy(x, t, _w(m, [1.0, 2.0, 0.5])),
          (((2, 3, 4),),), aux=_targets(3, (2, 4), ignored=2)),
+    # kl_div's y·log y term is PyTorch's xlogy(target, target) (ops/losses.py XLogY)
+    Spec("kl_div_batchmean", lambda m, x, t: _f(m).kl_div(x, t.sigmoid(), reduction="batchmean"), PAIR[:2]),
+    Spec("kl_div_none_zero_target", lambda m, x, t: _f(m).kl_div(x, t.sigmoid() * (t > 0), reduction="none"),
+         PAIR[:2], numeric=False),
 ]
 
 # chainrule.linalg's inverse ops (ops/inverse.py). 3·I is added so every matrix is well away from singular.
@@ -605,8 +609,27 @@ LINALG = [
          (((3, 3), (3, 2)), ((3, 3), (3,)), ((2, 3, 3), (2, 3)), ((2, 3, 3), (3,)), ((2, 3, 3), (3, 4)))),
 ]
 
+# Brief D's ops: F.pad's border modes (one gather node; repeated sources add up), prelu and kthvalue.
+CIRCULAR_NAME = "torch builds circular padding from slice copies (CopySlices); chainrule's one node gathers"
+BORDER_PAD = [
+    Spec("pad_reflect", lambda m, x: m.nn.functional.pad(x, (2, 1), mode="reflect"), (((2, 3, 4),), ((3, 3),))),
+    Spec("pad_reflect_2d_crop", lambda m, x: m.nn.functional.pad(x, (1, -1, 2, 0), mode="reflect"),
+         (((2, 3, 4),), ((1, 2, 3, 4),))),
+    Spec("pad_replicate", lambda m, x: m.nn.functional.pad(x, (3, 1, 0, 2), mode="replicate"),
+         (((2, 3, 4),), ((0, 2, 3, 4),))),
+    Spec("pad_replicate_3d", lambda m, x: m.nn.functional.pad(x, (1, 0, 0, 1, 2, 1), mode="replicate"),
+         (((1, 2, 3, 2, 2),),)),
+    Spec("pad_circular", lambda m, x: m.nn.functional.pad(x, (2, 1, -1, 2), mode="circular"), (((2, 3, 4),),),
+         name_differs=CIRCULAR_NAME),
+    Spec("prelu", lambda m, x, w: m.nn.functional.prelu(x, w), (((2, 3, 4), (3,)), ((5,), (1,)), ((0, 3), (3,)))),
+    Spec("prelu_shared", lambda m, x, w: m.nn.functional.prelu(x, w), (((2, 3, 4), (1,)), ((), (1,)))),
+    Spec("kthvalue", lambda m, x: m.kthvalue(x, 2), ND[:2] + UNARY[1:3], "distinct"),
+    Spec("kthvalue_dim_keepdim", lambda m, x: m.kthvalue(x, 3, 0, keepdim=True), (((4, 3),), ((3,),)), "distinct"),
+    Spec("kthvalue_scalar", lambda m, x: m.kthvalue(x, 1), UNARY[:1], "distinct"),
+]
+
 ALL = (ELEMENTWISE + COMPARISONS + MATMUL + REDUCE + SHAPE + INDEXING + TIES + STABILITY + NN + EXTRA + LOSSES
-       + LINALG)
+       + LINALG + BORDER_PAD)
 
 
 # Reductions over a hypothesis-drawn shape, dim and keepdim: fn(m, x, dim, keepdim).

@@ -296,15 +296,6 @@ def test_pad_sequence_matches_torch(torch, batch_first, side):
         np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
 
 
-def test_packed_sequences_are_refused_clearly():
-    import chainrule.nn.utils.rnn as rnn_utils  # the module path PyTorch code imports
-    with pytest.raises(NotImplementedError, match="pad_sequence"):
-        rnn_utils.pack_padded_sequence(cr.zeros(3, 2, 1), [3, 2])
-    with pytest.raises(NotImplementedError, match="PackedSequence"):
-        rnn_utils.PackedSequence(cr.zeros(3))
-    assert not isinstance(cr.zeros(3), rnn_utils.PackedSequence)
-
-
 @pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
 def test_clip_grad_norm_and_value_match_torch(torch, norm_type):
     grads = [RNG.standard_normal((3, 4)), RNG.standard_normal(5)]

@@ -8,14 +8,8 @@ from . import functional as F
 from .module import Module
 
 
-class Dropout(Module):
-    """Random zeroing in training (drawn from chainrule's default generator); identity in eval.
-
-    >>> import chainrule as cr
-    >>> drop = cr.nn.Dropout(0.5).eval()
-    >>> drop(cr.ones(3))
-    tensor([1., 1., 1.])
-    """
+class _DropoutNd(Module):
+    """The arguments and repr every dropout module shares (PyTorch's base class of the same name)."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
@@ -24,8 +18,18 @@ class Dropout(Module):
         self.p = p
         self.inplace = inplace
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.dropout(input, self.p, self.training, self.inplace)
-
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """Random zeroing in training (drawn from chainrule's default generator); identity in eval.
+
+    >>> import chainrule as cr
+    >>> drop = cr.nn.Dropout(0.5).eval()
+    >>> drop(cr.ones(3))
+    tensor([1., 1., 1.])
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout(input, self.p, self.training, self.inplace)

@@ -19,7 +19,7 @@ from ..ops.fused import LayerNorm
 from ..ops.nn import Embedding, Gelu, Hardtanh, LeakyRelu, Linear, LogSigmoid
 from ..ops.unary import Erf
 from ..tensor import Tensor
-from ..tensor.functions import pad  # noqa: F401  (F.pad is torch.nn.functional.pad)
+from ..tensor.creation import _drawn
 from .functional_conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d  # noqa: F401
 from .loss import (  # noqa: F401  (losses live next to their modules; F exposes them too)
     binary_cross_entropy,
@@ -50,10 +50,20 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise RuntimeError(f"linear: input of shape {tuple(input.shape)} has {input.shape[-1] if input.ndim else 0} "
                            f"features but weight of shape {tuple(weight.shape)} expects (out_features, "
                            f"in_features) with in_features = {weight.shape[-1]}")
+    out_shape = (*input.shape[:-1], weight.shape[0])
+    if bias is not None and (bias.ndim > len(out_shape) or any(
+            b not in (1, o) for b, o in zip(reversed(bias.shape), reversed(out_shape), strict=False))):
+        raise RuntimeError(f"linear: bias of shape {tuple(bias.shape)} does not fit the output of shape "
+                           f"{out_shape}: expected shape ({weight.shape[0]},) = (out_features,)")
     if input.dtype is not weight.dtype or (bias is not None and bias.dtype is not weight.dtype):
         raise RuntimeError(f"linear: input ({input.dtype}), weight ({weight.dtype}) and bias "
                            f"({None if bias is None else bias.dtype}) must have the same dtype; "
                            f"convert with .to(dtype) or model.double()/float()")
+    if input.ndim != 2 and bias is not None and input.is_contiguous():
+        # PyTorch's path: addmm on the (rows, in) view, viewed back (grad_fn ViewBackward0), so an in-place
+        # change to the result goes through a view, as there
+        rows = math.prod(input.shape[:-1])
+        return Linear.apply(bias, input.view(rows, input.shape[-1]), weight).view(out_shape)
     return Linear.apply(bias, input, weight)
 
 
@@ -89,9 +99,10 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1.0:  # PyTorch draws nothing here
         mask = Tensor._make(xp.zeros((), input._data.dtype))
-    else:
-        keep = random.bernoulli_(xp.empty_like(input._data), 1.0 - p, default_generator)
-        mask = Tensor._make(keep / input._data.dtype.type(1.0 - p))
+    else:   # drawn through _drawn, so chainrule.compile draws a new mask on every replay
+        shape, dtype = input._data.shape, input._data.dtype
+        mask = _drawn("dropout", lambda: random.bernoulli_(xp.empty(shape, dtype), 1.0 - p, default_generator)
+                      / dtype.type(1.0 - p), default_generator, False)
     return input.mul_(mask) if inplace else input * mask
 
 
@@ -108,10 +119,15 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     c = input.shape[1]
     _check_norm_args("batch_norm", input, (c,), running_mean=running_mean, running_var=running_var,
                      weight=weight, bias=bias)
+    if input.numel() == 0:   # PyTorch: no statistics, no running-stat update; a clone scaled by weight[0]
+        out = input.clone()
+        if weight is not None:
+            out = out * weight[0]
+        return out + bias[0] if bias is not None else out
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, c) + (1,) * (input.ndim - 2)
     if training or running_mean is None:
-        n = input.shape[0] * math.prod(input.shape[2:])        # values per channel (0 when empty)
+        n = input.shape[0] * math.prod(input.shape[2:])        # values per channel
         if training and n == 1:
             raise ValueError(f"batch_norm: Expected more than 1 value per channel when training, got input "
                              f"size {tuple(input.shape)} (a batch of one cannot be normalised by its own "
@@ -305,7 +321,32 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
 
 
 # --- more of torch.nn.functional, defined in their own files (imported last: they use the above) ----
+from . import functional_more
 from .conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F401
+from .dropout_extra import (  # noqa: F401
+    alpha_dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+)
+from .functional_aliases import (  # noqa: F401
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d_with_indices,
+    celu_,
+    elu_,
+    gumbel_softmax,
+    hardtanh_,
+    leaky_relu_,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
+    pdist,
+    relu_,
+    selu_,
+    threshold_,
+    upsample_bilinear,
+    upsample_nearest,
+)
 from .functional_attention import scaled_dot_product_attention  # noqa: F401
 from .functional_extra import (  # noqa: F401
     celu,
@@ -321,4 +362,44 @@ from .functional_extra import (  # noqa: F401
     softmin,
     softsign,
 )
+from .functional_more import (  # noqa: F401
+    channel_shuffle,
+    hardshrink,
+    instance_norm,
+    local_response_norm,
+    pixel_shuffle,
+    pixel_unshuffle,
+    prelu,
+    rms_norm,
+    softshrink,
+    tanhshrink,
+)
+from .loss_extra import (  # noqa: F401
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+from .padding import pad  # noqa: F401  (all four modes; layers in padding.py)
+from .pooling_extra import (  # noqa: F401
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    lp_pool1d,
+    lp_pool2d,
+    max_pool1d,
+    max_unpool1d,
+    max_unpool2d,
+)
 from .resample import fold, interpolate, unfold, upsample  # noqa: F401
+from .sampling import affine_grid, grid_sample  # noqa: F401
+from .sparse_extra import embedding_bag  # noqa: F401
+
+threshold = functional_more.threshold   # an attribute: softplus has a parameter of that name

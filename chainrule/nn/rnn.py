@@ -11,7 +11,7 @@ matrix product) and only the hidden part inside the time loop:
 
 Autograd runs backpropagation through time over the recorded steps. Parameters and state_dict
 keys are PyTorch's (``weight_ih_l0``, ``bias_hh_l1_reverse``, ``weight_hr_l0`` …), gate blocks in
-PyTorch's order, so weights load in either direction. PackedSequence inputs are not supported.
+PyTorch's order, so weights load in either direction. PackedSequence inputs run in rnn_packed.py.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
+from .rnn_packed import run_packed
+from .utils.rnn import PackedSequence
 
 __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell", "RNNCellBase"]
 
@@ -157,9 +159,8 @@ class RNNBase(Module):
     def _check_input(self, input) -> bool:
         name = type(self).__name__
         if not isinstance(input, Tensor):
-            raise NotImplementedError(f"{name}: input must be a Tensor (PackedSequence is not supported by "
-                                      f"chainrule; pad the batch with nn.utils.rnn.pad_sequence), got "
-                                      f"{type(input).__name__}")
+            raise NotImplementedError(f"{name}: input must be a Tensor or a PackedSequence (see "
+                                      f"nn.utils.rnn.pack_sequence), got {type(input).__name__}")
         if input.ndim not in (2, 3):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D tensor instead "
                              f"(shape {tuple(input.shape)})")
@@ -214,6 +215,8 @@ class RNNBase(Module):
 
     def _forward(self, input: Tensor, hx: list):
         """Shared by RNN/GRU (one state) and LSTM (two): shapes in, shapes out, batch_first."""
+        if isinstance(input, PackedSequence):
+            return run_packed(self, input, hx)
         batched = self._check_input(input)
         if not batched:
             input = input.unsqueeze(1)

@@ -13,6 +13,7 @@ from ..ops.shape import Pad
 from .args import as_tensor_like, keepdim_arg, normalize_dim, promote, where
 from .contract import bucketize, cdist, einsum, kron, searchsorted, tensordot
 from .core import Tensor
+from .selection import kthvalue  # defined there: this module is already long
 
 
 def _tensors(tensors, op: str, dim=0) -> list:
@@ -400,6 +401,7 @@ __all__ = [
     "isinf",
     "isnan",
     "kron",
+    "kthvalue",
     "le",
     "lerp",
     "less",

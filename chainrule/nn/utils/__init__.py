@@ -1,5 +1,5 @@
-"""``nn.utils``: gradient clipping, flattening parameters to one vector and back, and
-``nn.utils.rnn`` (padding batches of sequences), at PyTorch's module paths."""
+"""``nn.utils``: gradient clipping, flattening parameters to one vector and back, ``weight_norm`` and
+``spectral_norm``, and ``nn.utils.rnn`` (padding and packing batches of sequences), at PyTorch's module paths."""
 
 from __future__ import annotations
 
@@ -125,3 +125,4 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None)
 
 
 from . import rnn  # nn.utils.rnn, as torch.nn.utils.rnn (imported last: it uses the names above)
+from .weight_norms import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
