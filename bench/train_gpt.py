@@ -8,10 +8,12 @@ and see the same batches. Attention uses ``F.scaled_dot_product_attention`` when
 have it (as nanoGPT does), or with ``--manual`` the explicit form (q·kᵀ/√d, causal mask, softmax,
 ·v) that nanoGPT falls back to. Both run at 1 thread, or ``--threads N`` (torch and NumPy's BLAS).
 
-    python bench/train_gpt.py [--rounds 10] [--steps 10] [--manual] [--profile] [--ops]
+    python bench/train_gpt.py [--rounds 10] [--steps 10] [--manual] [--profile] [--ops] [--numpy-kernels]
 
 ``--profile`` prints chainrule's cProfile (tottime); ``--ops`` prints a per-op table of one step
 for both libraries (chainrule: time per Op class forward and backward; torch: torch.profiler).
+``--numpy-kernels`` also times chainrule with the numba kernels switched off (``accel.use(False)``:
+GELU, LayerNorm and attention on their NumPy kernels), interleaved with the other two.
 """
 
 from __future__ import annotations
@@ -193,6 +195,8 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile 100 chainrule steps")
     parser.add_argument("--ops", action="store_true", help="per-op table for both libraries")
     parser.add_argument("--threads", type=int, default=1, help="torch and NumPy BLAS threads")
+    parser.add_argument("--numpy-kernels", action="store_true",
+                        help="also time chainrule with the numba kernels off (A/B in one process)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     cr.set_num_threads(args.threads)
@@ -209,11 +213,17 @@ def main() -> None:
         per_op_table(c_step, t_step)
         return
 
-    ms = interleaved_ms({"chainrule": c_step, "torch": t_step}, rounds=args.rounds, steps_per_round=args.steps,
-                        warmup=5)
+    variants, before = {"chainrule": c_step, "torch": t_step}, {}
+    if args.numpy_kernels:
+        from chainrule.backend import accel
+        variants["chainrule, numpy kernels"] = trainer(cr, make_models(sdpa)[1], batches)
+        before = {"chainrule": lambda: accel.use(True), "chainrule, numpy kernels": lambda: accel.use(False)}
+    ms = interleaved_ms(variants, rounds=args.rounds, steps_per_round=args.steps, warmup=5, before=before)
     print_table(f"GPT {LAYERS} pre-LN blocks, {HEADS} heads, width {WIDTH}, {BLOCK} tokens, batch {BATCH}, "
                 f"GELU, AdamW, {'sdpa' if sdpa else 'manual'} attention, {args.threads} thread(s) (median of {args.rounds * args.steps} steps; target <= 1.0)",
                 ms, ["torch"])
+    if args.numpy_kernels:
+        print(f"  ratio chainrule, numpy kernels / torch: {ms['chainrule, numpy kernels'] / ms['torch']:.2f}")
 
 
 if __name__ == "__main__":

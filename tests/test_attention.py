@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.backend import accel
 
 F = cr.nn.functional
 RNG = np.random.default_rng(0)
@@ -29,8 +30,17 @@ def _both(torch, fn, arrays, g, grads=(True, True, True)):
     return out
 
 
+@pytest.fixture(params=[True, False], ids=["numba", "numpy"])
+def kernels(request):
+    """Each float32 test twice: with the numba kernels (backend/numba_nn.py; NumPy when numba is
+    missing) and with the NumPy ones."""
+    previous = accel.use(request.param)
+    yield request.param
+    accel.use(previous)
+
+
 @pytest.mark.parametrize("case", ["plain", "causal", "bool_mask", "float_mask", "gqa", "cross"])
-def test_float32_matches_torch_flash_kernel(torch, case):
+def test_float32_matches_torch_flash_kernel(torch, case, kernels):
     N, H, L, S, E = 2, 4, 7, 7, 8
     Hk = 2 if case == "gqa" else H
     if case == "cross":
@@ -119,7 +129,7 @@ def test_output_layout_follows_the_query_like_pytorch(torch):
     assert c.is_contiguous()                                    # a contiguous query: a contiguous output
 
 
-def test_rows_far_below_their_heads_max_fall_back_to_a_row_shift(torch):
+def test_rows_far_below_their_heads_max_fall_back_to_a_row_shift(torch, kernels):
     """The softmax subtracts one max per head; a row whose scores all lie ~1600 below that max would
     underflow to 0/0, so those rows are shifted by their own max instead: finite, and PyTorch's values."""
     q = np.zeros((1, 1, 3, 2))

@@ -141,17 +141,23 @@ def test_cross_entropy_huge_logits_stay_finite():
     assert math.isfinite(loss.item()) and bool(x.grad.isfinite().all())
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
 @pytest.mark.parametrize("rows, index_shape, padding_idx", [(65, (8, 32), None), (27, (32, 3), 0), (3000, (64, 50), 7)])
-def test_embedding_backward_both_paths(torch, rows, index_shape, padding_idx):
-    """Small tables take a one-hot product, big ones sort + reduceat; both must equal torch's sum."""
+def test_embedding_backward_both_paths(torch, rows, index_shape, padding_idx, compiled):
+    """Small tables take a one-hot product, big ones sort + reduceat (with numba: one compiled loop);
+    all must equal torch's sum."""
+    from chainrule.backend import accel
     w = RNG.standard_normal((rows, 16)).astype(np.float32)
     idx = RNG.integers(0, min(rows, 40), index_shape)       # few distinct rows: many repeats
     x, xt = _pair(torch, w)
-    y = F.embedding(cr.tensor(idx), x, padding_idx=padding_idx)
     yt = torch.nn.functional.embedding(torch.tensor(idx), xt, padding_idx=padding_idx)
-    g = RNG.standard_normal(y.shape).astype(np.float32)
-    y.backward(cr.tensor(g))
+    g = RNG.standard_normal(yt.shape).astype(np.float32)
     yt.backward(torch.tensor(g))
+    previous = accel.use(compiled)
+    try:
+        F.embedding(cr.tensor(idx), x, padding_idx=padding_idx).backward(cr.tensor(g))
+    finally:
+        accel.use(previous)
     _close(x.grad, xt.grad, rtol=1e-5, atol=1e-5, what="embedding grad")
 
 
@@ -215,3 +221,135 @@ def test_numpy_2x2_max_pool_picks_the_first_max_and_scatters_back(dtype):
     n, c, p, q = np.indices(arg.shape)
     want[n, c, 2 * p + arg // 2, 2 * q + arg % 2] = g
     np.testing.assert_array_equal(gx, want)
+
+
+# --- the numba kernels of backend/numba_nn.py (GELU, LayerNorm, softmax, attention's dS) against the
+# NumPy kernels and PyTorch; numba is a test dependency: under CI a missing numba fails, never skips.
+@pytest.fixture(scope="module")
+def numba_nn():
+    import os
+    if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
+        pytest.importorskip("numba")
+    from chainrule.backend import numba_nn
+    return numba_nn
+
+
+def _both_paths(fn):
+    """fn() with the numba kernels, then with the NumPy ones: ((numba results), (numpy results))."""
+    from chainrule.backend import accel
+    out = []
+    for flag in (True, False):
+        previous = accel.use(flag)
+        try:
+            out.append(fn())
+        finally:
+            accel.use(previous)
+    return out
+
+
+_EXTREMES = [0.0, -0.0, 1e-30, -1e-30, 5.0, -5.0, 13.0, -13.0, 50.0, -50.0, 1e30, -1e30, np.inf, -np.inf, np.nan]
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_numba_gelu_agrees_with_numpy_and_torch(numba_nn, torch, approximate):
+    a = np.concatenate([np.linspace(-12, 12, 48001), RNG.standard_normal(5000) * 3, _EXTREMES]).astype(np.float32)
+    g = RNG.standard_normal(a.shape).astype(np.float32)
+
+    def run():
+        x = cr.tensor(a, requires_grad=True)
+        y = F.gelu(x, approximate=approximate)
+        y.backward(cr.tensor(g))
+        return y.detach().numpy(), x.grad.numpy()
+
+    (y1, g1), (y0, g0) = _both_paths(run)
+    # exact form: the same rational erf, evaluated in float64 by the kernel (about 1.6 ulps) and in
+    # float32 by NumPy (about 6.5 ulps); tanh form: NumPy's (and PyTorch's) 1 + tanh u cancels for x << 0 (float32 noise of a few 1e-6 there);
+    # the compiled kernel's logistic 1/(1 + e^(-2u)) does not
+    atol = 2e-6 if approximate == "none" else 6e-6
+    np.testing.assert_allclose(y1, y0, rtol=2e-6, atol=atol, equal_nan=True)
+    np.testing.assert_allclose(g1, g0, rtol=2e-6, atol=atol, equal_nan=True)
+    xt = torch.tensor(a, requires_grad=True)
+    yt = torch.nn.functional.gelu(xt, approximate=approximate)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(y1, yt.detach().numpy(), rtol=2e-6, atol=atol, equal_nan=True)
+    fin = np.abs(a) < 1e20          # tanh form at ±1e30: x³ overflows, NaN or 0 in either library
+    np.testing.assert_allclose(g1[fin], xt.grad.numpy()[fin], rtol=1e-5, atol=atol)
+    x64 = torch.tensor(a[fin].astype(np.float64))
+    exact = torch.nn.functional.gelu(x64, approximate=approximate).numpy()
+    ours, theirs = np.abs(y1[fin] - exact).max(), np.abs(yt.detach().numpy()[fin] - exact).max()
+    assert ours <= 2 * theirs, f"gelu float32 error {ours:.3g}, PyTorch's {theirs:.3g}"
+
+
+def test_numba_exp_is_within_an_ulp(numba_nn):
+    y = -np.concatenate([np.linspace(0, 87.3, 3001), np.logspace(-30, 1.94, 1000)]).astype(np.float32)
+    got = np.array([numba_nn._exp_neg(v) for v in y], np.float32)
+    want = np.exp(y.astype(np.float64))
+    ulps = np.abs(got - want) / np.spacing(want.astype(np.float32))
+    assert ulps.max() <= 1.5, f"exp is off by {ulps.max()} ulps at {y[ulps.argmax()]}"
+    assert numba_nn._exp_neg(np.float32(0.0)) == 1.0
+    assert numba_nn._exp_neg(np.float32(-88.0)) == 0.0 and numba_nn._exp_neg(np.float32(-np.inf)) == 0.0
+    assert np.isnan(numba_nn._exp_neg(np.float32(np.nan)))
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_numba_layer_norm_agrees_with_numpy_and_torch(numba_nn, torch, affine):
+    a = (RNG.standard_normal((4, 33, 48)) * 3 + 5).astype(np.float32)
+    w, b = RNG.standard_normal(48).astype(np.float32), RNG.standard_normal(48).astype(np.float32)
+    g = RNG.standard_normal(a.shape).astype(np.float32)
+
+    def run(lib=cr):
+        ts = [lib.tensor(v, requires_grad=True) for v in ((a, w, b) if affine else (a,))]
+        y = lib.nn.functional.layer_norm(ts[0], (48,), *ts[1:])
+        y.backward(lib.tensor(g))
+        return [y.detach().numpy()] + [t.grad.numpy() for t in ts]
+
+    fast, slow = _both_paths(run)
+    for what, f, s, t in zip(["forward", "grad x", "grad w", "grad b"], fast, slow, run(torch)):
+        np.testing.assert_allclose(f, s, rtol=1e-5, atol=1e-5, err_msg=f"numba vs numpy: {what}")
+        np.testing.assert_allclose(f, t, rtol=1e-4, atol=1e-4, err_msg=f"numba vs torch: {what}")
+
+
+def test_numba_softmax_rows_is_a_softmax(numba_nn):
+    a = (RNG.standard_normal((40, 33)) * 30).astype(np.float32)
+    a[3, 5:] = -np.inf                       # a masked row keeps its first five keys
+    a[7, 2] = np.nan                         # NaN makes its row NaN, as in PyTorch
+    p, shift = a.copy(), np.empty(40, np.float32)
+    numba_nn.softmax_rows(p, shift)
+    e = np.exp(a.astype(np.float64) - a.max(axis=1, keepdims=True))
+    want = e / e.sum(axis=1, keepdims=True)
+    ok = np.arange(40) != 7
+    np.testing.assert_allclose(p[ok], want[ok], rtol=1e-5, atol=1e-30)   # a - max rounds in float32
+    assert np.isnan(p[7]).all() and (p[3, 5:] == 0).all()
+    np.testing.assert_array_equal(shift[ok], a[ok].max(axis=1))
+
+
+def test_numba_attention_on_nanogpt_layout(numba_nn, torch):
+    """q, k, v as nanoGPT makes them (a (B, T, 3C) projection split and viewed as heads): the transposed
+    layouts reach the compiled softmax and dS kernels; numba, NumPy and torch agree."""
+    qkv = RNG.standard_normal((3, 10, 3 * 32)).astype(np.float32)
+    g = RNG.standard_normal((3, 4, 10, 8)).astype(np.float32)
+
+    def run(lib=cr):
+        x = lib.tensor(qkv, requires_grad=True)
+        q, k, v = (t.view(3, 10, 4, 8).transpose(1, 2) for t in x.split(32, dim=2))
+        y = lib.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        y.backward(lib.tensor(g))
+        return y.detach().numpy(), x.grad.numpy()
+
+    (y1, g1), (y0, g0) = _both_paths(run)
+    yt, gt = run(torch)
+    np.testing.assert_allclose(y1, y0, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g1, g0, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(y1, yt, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g1, gt, rtol=1e-4, atol=1e-5)
+
+
+def test_numba_log_softmax_rows_matches_torch(numba_nn, torch):
+    a = (RNG.standard_normal((64, 65)) * 8).astype(np.float32)
+    a[5, 3] = np.nan
+    a[9, 10:] = -np.inf
+    z = np.empty_like(a)
+    numba_nn.log_softmax_rows(a, z)
+    want = torch.log_softmax(torch.tensor(a), -1).numpy()
+    np.testing.assert_allclose(z, want, rtol=1e-6, atol=2e-6)      # NaN row and -inf entries included
+    assert np.isnan(z[5]).all() and np.isneginf(z[9, 10:]).all()

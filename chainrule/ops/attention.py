@@ -20,7 +20,7 @@ key/value gradients are summed over their group.
 from __future__ import annotations
 
 from ..autograd.function import Op
-from ..backend import xp
+from ..backend import accel, xp
 
 
 def _grouped(xp_, q, k, v, groups: int):
@@ -45,13 +45,23 @@ def _ungrouped(xp_, dq, dk, dv, q_shape, groups: int):
     return dq, dk, dv
 
 
+def _compiled(*arrays):
+    """The numba kernels (``backend/numba_nn.py``) when every array is float32; None otherwise, or
+    without numba (then NumPy runs)."""
+    for a in arrays:
+        if a.dtype != xp.float32:
+            return None
+    return accel.kernels("numba_nn")
+
+
 def _row_sums(a):
     """Σ over the last axis as a matrix-vector product: BLAS does short rows far faster than a reduce."""
     return xp.matmul(a, xp.ones(a.shape[-1], a.dtype))[..., None]
 
 
 def _softmax_rows(scores):
-    """softmax over the last axis, in place; also returns the constant subtracted before exp.
+    """softmax over the last axis (in place with numba, else a new array); also returns the constant
+    subtracted before exp.
 
     softmax(s) = exp(s - c)/Σ exp(s - c) for any c per row. c = the row's max is the textbook
     choice (no overflow), but a max over rows of 32 is a slow reduce in NumPy; the max over each
@@ -59,6 +69,11 @@ def _softmax_rows(scores):
     lies so far below its head's max that all its terms underflow: then (checked on the row sums,
     which the normalisation needs anyway) the rows are shifted by their own max instead.
     """
+    kernels = _compiled(scores) if scores.flags.c_contiguous else None
+    if kernels is not None and scores.size:        # one compiled pass per row, shifted by the row's max
+        shift = xp.empty(scores.shape[:-1] + (1,), scores.dtype)
+        kernels.softmax_rows(scores.reshape(-1, scores.shape[-1]), shift.reshape(-1))
+        return scores, shift
     shift = xp.max(scores, axis=(-2, -1), keepdims=True)
     e = xp.exp(scores - shift)
     sums = _row_sums(e)
@@ -144,10 +159,13 @@ class ScaledDotProductAttention(Op):
         dq = dk = None
         if ctx.needs(0) or ctx.needs(1):
             ds = xp.matmul(g, xp.swapaxes(v5, -1, -2))
-            gz = g * z
-            ds -= _row_sums(gz)
-            ds *= p
-            ds *= scale
+            kernels = _compiled(ds, p, g, z) if groups == 1 else None
+            if kernels is not None:                # the four passes below as one compiled pass
+                kernels.attention_score_grad(ds, p, g, z, xp.float32(scale))
+            else:
+                ds -= _row_sums(g * z)
+                ds *= p
+                ds *= scale
             dq = xp.matmul(ds, k5) if ctx.needs(0) else None
             dk = xp.matmul(xp.swapaxes(ds, -1, -2), q5) if ctx.needs(1) else None
         return _ungrouped(xp, dq, dk, dv, q.shape, groups) + (None, None, None, None)

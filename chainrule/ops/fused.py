@@ -17,7 +17,7 @@ import math
 from functools import lru_cache
 
 from ..autograd.function import Op
-from ..backend import xp
+from ..backend import accel, xp
 
 
 def _normalize(xp_, x, axes, n, eps):
@@ -42,12 +42,18 @@ class LayerNorm(Op):
         # than a NumPy reduce), x̂ and 1/σ kept for the first-order kernel.
         rows, n = math.prod(x.shape[:x.ndim - k]), math.prod(x.shape[x.ndim - k:])
         x2 = x.reshape(rows, n)
+        ctx.axes, ctx.n, ctx.eps = tuple(range(x.ndim - k, x.ndim)), max(n, 1), eps
+        ctx.norm_shape = x.shape[x.ndim - k:]         # w's and b's shape
+        kernels = _compiled(x, w, b)
+        if kernels is not None and n > 0:               # float32 with numba: one pass per row
+            z, xhat, rstd = xp.empty_like(x2), xp.empty_like(x2), xp.empty(rows, x.dtype)
+            kernels.layer_norm_forward(x2, _vector(w, n, 1), _vector(b, n, 0), xp.float32(eps), z, xhat, rstd)
+            ctx.save_for_backward(x, w, xhat, rstd, b)
+            return z.reshape(x.shape)
         xhat = x2 - (x2 @ _ones(n, x.dtype))[:, None] * (1.0 / max(n, 1))
         var = xp.einsum("ij,ij->i", xhat, xhat) * (1.0 / max(n, 1))   # n = 0: empty arrays, any count
         rstd = 1.0 / xp.sqrt(var + eps)
         xhat *= rstd[:, None]
-        ctx.axes, ctx.n, ctx.eps = tuple(range(x.ndim - k, x.ndim)), max(n, 1), eps
-        ctx.norm_shape = x.shape[x.ndim - k:]         # w's and b's shape
         ctx.save_for_backward(x, w, xhat, rstd, b)   # b only for requires_grad under create_graph
         if w is None:
             z = xhat + b.reshape(n) if b is not None else xhat.copy()
@@ -81,6 +87,12 @@ class LayerNorm(Op):
         _, w, xhat, rstd, _ = ctx.saved_tensors
         rows, n = xhat.shape
         g2 = g.reshape(rows, n)
+        kernels = _compiled(g2, w, xhat, rstd)
+        if kernels is not None and n > 0:               # float32 with numba: one pass per row
+            gx, gw, gb = xp.empty_like(g2), xp.zeros(n, g.dtype), xp.zeros(n, g.dtype)
+            kernels.layer_norm_backward(g2, _vector(w, n, 1), xhat, rstd, gx, gw, gb)
+            return (gx.reshape(g.shape) if ctx.needs(0) else None, gw.reshape(ctx.norm_shape) if ctx.needs(1) else None,
+                    gb.reshape(ctx.norm_shape) if ctx.needs(2) else None, None, None)
         gw = (_ones(rows, g.dtype) @ (g2 * xhat)).reshape(ctx.norm_shape) if ctx.needs(1) else None
         gb = (_ones(rows, g.dtype) @ g2).reshape(ctx.norm_shape) if ctx.needs(2) else None
         gx = None
@@ -93,6 +105,23 @@ class LayerNorm(Op):
             gx -= (mean_g * rstd)[:, None]
             gx = gx.reshape(g.shape)
         return gx, gw, gb, None, None
+
+
+def _compiled(x, *others):
+    """The numba kernels (``backend/numba_nn.py``) when x and the other arrays (None skipped) are
+    C-contiguous float32; None otherwise, or without numba (then NumPy runs)."""
+    for a in (x, *others):            # a loop, not any(generator): this runs on every call
+        if a is not None and (a.dtype != xp.float32 or not a.flags.c_contiguous):
+            return None
+    return accel.kernels("numba_nn")
+
+
+def _vector(a, n: int, fill: int):
+    """a as a vector of n, or n copies of ``fill`` (1 for a missing weight, 0 for a missing bias); a
+    fresh writeable array, not a cached read-only one: numba would compile the kernel again for that type."""
+    if a is not None:
+        return a.reshape(n)
+    return xp.full(n, fill, xp.float32)
 
 
 @lru_cache(maxsize=64)

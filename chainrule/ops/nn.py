@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Op
-from ..backend import xp
+from ..backend import accel, xp
 from ..backend.special import erf, erf_float32
 from .fused import _ones
 from .unary import Clamp
@@ -50,9 +50,15 @@ class Gelu(Op):
 
     @staticmethod
     def forward(ctx, x, approximate="none"):
+        ctx.approximate = approximate
+        kernels = _compiled(x)
+        if kernels is not None:                        # float32 with numba: one pass for z and Φ
+            z, cdf = xp.empty_like(x), xp.empty_like(x)
+            kernels.gelu_forward(x.reshape(-1), z.reshape(-1), cdf.reshape(-1), approximate == "tanh")
+            ctx.save_for_backward(x, cdf)
+            return z
         cdf = _normal_cdf(x, approximate)
         ctx.save_for_backward(x, cdf)                  # Φ(x): for the first-order kernel
-        ctx.approximate = approximate
         return x * cdf
 
     @staticmethod
@@ -73,7 +79,22 @@ class Gelu(Op):
     def backward_array(ctx, g):
         """The first-order kernel: Φ kept from forward, float32 throughout, in place."""
         x, cdf = ctx.saved_tensors
+        kernels = _compiled(x, cdf, g)
+        if kernels is not None:                        # one compiled pass (exp without SVML: numba_nn)
+            out = xp.empty_like(x)
+            kernels.gelu_backward(x.reshape(-1), cdf.reshape(-1), g.reshape(-1), out.reshape(-1),
+                                  ctx.approximate == "tanh")
+            return out, None
         return _gelu_grad(x, cdf, ctx.approximate, g), None
+
+
+def _compiled(x, *same):
+    """The numba kernels (``backend/numba_nn.py``) when x is a C-contiguous float32 array and every
+    array in ``same`` is too, in x's shape; None otherwise, or without numba (then NumPy runs)."""
+    for a in (x, *same):              # a loop, not any(generator): this runs on every call
+        if a.dtype != xp.float32 or a.shape != x.shape or not a.flags.c_contiguous:
+            return None
+    return accel.kernels("numba_nn")
 
 
 def _gelu_grad(x, cdf, approximate, g):
@@ -113,7 +134,9 @@ class Linear(Op):
             z = x @ w.T          # the transposed view costs nothing: BLAS reads it transposed
         if b is not None:
             z += b               # in place: z is a fresh buffer that only we hold
-        ctx.save_for_backward(x, w)
+        # as PyTorch's addmm: x only for W's gradient, W only for x's (an in-place change to the other is fine)
+        ctx.save_for_backward(x if ctx.needs(2) else None, w if ctx.needs(1) else None)
+        ctx.x_shape = x.shape
         return z
 
     @staticmethod
@@ -144,14 +167,15 @@ class Linear(Op):
         """The first-order kernel: the same products on (rows, features) views, and ∂L/∂b summed
         over the rows here as ones·g (a matrix-vector product is far faster than a NumPy reduce)."""
         x, w = ctx.saved_tensors
-        if x.ndim == 1:
+        x_shape = ctx.x_shape
+        if len(x_shape) == 1:
             return (g if ctx.needs(0) else None, g @ w if ctx.needs(1) else None,
                     g[:, None] * x if ctx.needs(2) else None)
         rows = math.prod(g.shape[:-1])       # explicit counts: with a zero-size dim a -1 would be ambiguous
         g2 = g.reshape(rows, g.shape[-1])
         gb = _ones(rows, g.dtype) @ g2 if ctx.needs(0) else None
-        gx = (g2 @ w).reshape(x.shape) if ctx.needs(1) else None
-        gw = g2.T @ x.reshape(rows, x.shape[-1]) if ctx.needs(2) else None
+        gx = (g2 @ w).reshape(x_shape) if ctx.needs(1) else None
+        gw = g2.T @ x.reshape(rows, x_shape[-1]) if ctx.needs(2) else None
         return gb, gx, gw
 
 
@@ -191,10 +215,16 @@ class Embedding(Op):
 
 def _rows_add(shape, idx, g):
     """zeros(shape) with the rows of g added at idx (repeats accumulate), without ``np.add.at``'s
-    per-element loop: a one-hot matrix product for small tables, sort + ``add.reduceat`` otherwise."""
+    per-element loop: a compiled loop (float32 with numba), else a one-hot matrix product for small
+    tables, sort + ``add.reduceat`` otherwise."""
     rows = idx.reshape(-1)
     g2 = g.reshape((rows.size,) + tuple(shape[1:]))
     g2 = g2.reshape(rows.size, -1) if g2.ndim != 2 else g2
+    kernels = accel.kernels("numba_nn") if g2.dtype == xp.float32 else None
+    if kernels is not None:                          # float32 with numba: one pass over g's rows
+        out = xp.zeros((shape[0], g2.shape[1]), g2.dtype)
+        kernels.rows_add(out, rows, g2)
+        return out.reshape(shape)
     if rows.size * shape[0] <= 131072:                # the one-hot matrix stays small: one GEMM
         onehot = xp.zeros((shape[0], rows.size), g.dtype)
         onehot[rows, xp.arange(rows.size)] = 1
