@@ -142,6 +142,27 @@ def test_compiled_maps_each_section_to_its_workload():
         ("cnn", "eager"): 184.871 / 256.215, ("cnn", "compiled"): 124.019 / 256.215})
 
 
+COMPILED_LM = """\
+gpt 2 pre-LN blocks, 4 heads, width 64, 32 tokens, batch 8, GELU, sdpa, AdamW, ms/step
+  chainrule     9.100 ms/step
+  compiled      7.000 ms/step
+  torch        10.000 ms/step
+  ratio compiled / torch: 0.70   compiled / eager: 0.77
+char-LM 3-char context, embedding 27x10, 200 tanh, CE, SGD, batch 32, ms/step
+  chainrule     0.450 ms/step
+  compiled      0.270 ms/step
+  torch         0.500 ms/step
+  ratio compiled / torch: 0.54   compiled / eager: 0.60
+"""
+
+
+def test_compiled_language_models_map_to_gpt_and_char_lm():
+    values = report.parse_compiled(COMPILED_LM, 1, True)
+    assert values == pytest.approx({("gpt", "eager"): 0.91, ("gpt", "compiled"): 0.7,
+                                    ("char-LM", "eager"): 0.9, ("char-LM", "compiled"): 0.54})
+    assert "--lm" in next(s for s in report.SCRIPTS if s.name == "compiled").full
+
+
 def test_output_without_the_expected_lines_parses_to_nothing():
     for script in report.SCRIPTS:
         assert script.parse("Traceback (most recent call last):\n  boom\n", 1, True) == {}

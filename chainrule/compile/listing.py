@@ -16,17 +16,28 @@ def _listing(prog: _Program) -> str:
             return f"param{k}" + (f"{list(t.shape)}" if t is not None else "")
         if src[0] == "const":
             return f"const{k}"
+        if src[0] == "draw":
+            return f"random{k}"
         return f"t{k}"
+
+    def show(kind, v):
+        if kind == "slot":
+            return name(v)
+        if kind == "seq":
+            inner = ", ".join(show(k, u) for k, u in v[1])
+            return f"[{inner}]" if v[0] is list else f"({inner})"
+        return f"<array {v.shape}>" if isinstance(v, xp.ndarray) else repr(v)
 
     lines = ["# forward: one line per op (its formula on the right)"]
     for event in prog.events:
         if event[0] == "op":
             cls, sources, _, _, outs = prog.ops[event[1]]
-            args = ", ".join(name(v) if kind == "slot" else repr(v) if not isinstance(v, xp.ndarray)
-                             else f"<array {v.shape}>" for kind, v in sources)
+            args = ", ".join(show(kind, v) for kind, v in sources)
             formula = getattr(cls, "formula", "") or ""
             lines.append(f"{', '.join(name(s) for s in outs)} = {cls.__name__}({args})"
                          + (f"    # {formula}" if formula else ""))
+        elif event[0] == "draw":
+            lines.append(f"{name(event[1])} = {prog.slots[event[1]][1]}(...)    # drawn again on every replay")
         elif event[0] == "call":
             obj = event[1]()
             lines.append(f"{type(obj).__name__}.{event[2]}()    # runs live: reads lr and state now")

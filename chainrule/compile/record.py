@@ -7,6 +7,7 @@ import weakref
 
 from ..autograd.function import _NOT_TENSOR, AccumulateGrad
 from ..backend import xp
+from ..ops.nn import Embedding
 from ..tensor import Tensor
 
 
@@ -36,14 +37,16 @@ class _Program:
 
     def __init__(self):
         self.slots = []           # per slot: ("input", position) | ("live", weakref) | ("const", array) | ("op", k, nr)
+        #                           | ("draw", factory name, draw function): random numbers drawn again on replay
         self.ops = []             # (Op class, [argument source], edge pattern, number of outputs, output slots)
         self.tuple_out = []       # per op: did its forward return a tuple (a 1-tuple is one output)
-        self.events = []          # ("op", k) | ("call", weakref to object, method, args, kwargs) | ("backward", b)
+        self.events = []          # ("op", k) | ("call", weakref, method, kwargs) | ("backward", b) | ("draw", slot)
         self.backwards = []       # per backward: (root slot, schedule)
         self.root_like = []       # per backward: the loss's shape and dtype (its gradient is ones like it)
         self.returned = None      # structure of the return value, with slot numbers for tensors
         self.live_guards = []     # (weakref, shape, dtype, requires_grad)
         self.module_guards = []   # (weakref, training, contents: see _contents)
+        self.index_guards = []    # (input position, rows): an embedding's ids that eager checks in Python
 
 
 class _Recorder:
@@ -55,9 +58,11 @@ class _Recorder:
         self.keep = []                    # keeps recorded arrays/tensors alive so ids stay unique
         self.op_of_node = {}              # id(ctx) -> op index
         self.constants = set()            # id(tensor) of tensors made from constants in the step
+        self.constant_arrays = set()      # id(array) of those tensors' arrays (ops such as embedding take arrays)
         self.depth = 0                    # inside an optimizer/scheduler call: its ops are its own
         self.reason = None
         self.backward = None              # the backward pass being recorded
+        self.draws = []                   # (draw function, generator) of random factories, in the order they ran
         for pos, t in inputs:
             self._new_slot(t._data, ("input", pos))
 
@@ -87,13 +92,21 @@ class _Recorder:
             return ("slot", self._new_slot(arg._data, ("live", weakref.ref(arg))))
         if isinstance(arg, xp.ndarray):
             k = self.slot_of.get(id(arg))
+            if k is None and (id(arg) in self.constant_arrays or (arg.flags.owndata and not arg.flags.writeable)):
+                # a factory's result, or a read-only array owning its memory: a constant the library
+                # caches by shape (the causal mask's bias), and shapes are guarded
+                return ("slot", self._new_slot(arg, ("const", arg)))
             if k is None:
                 self.fail(f"an array argument of {op_name} (shape {arg.shape}) was computed outside the "
                           f"recorded ops, so a replay could not recompute it")
                 return ("const", arg)
             return ("slot", k)
-        if isinstance(arg, (list, tuple)) and any(isinstance(a, (Tensor, xp.ndarray)) for a in arg):
-            self.fail(f"{op_name} received a sequence holding arrays; replay supports arrays as direct arguments")
+        if isinstance(arg, (list, tuple)) and _holds_arrays(arg):
+            if type(arg) not in (list, tuple):
+                self.fail(f"{op_name} received a {type(arg).__name__} holding arrays; replay supports arrays "
+                          f"as arguments or in plain tuples and lists")
+            # an index such as x[arange(n), targets]: each item found like an argument
+            return ("seq", (type(arg), [self._source(a, op_name) for a in arg]))
         return ("const", arg)
 
     # --- forward observer ---------------------------------------------------------------------
@@ -112,6 +125,9 @@ class _Recorder:
             self.fail(f"the custom autograd.Function {cls.__name__} is replayed only by running it")
             return
         sources = [self._source(a, name) for a in args]
+        if cls is Embedding and sources[1][0] == "slot" and self.prog.slots[sources[1][1]][0] == "input":
+            # F.embedding checks the ids' range before the op: an id out of range sends the call to eager
+            self.prog.index_guards.append((self.prog.slots[sources[1][1]][1], args[0].shape[0]))
         edges = tuple(_edge(ctx, i) for i in range(len(ctx._edges))) if ctx._edges else \
             tuple(None if isinstance(a, Tensor) else _NOT_TENSOR for a in args)
         outs = result if isinstance(result, tuple) else (result,)
@@ -136,6 +152,15 @@ class _Recorder:
     def constant_made(self, tensor) -> None:
         if not self.depth:
             self.constants.add(id(tensor))
+            self.constant_arrays.add(id(tensor._data))
+            self.keep.append(tensor)
+
+    def random_made(self, tensor, op: str, draw, generator) -> None:
+        """rand/randn/randint inside the step: the program draws again (same generator, same order)."""
+        if not self.depth:
+            k = self._new_slot(tensor._data, ("draw", op, draw))
+            self.prog.events.append(("draw", k))
+            self.draws.append((draw, generator))
             self.keep.append(tensor)
 
     def random_draw(self, generator) -> None:
@@ -223,6 +248,54 @@ class _Recorder:
                 self.fail(f"an op argument of shape {shape} was made inside the step from tensor data "
                           f"outside the recorded ops, so a replay could not recompute it")
                 return
+
+
+def _holds_arrays(seq) -> bool:
+    return any(isinstance(a, (Tensor, xp.ndarray)) or (isinstance(a, (list, tuple)) and _holds_arrays(a))
+               for a in seq)
+
+
+def _fingerprint(prog: _Program) -> list:
+    """What the step decided in Python and the program bakes in: the op sequence, each op's constant
+    arguments (Python values, and arrays made inside the step by their bytes), which captured tensors
+    it reads (by identity), the random draws and the optimizer calls. Two recordings of one signature
+    must agree on it; if not, the step depends on Python state that a replay does not read (a step
+    counter, a changing loss weight, a batch picked from a list)."""
+    out = []
+    for cls, sources, _, _, _ in prog.ops:
+        out.append(cls)
+        out.extend(_frozen_source(prog, kind, v) for kind, v in sources)
+    for event in prog.events:
+        out.append((event[0], event[2], tuple(event[3].items())) if event[0] == "call" else event[0])
+    return out
+
+
+def _frozen_source(prog: _Program, kind: str, v):
+    if kind == "const":
+        return _frozen(v)
+    if kind == "seq":
+        return (v[0], tuple(_frozen_source(prog, k, u) for k, u in v[1]))
+    return _frozen_slot(prog, v)
+
+
+def _frozen_slot(prog: _Program, k: int):
+    src = prog.slots[k]
+    if src[0] == "const":
+        return ("const", _frozen(src[1]))
+    if src[0] == "live":
+        return ("live", k, id(src[1]()))
+    return (src[0], k) + ((src[1],) if src[0] == "draw" else ())
+
+
+def _frozen(value):
+    """A value in a form that compares by content (arrays by bytes, floats bit for bit, NaN too)."""
+    if isinstance(value, xp.ndarray):
+        return ("array", value.shape, value.dtype.str, value.tobytes())
+    if isinstance(value, float):
+        return ("float", value.hex())
+    if isinstance(value, (list, tuple)):
+        return (type(value), tuple(_frozen(v) for v in value))
+    return value
 
 
 def _edge(ctx, i: int):

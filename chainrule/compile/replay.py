@@ -61,6 +61,7 @@ _REASONS = {
     "mode": "a module switched between train() and eval() (or no longer exists)",
     "contents": "a module's parameters, buffers or submodules were replaced since the step was recorded",
     "module_hook": "a module hook was added",
+    "index": "an embedding id is out of range (the eager call raises the error)",
 }
 
 
@@ -135,6 +136,11 @@ def _guards(prog: _Program, w: _Writer) -> dict:
                   "return _R_module_hook")
     if prog.module_guards:
         w.emit(1, "m = d = None")
+    for pos, rows in prog.index_guards:
+        w.emit(1, f"a = flat[{pos}]._data")
+        w.emit(1, f"if a.size and (a.min() < 0 or a.max() >= {rows}): return _R_index")
+    if prog.index_guards:
+        w.emit(1, "a = None")
     live, j = {}, 0
     for k, src in enumerate(prog.slots):
         if src[0] == "live":
@@ -158,6 +164,10 @@ def _body(prog: _Program, w: _Writer, live: dict) -> None:
     loaded = set()          # live slots whose array is read since the last optimizer call
 
     def arg(kind, v) -> str:
+        if kind == "seq":               # a tuple or list holding arrays (an index): built on each call
+            seq_type, items = v
+            inner = "".join(f"{arg(k, u)}, " for k, u in items)
+            return f"({inner})" if seq_type is tuple else f"[{inner}]"
         if kind != "slot":
             return w.bind("K", v) if v is not None else "None"
         src = prog.slots[v]
@@ -188,6 +198,9 @@ def _body(prog: _Program, w: _Writer, live: dict) -> None:
                     w.emit(2, f"{c}._num_outputs = {n_out}")
                     w.emit(2, f"{c}._out_shape = [{', '.join(f'v{s}.shape' for s in out_slots)}]")
                     w.emit(2, f"{c}._out_dtype = [{', '.join(f'v{s}.dtype' for s in out_slots)}]")
+        elif event[0] == "draw":       # rand/randn/randint: drawn again, from the live generator
+            k = event[1]
+            w.emit(2, f"v{k} = {w.bind('R', prog.slots[k][2])}()    # {prog.slots[k][1]}")
         elif event[0] == "call":
             _, ref, method, kwargs = event
             kw = ", ".join(f"{name}={value!r}" for name, value in kwargs.items())
