@@ -300,3 +300,32 @@ def test_batch_norm_of_an_empty_input(torch, shape, affine, training):
         exec(src, env)  # noqa: S102 - test source written above
         flags.append([t.requires_grad for t in env["g"]])
     assert flags[1] == flags[0], f"requires_grad of the create_graph gradients: chainrule {flags[1]}, torch {flags[0]}"
+
+
+@pytest.mark.parametrize("arg", ["weight", "pos_weight"])
+def test_bce_with_logits_saves_its_weights(torch, arg):
+    """PyTorch's BCE-with-logits node saves weight and pos_weight: changing one in place before backward
+    raises there (seed 710480); without the change, backward runs."""
+    for change in ("w.copy_(m.tensor([0.8], dtype=DT))\n", ""):
+        src = (f"x = {leaf((1, 3, 1))}\nt = m.tensor([[[0.1], [0.88], [0.45]]], dtype=DT)\n"
+               f"w = m.tensor([1.82], dtype=DT)\nout = F.binary_cross_entropy_with_logits(x, t, {arg}=w)\n{change}")
+        got = same_as_torch(torch, src)
+        assert (got.get("error") == "backward") == bool(change), got.get("error")
+
+
+@pytest.mark.parametrize("shape,conv", [((0, 1, 3, 1), "conv2d"), ((0, 1, 4), "conv1d")])
+def test_conv_of_an_empty_batch_has_no_second_derivative(torch, shape, conv):
+    """Under create_graph the gradients of a conv over an empty batch are zeros that require grad, and their
+    own gradients are None for input, weight and bias, as PyTorch's (seed 710104)."""
+    w = (2, 1, 2, 1) if conv == "conv2d" else (2, 1, 2)
+    src = (f"x = {leaf(shape)}\nw = {leaf(w)}\nb = {leaf((2,))}\ny = F.{conv}(x, w, b, padding=1, dilation=2)\n"
+           f"g = m.autograd.grad(y.sum(), [x, w, b], create_graph=True)\n"
+           f"s = sum((t * m.ones_like(t)).sum() for t in g)\n"
+           f"second = m.autograd.grad(s, [x, w, b], allow_unused=True, retain_graph=True)\n"
+           f"out = m.cat([t.reshape(-1) for t in g])\n")
+    same_as_torch(torch, src)
+    for m in (torch, cr):
+        env = {"m": m, "F": m.nn.functional, "DT": m.float64}
+        exec(src, env)  # noqa: S102 - test source written above
+        assert [t.requires_grad for t in env["g"]] == [True, True, True]
+        assert env["second"] == (None, None, None), (m.__name__, env["second"])

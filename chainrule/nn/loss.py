@@ -226,8 +226,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     fn = "binary_cross_entropy_with_logits"
     C.check_bce_with_logits(input, target, weight, pos_weight)
     reduction = C.check_reduction(_legacy_reduction(size_average, reduce, reduction), fn)
-    w, pw = _constant(weight, "weight", fn), _constant(pos_weight, "pos_weight", fn)
-    return L.BinaryCrossEntropyWithLogits.apply(input, target, w, pw, reduction)
+    _constant(weight, "weight", fn), _constant(pos_weight, "pos_weight", fn)
+    # passed as tensors: the op saves them, so changing one in place before backward raises, as in PyTorch
+    return L.BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
 
 
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",

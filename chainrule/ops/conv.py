@@ -143,8 +143,12 @@ class Conv(Op):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         xp_, geom = ctx.xp, ctx.geom
-        gx = _call(ConvInputGrad, xp_, g, w, geom, tuple(x.shape)) if ctx.needs(0) else None
-        gw = _call(ConvWeightGrad, xp_, x, g, geom, tuple(w.shape)) if ctx.needs(1) else None
+        if x.shape[0] == 0:   # an empty batch: zero gradients that are constants (PyTorch: no double backward)
+            gx = xp_.zeros_like(x) if ctx.needs(0) else None
+            gw = xp_.zeros_like(w) if ctx.needs(1) else None
+        else:
+            gx = _call(ConvInputGrad, xp_, g, w, geom, tuple(x.shape)) if ctx.needs(0) else None
+            gw = _call(ConvWeightGrad, xp_, x, g, geom, tuple(w.shape)) if ctx.needs(1) else None
         gb = xp_.sum(g, axis=(0, 2, 3) if g.ndim == 4 else (0, 2)) if ctx.needs(2) else None
         # PyTorch computes all three in one node that reads x and w: under create_graph the gradients
         # depend on x and w with derivative 0 where PyTorch leaves the term undefined
