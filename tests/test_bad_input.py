@@ -145,6 +145,7 @@ MISTAKES = [
     ("m.ones(2, 3).chunk(0)", ["chunk", "greater than 0", "0"]),
     ("m.ones(3, 2).split([1, 1])", ["split", "[1, 1]", "size 3"]),
     ("m.ones(2, 3).repeat(2)", ["repeat", "number of dimensions"]),
+    ("m.ones(()).repeat()", ["repeat", "repeats"]),
     ("m.ones(2, 3).repeat(2, -1)", ["repeat", "negative", "(2, -1)"]),
     ("m.ones(2, 3).narrow(1, 2, 3)", ["narrow", "exceeds", "(2, 3)"]),
     ("m.ones(3).topk(5)", ["topk", "k = 5", "size 3"]),

@@ -34,6 +34,8 @@ class RearrangeMethods:
         tensor([[1, 2],
                 [1, 2]])
         """
+        if not reps:    # x.repeat(()) is allowed (for a 0-d x), a call without arguments is not
+            raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
         reps = shape_arg(reps)
         if len(reps) < self.ndim:
             raise RuntimeError(f"repeat: number of repeat dims ({len(reps)}) can not be smaller than number "
