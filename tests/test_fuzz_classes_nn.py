@@ -329,3 +329,10 @@ def test_conv_of_an_empty_batch_has_no_second_derivative(torch, shape, conv):
         exec(src, env)  # noqa: S102 - test source written above
         assert [t.requires_grad for t in env["g"]] == [True, True, True]
         assert env["second"] == (None, None, None), (m.__name__, env["second"])
+
+
+@pytest.mark.parametrize("shape,size", [((3, 2, 4, 4), 2), ((3, 2, 5, 3), (2, 1)), ((2, 4, 4), 2)])
+def test_adaptive_avg_pool2d_output_can_be_viewed(torch, shape, size):
+    """PyTorch's adaptive_avg_pool2d returns a contiguous tensor, so .view of it works (seed 714899)."""
+    src = f"x = {leaf(shape)}\ny = F.adaptive_avg_pool2d(x, {size!r})\nout = y.view(-1)\n"
+    same_as_torch(torch, src)

@@ -186,7 +186,8 @@ class AdaptiveAvgPool2d(Op):
         aw = adaptive_matrix(x.shape[-1], ow, x.dtype)
         ctx.save_for_backward(x, ah, aw)
         ctx.unbatched = unbatched
-        return xp.einsum("ah,nchw,bw->ncab", ah, x, aw, optimize=True)
+        # einsum may hand back a permuted (non-contiguous) array; PyTorch's output is contiguous, so .view works
+        return xp.ascontiguousarray(xp.einsum("ah,nchw,bw->ncab", ah, x, aw, optimize=True))
 
     @staticmethod
     def check_grad_output(ctx, g):
