@@ -626,6 +626,7 @@ BORDER_PAD = [
     Spec("kthvalue", lambda m, x: m.kthvalue(x, 2), ND[:2] + UNARY[1:3], "distinct"),
     Spec("kthvalue_dim_keepdim", lambda m, x: m.kthvalue(x, 3, 0, keepdim=True), (((4, 3),), ((3,),)), "distinct"),
     Spec("kthvalue_scalar", lambda m, x: m.kthvalue(x, 1), UNARY[:1], "distinct"),
+    Spec("kthvalue_method", lambda m, x: x.kthvalue(2, dim=0).values, (((4, 3),),), "distinct"),
 ]
 
 ALL = (ELEMENTWISE + COMPARISONS + MATMUL + REDUCE + SHAPE + INDEXING + TIES + STABILITY + NN + EXTRA + LOSSES

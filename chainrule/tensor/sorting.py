@@ -87,6 +87,11 @@ class SortingMethods:
         """``sort(dim=0)`` values only."""
         return self.sort(0)[0]
 
+    def kthvalue(self, k: int, dim=-1, keepdim=False):
+        """The ``k``-th smallest value along ``dim`` and its index: ``chainrule.kthvalue(self, k, dim, keepdim)``."""
+        from .selection import kthvalue  # selection.py builds on this module
+        return kthvalue(self, k, dim, keepdim)
+
     def topk(self, k: int, dim=-1, largest=True, sorted=True):
         """The ``k`` largest (or smallest) values along ``dim`` and their indices, largest first.
 
