@@ -38,6 +38,7 @@ class Parameter(Tensor):
         self._version_box = data._version_box if isinstance(data, Tensor) else [0]
         self._acc = None
         self._base = None
+        self._multi_view = None
         if requires_grad:
             self.requires_grad_(True)
 

@@ -66,7 +66,7 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
         "_base",
         "_data",
         "_grad",
-        "_multi_view",   # set on pieces of split/chunk/unbind and their views: no in-place changes (views.py)
+        "_multi_view",   # (name, nr) on pieces of split/chunk/unbind and their views, else None (views.py)
         "_output_nr",
         "_version_box",
         "_views",        # weak references to views of this tensor, set by the first (tensor/views.py)
@@ -84,6 +84,7 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
         self._version_box = [0]
         self._acc = None
         self._base = None
+        self._multi_view = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -99,6 +100,7 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
         t._version_box = [0]
         t._acc = None
         t._base = None
+        t._multi_view = None
         return t
 
     def _view_of(self, base: Tensor) -> Tensor:
@@ -108,9 +110,7 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
         self._version_box = root._version_box
         if root.grad_fn is not None:       # its history may change in place: views.refresh follows it
             views.register(root, self)
-        multi = getattr(base, "_multi_view", None)
-        if multi is not None:
-            self._multi_view = multi
+        self._multi_view = base._multi_view     # a view of a split piece is one too (always set: no getattr)
         return self
 
     def _accumulator(self) -> AccumulateGrad:

@@ -73,7 +73,7 @@ def inplace_through_view(view, compute, op: str, reads_self: bool = False):
     was also the other operand (``v.mul_(v)``): what the op saved of it is stale after the change."""
     T = core.Tensor
     base = view._base
-    multi = getattr(view, "_multi_view", None)
+    multi = view._multi_view
     if multi is not None:
         raise RuntimeError(f"{op}: output {multi[1]} of {multi[0]} is a view and is being modified in place. This "
                            f"view is one of several that {multi[0].lower()} returned, and such views may not be "
