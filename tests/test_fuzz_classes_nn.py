@@ -336,3 +336,13 @@ def test_adaptive_avg_pool2d_output_can_be_viewed(torch, shape, size):
     """PyTorch's adaptive_avg_pool2d returns a contiguous tensor, so .view of it works (seed 714899)."""
     src = f"x = {leaf(shape)}\ny = F.adaptive_avg_pool2d(x, {size!r})\nout = y.view(-1)\n"
     same_as_torch(torch, src)
+
+
+def test_prelu_weight_gradient_next_to_an_infinite_upstream_gradient(torch):
+    """Where x > 0 the slope gets an exact 0, not 0·g (NaN where g is ±inf, summed into the whole slope)."""
+    src = ("x = m.tensor([1.0, -2.0, 3.0], dtype=DT, requires_grad=True)\n"
+           "w = m.tensor([0.25], dtype=DT, requires_grad=True)\n"
+           "y = F.prelu(x, w)\n"
+           "out = m.cat(m.autograd.grad(y, [x, w], m.tensor([float('inf'), 1.0, -float('inf')], dtype=DT)))\n")
+    got = same_as_torch(torch, src)
+    assert not np.isnan(got["value"]).any()

@@ -23,4 +23,4 @@ class Prelu(Op):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         positive = x > 0
-        return ctx.xp.where(positive, g, w * g), ctx.xp.where(positive, 0 * g, x * g)
+        return ctx.xp.where(positive, g, w * g), ctx.xp.where(positive, 0, x * g)   # not 0·g: NaN at g = ±inf
