@@ -43,6 +43,12 @@ def _noise(input: Tensor, p: float, feature: bool, alpha: bool, inplace: bool, t
     return input.mul_(mask).add_(b) if inplace else input * mask + b
 
 
+def _unbatched_channels(input: Tensor, p: float, training: bool, inplace: bool) -> Tensor:
+    """Channel dropout of one unbatched sample: as a batch of one (PyTorch's own route), written back if inplace."""
+    out = _noise(input.unsqueeze(0), p, True, False, False, training).squeeze(0)
+    return input.copy_(out) if inplace and out is not input else out
+
+
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, L) or (C, L) with probability p; scale the rest by 1/(1-p).
 
@@ -60,8 +66,7 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
                            f"a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
     if input.ndim == 3:
         return _noise(input, p, True, False, inplace, training)
-    out = _noise(input.unsqueeze(0), p, True, False, False, training).squeeze(0)
-    return input.copy_(out) if inplace and out is not input else out
+    return _unbatched_channels(input, p, training, inplace)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -91,8 +96,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
                       f"(i.e. 4D or 5D inputs).", stacklevel=2)
     if input.ndim != 4:
         return _noise(input, p, True, False, inplace, training)
-    out = _noise(input.unsqueeze(0), p, True, False, False, training).squeeze(0)
-    return input.copy_(out) if inplace and out is not input else out
+    return _unbatched_channels(input, p, training, inplace)
 
 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
