@@ -320,6 +320,13 @@ INDEXING = [
 TIES = [
     Spec("relu_at_0", lambda m, x: x.relu(), domain="fixed", values=([-1.0, 0.0, 2.0],), numeric=False),
     Spec("abs_at_0", lambda m, x: x.abs(), domain="fixed", values=([-1.0, 0.0, 2.0],), numeric=False),
+    # the ELU family at 0: first derivative from the left, second derivative 0 (PyTorch's mask x < 0)
+    Spec("elu_at_0", lambda m, x: m.nn.functional.elu(x, 1.3), domain="fixed", values=([-1.0, 0.0, 2.0],),
+         numeric=False),
+    Spec("selu_at_0", lambda m, x: m.nn.functional.selu(x), domain="fixed", values=([-1.0, 0.0, 2.0],),
+         numeric=False),
+    Spec("celu_at_0", lambda m, x: m.nn.functional.celu(x, 0.5), domain="fixed", values=([-1.0, 0.0, 2.0],),
+         numeric=False),
     Spec("max_ties", lambda m, x: x.max(), domain="fixed", values=([[1.0, 3.0, 3.0], [3.0, 2.0, 0.0]],),
          numeric=False),
     Spec("min_ties", lambda m, x: x.min(), domain="fixed", values=([[1.0, 0.0, 3.0], [0.0, 2.0, 0.0]],),

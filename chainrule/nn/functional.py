@@ -16,7 +16,7 @@ from ..autograd.grad_mode import no_grad
 from ..backend import default_generator, random, xp
 from ..ops.elementwise import FusedGrad
 from ..ops.fused import LayerNorm
-from ..ops.nn import Embedding, Gelu, Hardtanh, LeakyRelu, Linear, LogSigmoid
+from ..ops.nn import Elu, Embedding, Gelu, Hardtanh, LeakyRelu, Linear, LogSigmoid
 from ..ops.unary import Erf
 from ..tensor import Tensor
 from ..tensor.creation import _drawn
@@ -251,8 +251,8 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """x where x > 0 else α(eˣ - 1). The clamp keeps expm1 from overflowing in the unused branch."""
-    out = input.where(input._data > 0, input.clamp(max=0).expm1() * alpha)
+    """x where x > 0 else α(eˣ - 1), one ``Elu`` node with PyTorch's derivatives at 0."""
+    out = Elu.apply(input, float(alpha), 1.0, 1.0)
     return input.copy_(out) if inplace else out
 
 

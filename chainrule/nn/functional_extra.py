@@ -8,6 +8,7 @@ so that the boundary points get PyTorch's one-sided value.
 
 from __future__ import annotations
 
+from ..ops.nn import Celu, Elu
 from ..tensor import Tensor
 
 __all__ = ["celu", "cosine_similarity", "glu", "group_norm", "hardsigmoid", "hardswish", "mish",
@@ -40,7 +41,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     >>> selu(cr.tensor([0.0, 1.0]))
     tensor([0.0000, 1.0507])
     """
-    out = input.where(input > 0, input.clamp(max=0).expm1() * _SELU_ALPHA) * _SELU_SCALE
+    out = Elu.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
     return _result(input, out, inplace)
 
 
@@ -56,7 +57,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (ZeroDivisionError in x/alpha)")
-    out = input.where(input > 0, (input.clamp(max=0) / alpha).expm1() * alpha)
+    out = Celu.apply(input, float(alpha), 1.0, 1.0 / alpha)
     return _result(input, out, inplace)
 
 

@@ -4,6 +4,7 @@
 - ``Linear``: one node instead of transpose + matmul + add on the training hot path.
 - ``Embedding``: a row lookup whose gradient is scattered back (``padding_idx`` gets none).
 - ``LeakyRelu``, ``Hardtanh``: PyTorch's gradient at the kinks (s at 0; 0 at the bounds), one node.
+- ``Elu`` (also selu, celu): PyTorch's derivatives at 0 (first order from the left, second order 0).
 - ``LogSigmoid``: the composite log(sigmoid(x)) overflows and has the wrong gradient at exactly 0.
 """
 
@@ -254,6 +255,37 @@ class LeakyRelu(Op):
         (x,) = ctx.saved_tensors
         # PyTorch's leaky_relu_backward reads x: under create_graph the gradient depends on it (slope 0)
         return ctx.xp.attach(ctx.xp.where(x > 0, g, g * ctx.slope), x), None
+
+
+class Elu(Op):
+    """The ELU family as PyTorch writes it: elu (k = 1, a = 1), selu (fixed α, k), celu (a = 1/α).
+    At x = 0 the slope is the left one, k·α·a, and the slope of that slope is 0 (PyTorch's
+    ``elu_double_backward`` masks x < 0), so the second-order numbers match PyTorch's exactly."""
+
+    formula = "z = k·x if x > 0 else k·α·(exp(a·x) - 1)"
+    local = ("k·1[x > 0] + k·α·a·exp(a·x)·1[x ≤ 0]",)
+
+    @staticmethod
+    def forward(ctx, x, alpha, scale, input_scale):
+        ctx.save_for_backward(x)
+        ctx.coef = (alpha, scale, input_scale)
+        neg = xp.minimum(x, 0) * input_scale     # clamped: expm1 never overflows in the unused branch
+        return xp.where(x > 0, x * scale, xp.expm1(neg) * (alpha * scale)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        alpha, scale, input_scale = ctx.coef
+        m = ctx.xp
+        c = alpha * scale * input_scale
+        below = m.where(x < 0, x, 0)
+        left = g * (m.exp(below * input_scale) * c)
+        # at exactly 0 the slope is the constant c: it does not depend on x (second order 0)
+        return m.where(x > 0, g * scale, m.where(x < 0, left, g * c)), None, None, None
+
+
+class Celu(Elu):
+    """celu is elu of x/α (PyTorch records it as its own node)."""
 
 
 class Hardtanh(Clamp):
