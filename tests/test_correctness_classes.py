@@ -321,6 +321,10 @@ FUZZ_FOUND = [
     ("integer // 0 of an empty tensor", "(m.zeros(0, dtype=m.int64) // 0).to(DT) + x0"),
     ("cat of a legacy empty, to second order", "m.cat([m.zeros(0, dtype=DT).requires_grad_(), x2 * x2])"),
     ("std with zero spread", "m.full((3,), 0.5, dtype=DT).requires_grad_().std(correction=0) + x0"),
+    ("repeat with a zero count: constant zero gradient", "x23.repeat(2, 0, 1).sum() * x0 + x2.repeat(0).sum()"),
+    ("cat of 1-D empties only: constant gradients", "m.cat([x2[:0] * 2, x2[:0]]) * x0"),
+    ("prod of one element, zeros in the input", "(x2 * m.tensor([0.0, 1.0], dtype=DT)).reshape(1, 2).prod(0)"),
+    ("prod of a slice with zeros", "(x23 * m.tensor([0.0, 1.0, 1.0], dtype=DT)).prod(1)"),
 ]
 
 
@@ -946,4 +950,33 @@ def test_setitem_with_integer_tensor_keys_wants_the_same_dtype(torch, key, value
             outcomes.append(x.tolist())
         except RuntimeError as e:
             outcomes.append("dtypes match" in str(e))
+    assert outcomes[1] == outcomes[0]
+
+
+STALE_PIECES = [
+    "a, b = y.split(2)\ny.mul_(2)\nout = a * 3",
+    "a, b = y.unbind()[:2]\nwith m.no_grad():\n    b.mul_(2)\nout = a * 3",
+    "a, b = y.chunk(2)\nc = a[:1]\ny.add_(1)\nout = c * 3",
+    "a, b = y.split(2)\nout = a * 3\ny.mul_(2)",                  # used before the change: fine
+    "a, b = y.split(2)\ny.mul_(2)\nwith m.no_grad():\n    out = a * 3",   # not recorded: fine
+    "a, b = (y.detach() * 1).split(2)\ny.mul_(2)\nout = a * 3",  # no grad involved: fine
+]
+
+
+@pytest.mark.parametrize("src", STALE_PIECES)
+def test_piece_of_split_used_after_its_base_changed(torch, src):
+    """A piece of split/chunk/unbind (or a view of one) whose base or a sibling changed in place may
+    not be used in the graph afterwards: PyTorch raises when it is used, not at backward."""
+    outcomes = []
+    for m in (torch, cr):
+        x = m.tensor([1.0, 2.0, 3.0, 4.0], dtype=m.float64, requires_grad=True)
+        env = {"m": m, "y": x * 1}
+        try:
+            exec(src, env)
+            out = env["out"]
+            grad = m.autograd.grad(out.sum(), x)[0].tolist() if out.requires_grad else None
+            outcomes.append(("ok", out.tolist(), grad))
+        except RuntimeError as e:
+            assert "is a view and its base or another view of its base has been modified inplace" in str(e)
+            outcomes.append(("raises", str(e).split(" is a view")[0]))
     assert outcomes[1] == outcomes[0]

@@ -162,10 +162,12 @@ class Prod(Op):
         if not ctx.shape:                 # the product of one number is that number (PyTorch: grad itself)
             return g, None, None
         g = _keep(g, ctx.shape, ctx.axis, ctx.keepdim)
+        is_zero = x == 0
+        if bool(getattr(is_zero, "_data", is_zero).any()) and _reduced_size(ctx.shape, ctx.axis) == 1:
+            return g, None, None          # PyTorch's zeros path passes g on unread for a product of one
         z = _keep(z, ctx.shape, ctx.axis, ctx.keepdim)
         # Dividing z by x would give 0/0 at zeros. With one zero in a slice, that zero's slope is the
         # product of the others (the product with the zero replaced by 1); with two or more, all are 0.
-        is_zero = x == 0
         ones_for_zeros = xp_.where(is_zero, 1.0, x)
         zeros = xp_.sum(xp_.where(is_zero, 1.0, 0.0), axis=ctx.axis, keepdims=True)
         if bool((getattr(zeros, "_data", zeros) > 1).any()):
@@ -175,6 +177,10 @@ class Prod(Op):
         rest = xp_.prod(ones_for_zeros, axis=ctx.axis, keepdims=True)
         others = xp_.where(is_zero, xp_.where(zeros == 1, rest, 0.0), z / ones_for_zeros)
         return g * others, None, None
+
+
+def _reduced_size(shape, axis) -> int:
+    return math.prod(shape) if axis is None else math.prod(shape[a] for a in axis)
 
 
 def _products_of_the_others(xp_, x, axis):

@@ -161,7 +161,8 @@ class Cat(Op):
     def forward(ctx, axis, *xs):
         ctx.axis = axis
         joined = [x for x in xs if not is_legacy_empty(x)] or xs[:1]
-        ctx.sizes = [None if x is not joined[0] and is_legacy_empty(x) else x.shape[axis] for x in xs]
+        # PyTorch's cat backward gives every 1-D empty input a constant empty gradient (even one that joined)
+        ctx.sizes = [None if is_legacy_empty(x) else x.shape[axis] for x in xs]
         ctx.dtype = joined[0].dtype
         try:
             return xp.concatenate(joined, axis=axis)
@@ -176,7 +177,7 @@ class Cat(Op):
         start = 0
         lead = (slice(None),) * (ctx.axis % g.ndim)     # (concatenate(xs, -1) from a backward formula)
         for n in ctx.sizes:
-            if n is None:                 # a 1-D empty input that joined nothing: an empty gradient
+            if n is None:                 # a 1-D empty input: a constant empty gradient
                 grads.append(ctx.xp.zeros((0,), ctx.dtype))
                 continue
             grads.append(g[lead + (slice(start, start + n),)])
@@ -211,11 +212,13 @@ class Repeat(Op):
     @staticmethod
     def forward(ctx, x, reps):
         ctx.in_shape = (1,) * (len(reps) - x.ndim) + x.shape
-        ctx.reps = reps
+        ctx.reps, ctx.dtype = reps, x.dtype
         return xp.tile(x.reshape(ctx.in_shape), reps)
 
     @staticmethod
     def backward(ctx, g):
+        if 0 in ctx.reps:                 # nothing was copied: a constant zero gradient, as PyTorch's
+            return ctx.xp.zeros(ctx.in_shape, ctx.dtype), None
         split = []
         for r, n in zip(ctx.reps, ctx.in_shape):
             split += [r, n]
