@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import weakref
 
+from ..autograd.function import Invalid, stale_message
 from ..backend import xp
 from ..ops import views as V
 from . import core
@@ -49,6 +50,9 @@ def refresh(base, changed=None) -> None:
         view = ref()
         if view is None or view is changed or not view.requires_grad or view._base is not base:
             continue
+        if view._multi_view is not None:          # one node made it and its siblings: no new history
+            view.grad_fn = Invalid(stale_message(view))
+            continue
         positions = V.view_positions(base._data, view._data)
         if positions is not None:
             history = V.AsStrided.apply(base, positions)
@@ -62,7 +66,7 @@ def multi_output(base, parts, name: str) -> tuple:
     out = []
     for nr, part in enumerate(parts):
         part._view_of(base)
-        part._multi_view = (name, nr)
+        part._multi_view = (name, nr, part._version_box[0])     # the version its history belongs to
         out.append(part)
     return tuple(out)
 
