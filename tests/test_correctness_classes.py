@@ -900,14 +900,19 @@ def test_inplace_through_an_empty_view_of_a_0d_tensor_writes_nothing(torch):
 
 
 @pytest.mark.parametrize("code", ["m.ones(2, 3, 4).T; m.ones(3).T", "m.ones(()).T; m.ones(()).T", "m.ones(()).mT; m.ones(()).mT",
-                                  "m.ones(2, 3).T; m.ones(2, 3).mT", "m.ones(3).T; m.ones(()).T; m.ones(()).mT"])
+                                  "m.ones(2, 3).T; m.ones(2, 3).mT", "m.ones(3).T; m.ones(()).T; m.ones(()).mT",
+                                  "F.conv1d(m.ones(1, 2, 3), m.ones(1, 2, 2), padding='same'); "
+                                  "F.conv2d(m.ones(1, 2, 3, 3), m.ones(1, 2, 1, 4), padding='same')",
+                                  "F.conv2d(m.ones(1, 2, 3, 3), m.ones(1, 2, 3, 3), padding='same', dilation=2); "
+                                  "F.conv1d(m.ones(1, 2, 5), m.ones(1, 2, 2), padding='same', dilation=2)"])
 def test_transpose_deprecations_warn_once_per_process_as_torch(torch, code):
-    """x.T of a tensor that is not 2-D, and x.T / x.mT of a 0-d one, warn once per process in PyTorch (a
-    C++ warn-once, whatever Python's filters say): both libraries run in a new interpreter."""
+    """x.T of a tensor that is not 2-D, x.T / x.mT of a 0-d one, and conv's padding='same' where the two
+    sides differ (an even kernel, odd dilation) warn once per process in PyTorch (a C++ warn-once, whatever
+    Python's filters say): both libraries run in a new interpreter."""
     import json
     seen = []
     for lib in ("torch", "chainrule"):
-        probe = (f"import json, warnings, {lib} as m\nwith warnings.catch_warnings(record=True) as w:\n"
+        probe = (f"import json, warnings, {lib} as m\nF = m.nn.functional\nwith warnings.catch_warnings(record=True) as w:\n"
                  f"    warnings.simplefilter('always')\n    {code}\n"
                  "print(json.dumps([str(x.message).split(' ')[:2] for x in w]))")
         run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

@@ -10,6 +10,7 @@ from ..backend import xp
 from ..ops import conv as C
 from ..ops import pool as P
 from ..tensor import Tensor
+from ..tensor.core import _warn_once
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "max_pool2d"]
 
@@ -66,6 +67,9 @@ def _conv(fn: str, nd: int, input, weight, bias, stride, padding, dilation, grou
             for k, d in zip(kernel, dilation):    # an even kernel pads one more at the end, as PyTorch
                 total = d * (k - 1)
                 pads += (total // 2, total - total // 2)
+            if any(pads[i] != pads[i + 1] for i in range(0, len(pads), 2)):
+                _warn_once("conv same", "Using padding='same' with even kernel lengths and odd dilation may "
+                           "require a zero-padded copy of the input be created", stacklevel=4)
         else:
             raise ValueError(f"{fn}: invalid padding string {padding!r}, expected 'same' or 'valid'")
     else:
