@@ -901,10 +901,10 @@ def test_inplace_through_an_empty_view_of_a_0d_tensor_writes_nothing(torch):
 
 @pytest.mark.parametrize("code", ["m.ones(2, 3, 4).T; m.ones(3).T", "m.ones(()).T; m.ones(()).T", "m.ones(()).mT; m.ones(()).mT",
                                   "m.ones(2, 3).T; m.ones(2, 3).mT", "m.ones(3).T; m.ones(()).T; m.ones(()).mT",
-                                  "F.conv1d(m.ones(1, 2, 3), m.ones(1, 2, 2), padding='same'); "
-                                  "F.conv2d(m.ones(1, 2, 3, 3), m.ones(1, 2, 1, 4), padding='same')",
-                                  "F.conv2d(m.ones(1, 2, 3, 3), m.ones(1, 2, 3, 3), padding='same', dilation=2); "
-                                  "F.conv1d(m.ones(1, 2, 5), m.ones(1, 2, 2), padding='same', dilation=2)"])
+                                  ("F.conv1d(m.ones(1, 2, 3), m.ones(1, 2, 2), padding='same'); "
+                                   "F.conv2d(m.ones(1, 2, 3, 3), m.ones(1, 2, 1, 4), padding='same')"),
+                                  ("F.conv2d(m.ones(1, 2, 3, 3), m.ones(1, 2, 3, 3), padding='same', dilation=2); "
+                                   "F.conv1d(m.ones(1, 2, 5), m.ones(1, 2, 2), padding='same', dilation=2)")])
 def test_transpose_deprecations_warn_once_per_process_as_torch(torch, code):
     """x.T of a tensor that is not 2-D, x.T / x.mT of a 0-d one, and conv's padding='same' where the two
     sides differ (an even kernel, odd dilation) warn once per process in PyTorch (a C++ warn-once, whatever
@@ -977,7 +977,7 @@ def test_piece_of_split_used_after_its_base_changed(torch, src):
         x = m.tensor([1.0, 2.0, 3.0, 4.0], dtype=m.float64, requires_grad=True)
         env = {"m": m, "y": x * 1}
         try:
-            exec(src, env)
+            exec(src, env)  # noqa: S102 - the parametrized programs above
             out = env["out"]
             grad = m.autograd.grad(out.sum(), x)[0].tolist() if out.requires_grad else None
             outcomes.append(("ok", out.tolist(), grad))
@@ -985,3 +985,26 @@ def test_piece_of_split_used_after_its_base_changed(torch, src):
             assert "is a view and its base or another view of its base has been modified inplace" in str(e)
             outcomes.append(("raises", str(e).split(" is a view")[0]))
     assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("shapes", [((2, 4, 3), (2, 3, 0)), ((4, 3), (2, 3, 0)), ((3,), (2, 3, 0)), ((2, 0, 3), (3,)),
+                                    ((2, 0, 3), (3, 4)), ((2, 4, 3), (3, 0)), ((4, 3), (1, 3, 0)), ((4, 0), (2, 0, 3)),
+                                    ((1, 2, 3, 0), (0, 5)), ((2, 3), (2, 3, 4))])
+def test_matmul_of_mixed_dtypes_with_nothing_to_multiply(torch, shapes):
+    """PyTorch's matmul runs its batched kernel, which has no dtype check when there is nothing to multiply,
+    unless it folds the larger operand into a matrix for mm/mv (which checks): whether it folds depends on
+    the dimensions, on whether the smaller operand requires grad, and on the larger one's layout."""
+    seen = []
+    for m in (torch, cr):
+        row = []
+        for da, db in ((m.float32, m.float64), (m.float64, m.float32)):
+            for ga, gb in ((False, False), (True, False), (False, True)):
+                a = m.ones(shapes[0], dtype=da, requires_grad=ga)
+                b = m.ones(shapes[1], dtype=db, requires_grad=gb)
+                try:
+                    r = m.matmul(a, b)
+                    row.append((tuple(r.shape), str(r.dtype).split(".")[-1]))
+                except RuntimeError:
+                    row.append("raises")
+        seen.append(row)
+    assert seen[1] == seen[0]

@@ -369,12 +369,41 @@ def _float_only(op: str, x, why: str = "") -> None:
 
 def _empty_batched_cast(a, b):
     """PyTorch's batched product skips its dtype check when there is nothing to multiply (an empty result or
-    inner size 0) and returns the second operand's dtype; other mixed-dtype products raise (``_same_dtype``)."""
-    if a._data.dtype == b._data.dtype or a.ndim < 3 or b.ndim < 3:
+    inner size 0) and returns the second operand's dtype. ``matmul`` takes that path unless both operands
+    are at most 2-D or it folds the larger one into a matrix (``_folds``); other mixed-dtype products raise
+    (``_same_dtype``)."""
+    if a._data.dtype == b._data.dtype or (a.ndim < 3 and b.ndim < 3) or _folds(a, b):
         return a, b
-    if a.shape[-1] == 0 or 0 in a.shape[:-1] or 0 in b.shape[:-2] or b.shape[-1] == 0:
+    a2 = tuple(a.shape) if a.ndim >= 2 else (1,) + tuple(a.shape)
+    b2 = tuple(b.shape) if b.ndim >= 2 else tuple(b.shape) + (1,)
+    try:
+        batch = xp.broadcast_shapes(a2[:-2], b2[:-2])
+    except ValueError:
+        return a, b                      # the shape error comes later, with both shapes
+    if 0 in batch or 0 in a2[-2:] or b2[-1] == 0:
         return a.to(b.dtype), b
     return a, b
+
+
+def _folds(a, b) -> bool:
+    """Whether PyTorch's matmul folds the larger operand (≥ 3-D, the other ≤ 2-D) into a matrix for mm/mv
+    (its ``should_fold``: always when the smaller one requires grad, never for a 2-D first operand, else when
+    the fold needs no copy) instead of broadcasting both into its batched kernel."""
+    first = a.ndim >= b.ndim
+    big, small = (a, b) if first else (b, a)
+    if not (big.ndim >= 3 and small.ndim <= 2):
+        return False
+    if small.requires_grad:
+        return True
+    if a.ndim == 2:
+        return False
+    if big._data.size == 0:
+        return True
+    data = big._data
+    shape, strides = list(data.shape), [st // data.itemsize for st in data.strides]
+    if not first:                         # PyTorch folds b.mT
+        shape[-2:], strides[-2:] = shape[:-3:-1], strides[:-3:-1]
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(len(shape) - 2))
 
 
 def _same_dtype(op: str, a, b) -> None:
