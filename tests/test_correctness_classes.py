@@ -328,11 +328,6 @@ FUZZ_FOUND = [
 ]
 
 
-# batch_norm is a composite in chainrule: under create_graph its gradients' requires_grad follows the
-# composite, not PyTorch's fused node (still open; see the issue 8 report)
-COMPOSITE_BATCH_NORM = {"batch_norm of an empty batch"}
-
-
 def _put(t, key, value):
     t[key] = value
     return t
@@ -365,8 +360,7 @@ def test_fuzz_found_class_matches_torch(torch, name, code):
         if w is not None:
             xp.testing.assert_allclose(g.detach().numpy(), w.detach().numpy(force=True), rtol=1e-10, atol=1e-12,
                                        err_msg=f"{name}: gradient {k}")
-            if name not in COMPOSITE_BATCH_NORM:
-                assert g.requires_grad == w.requires_grad, f"{name}: requires_grad of gradient {k}"
+            assert g.requires_grad == w.requires_grad, f"{name}: requires_grad of gradient {k}"
 
 
 @pytest.mark.parametrize("code, match", [
