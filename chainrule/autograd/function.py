@@ -18,6 +18,7 @@ import weakref
 
 from ..backend import array_math, ndarray
 from .grad_mode import state
+from .stale import stale_message
 
 _sequence = itertools.count()
 _next_seq = _sequence.__next__
@@ -312,35 +313,6 @@ class Function(Node):
 
 
 _new = object.__new__
-
-
-def stale_message(view, name: str | None = None) -> str:
-    """PyTorch's words for using a piece of split/chunk/unbind (or a view of one) after its base or a
-    sibling changed in place."""
-    if name is None:
-        fn = view.grad_fn
-        name = view._multi_view[0] if fn is None or isinstance(fn, Invalid) or fn._num_outputs > 1 \
-            else fn.name().removesuffix("Backward0")
-    return (f"Output {view._output_nr} of {name} is a view and its base or another view of its base has been "
-            f"modified inplace. This view is the output of a function that returns multiple views. Such "
-            f"functions do not allow the output views to be modified inplace. You should replace the inplace "
-            f"operation by an out-of-place one.")
-
-
-class Invalid:
-    """The history of a piece of ``split``/``chunk``/``unbind`` whose base changed in place since:
-    using the piece in the graph raises, as in PyTorch (which prints it as ``grad_fn=<Invalid>``)."""
-
-    __slots__ = ("_message",)
-
-    def __init__(self, message: str):
-        self._message = message
-
-    def name(self) -> str:
-        return "Invalid"
-
-    def __getattr__(self, attr):
-        raise RuntimeError(self._message)
 
 
 def _remember_output(ctx, index: int, tensor) -> None:

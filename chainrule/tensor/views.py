@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import weakref
 
-from ..autograd.function import Invalid, stale_message
+from ..autograd.stale import Invalid, stale_message
 from ..backend import xp
 from ..ops import views as V
 from . import core
