@@ -40,6 +40,8 @@ class Meta:
     view: bool = False
     leaf: bool = True
     offgrid: float = 0.5     # how far the values keep from a multiple of 0.5 (floor/round/sign jump there)
+    tiegap: float = np.inf   # the smallest gap between two of the values (relative to max(1, |value|));
+                             # inf for a literal, whose ties are exact in both libraries
 
     @property
     def ndim(self) -> int:
@@ -61,6 +63,9 @@ def meta_of(t) -> Meta:
         else:
             m.lo, m.hi, m.absmin = float(a.min()), float(a.max()), float(a.abs().min())
             m.offgrid = float((2 * a - (2 * a).round()).abs().min()) / 2
+            if a.numel() > 1:
+                gaps = a.flatten().sort().values.diff()
+                m.tiegap = float(gaps.min()) / max(1.0, float(a.abs().max()))
     return m
 
 
@@ -149,6 +154,7 @@ class Gen:
         name = self.fresh()
         stmt = float_leaf(name, self.values(shape, lo, hi), grad)
         self._run(stmt)
+        self.meta[name].tiegap = np.inf        # a literal: its ties are exact in both libraries
         self.pending.append(stmt)
         return name
 
@@ -240,6 +246,7 @@ def generate(seed: int, n_ops: int | None = None, include_known: bool = False) -
     for _ in range(int(g.r.integers(1, 4))):
         g.stmts.append(float_leaf(name := g.fresh(), g.values(g.shape()), True))
         g._run(g.stmts[-1])
+        g.meta[name].tiegap = np.inf
         del name
     ops = 0
     attempts = 0

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from .program import int_const
 
-ANY, POS, NONZERO, UNIT, SMALL, PROB, STEP = "any", "pos", "nonzero", "unit", "small", "prob", "step"
+ANY, POS, NONZERO, UNIT, SMALL, PROB, STEP, DISTINCT = "any", "pos", "nonzero", "unit", "small", "prob", "step", \
+    "distinct"
 
 
 def domain(kind: str):
@@ -25,6 +26,9 @@ def domain(kind: str):
         # a step function (floor, round, sign …) of a value within rounding of its jump: the libraries'
         # last bits differ (e.g. a batch-normalised sum is ±1e-16 for 0), and so would the step
         STEP: lambda mt: mt.offgrid > 1e-9,
+        # a selection (max, argmin, sort …) among computed values of which two are within rounding of each
+        # other (or equal, where the other library's last bits may differ): which one wins is not defined
+        DISTINCT: lambda mt: mt.tiegap > 1e-9,
     }[kind]
 
 
@@ -150,9 +154,12 @@ REDUCE = ["sum", "mean", "prod", "amax", "amin", "logsumexp", "norm", "var", "st
           "softmax", "log_softmax", "cumsum", "argmax", "argmin"]
 
 
+SELECT = {"amax", "amin", "max", "min", "argmax", "argmin", "norm"}   # norm: p = inf picks the largest
+
+
 def reduce(g) -> bool:
     name = g.choice(REDUCE)
-    a = g.pick("f", domain(SMALL) if name == "prod" else None)
+    a = g.pick("f", domain(SMALL) if name == "prod" else domain(DISTINCT) if name in SELECT else None)
     if a is None:
         return False
     nd = g.meta[a].ndim

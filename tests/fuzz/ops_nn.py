@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .ops import PROB, domain
+from .ops import DISTINCT, PROB, domain
 from .program import int_const
 
 
@@ -85,6 +85,8 @@ def conv(g) -> bool:
 def pool(g) -> bool:
     a = _input(g, (3, 4), min_side=1)
     kind = g.choice(["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"])
+    if kind == "max_pool2d" and not domain(DISTINCT)(g.meta[a]):
+        return False
     k = g.choice([1, 2, 3, (1, 2)])
     if kind == "adaptive_avg_pool2d":
         code = f"F.adaptive_avg_pool2d({a}, {g.choice([1, 2, 3, (1, 2)])})"
