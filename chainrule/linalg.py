@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+from .backend import xp
 from .ops import inverse as LA
 from .tensor import Tensor
 from .tensor.args import promote
@@ -113,7 +114,8 @@ def inv(A: Tensor) -> Tensor:
             [0.0000, 0.2500]])
     """
     _check_square(A, "linalg.inv")
-    return LA.Inv.apply(A)
+    with xp.errstate(over="ignore", invalid="ignore"):   # entries beyond float32's range are ±inf, silently
+        return LA.Inv.apply(A)
 
 
 def det(A: Tensor) -> Tensor:
@@ -124,7 +126,8 @@ def det(A: Tensor) -> Tensor:
     tensor(-2.)
     """
     _check_square(A, "linalg.det")
-    return LA.Det.apply(A)
+    with xp.errstate(over="ignore", invalid="ignore"):   # a determinant beyond the dtype's range is ±inf
+        return LA.Det.apply(A)                            # (or nan), as PyTorch returns it, without a warning
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
@@ -146,4 +149,5 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
                            f"{tuple(B.shape)}: B needs {A.shape[-1]} rows")
     if A.dtype != B.dtype:
         A, B = promote(A, B)
-    return LA.Solve.apply(A, B)
+    with xp.errstate(over="ignore", invalid="ignore"):   # as inv: an overflow is ±inf, silently
+        return LA.Solve.apply(A, B)

@@ -330,7 +330,7 @@ MISTAKES = [
     ("m.ones([2, 3.0])", ["ones", "size", "3.0"]),
     ("m.ones(m.tensor([2, 3]))", ["ones", "size"]),
     ("m.ones(2, 3).view(3.0, 2)", ["size", "float", "(3.0, 2)"]),
-    ("m.ones(2, 3).reshape((2, 3), 1)", ["size", "tuple", "((2, 3), 1)"]),
+    ("m.ones(2, 3).reshape((2, 3), 1)", ["reshape", "shape", "tuple", "((2, 3), 1)"]),
     ("m.full((2,), 'a')", ["full", "fill_value", "str"]),
     ("m.full((2,), m.ones(2))", ["full", "fill_value", "Tensor", "item()"]),
     ("m.arange(float('nan'))", ["arange", "nan", "finite"]),
@@ -417,11 +417,93 @@ MISTAKES = [
     ("m.utils.data.WeightedRandomSampler([[0.5, 0.5]], 2)", ["WeightedRandomSampler", "1d", "(1, 2)"]),
     ("m.utils.data.random_split(range(10), [0.5, 0.6])", ["random_split", "1.1"]),
     ("m.utils.data.TensorDataset([1, 2], [3, 4])", ["TensorDataset", "list", "Tensor"]),
+    ("list(m.utils.data.DataLoader([m.ones(2), 3], batch_size=2))", ["collate", "sample 1", "int"]),
+    ("list(m.utils.data.DataLoader([m.ones(2), np.ones(2)], batch_size=2))", ["collate", "sample 1", "ndarray"]),
+    # --- a Python number, list or NumPy array where a function takes a Tensor ---------------------------
+    ("m.exp(3)", ["exp", "input", "Tensor", "int"]),
+    ("m.sum([1, 2])", ["sum", "input", "Tensor", "list"]),
+    ("m.exp(np.ones(2))", ["exp", "numpy.ndarray", "from_numpy"]),
+    ("m.arcsin(0.5)", ["arcsin", "Tensor", "float"]),
+    ("m.pow(2, 3)", ["pow", "input", "int"]),
+    ("m.clamp(1, 0, 2)", ["clamp", "input", "int"]),
+    ("m.max([1, 2])", ["max", "Tensor", "list"]),
+    ("m.zeros_like([1., 2.])", ["zeros_like", "Tensor", "list"]),
+    ("m.ones(3) + [1, 2, 3]", ["add", "list", "chainrule.tensor([1, 2, 3])"]),
+    ("m.ones(3).mul((1, 2, 3))", ["mul", "tuple"]),
+    ("m.where(m.ones(3) > 0, m.ones(3), [1., 2., 3.])", ["where", "'other'", "list"]),
+    ("m.ones(2, 3).view_as([1, 2])", ["view_as", "Tensor", "list"]),
+    ("F.relu([1.])", ["relu", "Tensor", "list"]),
+    ("m.nn.Linear(2, 2)(None)", ["linear", "input", "NoneType"]),
+    ("m.nn.Embedding(3, 2)([0, 1])", ["embedding", "Tensor", "list"]),
+    ("x = m.ones(2, requires_grad=True)\ny = (x * 2).sum()\ny.backward(5.0)", ["backward", "gradient", "Tensor",
+                                                                           "float"]),
+    ("x = m.ones(2, requires_grad=True)\n(x * 2).backward([1., 1.])", ["backward", "gradient", "float"]),
+    # --- flags and sizes of the wrong type ----------------------------------------------------------
+    ("m.ones(2, requires_grad='yes')", ["ones", "requires_grad", "bool", "str"]),
+    ("m.tensor([1.], requires_grad=1)", ["tensor", "requires_grad", "bool", "int"]),
+    ("m.ones(2).requires_grad_('yes')", ["requires_grad_", "bool", "str"]),
+    ("m.full(3, 1.0)", ["full", "size", "tuple", "full((3,), 1.0)"]),
+    ("m.arange('5')", ["arange", "end", "str"]),
+    ("m.linspace('0', 1, 5)", ["linspace", "start", "str"]),
+    ("m.randint(5.5, size=(2,))", ["randint", "high", "float"]),
+    ("m.randperm(3.0)", ["randperm", "'n'", "float"]),
+    ("m.ones(2, 3).view(5)", ["view", "(5,)", "6 elements"]),
+    ("m.ones(6).view_as(m.ones(5))", ["view", "(5,)", "6 elements"]),
+    ("m.ones(2, 3).view('6')", ["view", "str", "'6'"]),
+    ("m.ones(2, 3).reshape(2, None)", ["reshape", "shape", "NoneType"]),
+    ("m.ones(2, 3).permute([0, 1.0])", ["permute", "dims", "float"]),
+    ("m.ones(2, 3).squeeze(2.0)", ["squeeze", "dim", "float"]),
+    ("m.ones(2, 3).unflatten(1, 3)", ["unflatten", "sizes", "tuple", "int"]),
+    ("F.log_softmax(m.ones(2, 2), 1, dtype='float64')", ["log_softmax", "dtype", "str"]),
+    ("F.softmax(m.ones(2, 2), 1, dtype='float64')", ["softmax", "dtype", "str"]),
+    ("F.dropout(m.ones(2), training='yes')", ["dropout", "training", "bool", "str"]),
+    ("F.leaky_relu(m.ones(2), 'x')", ["leaky_relu", "negative_slope", "str"]),
+    ("F.one_hot(m.tensor([1]), num_classes=1.5)", ["one_hot", "num_classes", "float"]),
+    # --- layers built with sizes that are not ints, or negative ------------------------------------------
+    ("m.nn.Linear(2.0, 2)", ["Linear", "in_features", "int", "float"]),
+    ("m.nn.Bilinear(2, 2, 2.5)", ["Bilinear", "out_features", "float"]),
+    ("m.nn.Embedding(-1, 2)", ["Embedding", "num_embeddings", "negative dimension -1"]),
+    ("m.nn.Embedding(3, 2.0)", ["Embedding", "embedding_dim", "float"]),
+    ("m.nn.Conv2d(3.0, 8, 3)", ["Conv2d", "in_channels", "float"]),
+    ("m.nn.Conv2d(3, 8, -1)", ["Conv2d", "kernel_size", "negative dimension -1"]),
+    ("m.nn.Conv2d(3, 8, 3, groups=0)", ["Conv2d", "groups", "positive"]),
+    ("m.nn.LSTM(4.0, 8)", ["LSTM", "input_size", "float"]),
+    ("m.nn.GRU(4, 8, 2.0)", ["GRU", "num_layers", "float"]),
+    ("m.nn.LSTM(-1, 8)", ["input_size", "greater than zero", "-1"]),
+    ("m.nn.GRUCell(4, -8)", ["GRUCell", "hidden_size", "negative dimension -8"]),
+    ("m.nn.init.constant_(m.ones(2), 'a')", ["constant_", "val", "number", "str"]),
+    ("m.nn.init.constant_(m.ones(2), None)", ["constant_", "val", "NoneType"]),
+    ("m.nn.init.normal_(m.ones(2), std='a')", ["normal_", "std", "str"]),
+    # --- optimizers, schedulers and splits given the wrong kind of value ---------------------------------
+    ("m.optim.SGD(m.nn.Linear(2, 2).parameters(), lr='0.1')", ["SGD", "lr", "number", "str"]),
+    ("m.optim.SGD(m.nn.Linear(2, 2).parameters(), lr=None)", ["SGD", "lr", "NoneType"]),
+    ("m.optim.Adam(m.nn.Linear(2, 2).parameters(), betas=0.9)", ["Adam", "betas", "pair", "0.9"]),
+    ("m.optim.Adam(m.nn.Linear(2, 2).parameters(), lr=m.tensor([0.1, 0.2]))", ["Adam", "lr", "1-element"]),
+    ("m.optim.Adamax(m.nn.Linear(2, 2).parameters(), lr='x')", ["Adamax", "lr", "str"]),
+    ("opt = m.optim.SGD(m.nn.Linear(2, 2).parameters(), lr=0.1)\nm.optim.lr_scheduler.MultiStepLR(opt, milestones=3)",
+     ["MultiStepLR", "milestones", "[3]"]),
+    (("opt = m.optim.SGD(m.nn.Linear(2, 2).parameters(), lr=0.1)\n"
+      "m.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=0).step()"), ["CosineAnnealingLR", "T_max", "0"]),
+    (("opt = m.optim.SGD(m.nn.Linear(2, 2).parameters(), lr=0.1)\n"
+      "m.optim.lr_scheduler.ReduceLROnPlateau(opt).step('a')"), ["ReduceLROnPlateau", "metrics", "str"]),
+    ("m.utils.data.random_split(range(10), 0.5)", ["random_split", "lengths", "float", "[0.8, 0.2]"]),
+    ("F.cross_entropy(m.ones(2, 3), m.tensor([0, 1]), weight=[1., 1., 1.])", ["cross_entropy", "weight", "list"]),
+    ("F.binary_cross_entropy_with_logits(m.ones(2), m.ones(2), pos_weight=[1., 1.])",
+     ["binary_cross_entropy_with_logits", "pos_weight", "list"]),
+    ("F.binary_cross_entropy(m.ones(2) / 2, m.ones(2), weight=[1., 1.])", ["binary_cross_entropy", "weight", "list"]),
+    ("F.huber_loss(m.ones(2), m.ones(2), delta='a')", ["huber_loss", "delta", "str"]),
+    ("F.cross_entropy(m.ones(2, 3), m.tensor([0, 1]), label_smoothing='a')", ["cross_entropy", "label_smoothing",
+                                                                             "str"]),
+    # --- integers: a Python int beyond 64 bits, or one where PyTorch checks the range --------------------
+    ("m.tensor([1], dtype=m.int32) + 2**64", ["add", "18446744073709551616", "64 bits"]),
+    ("m.tensor([True]) + 2**63", ["add", "Bool", "int64"]),
+    ("m.where(m.tensor([True]), m.tensor([1], dtype=m.int32), 2**40)", ["where", "int32", "overflow"]),
+    ("m.full((2,), 1e200)", ["full", "float32", "overflow", "float64"]),
 ]
 
 
 # PyTorch also raises these builtin classes for some mistakes; chainrule may raise the same class there
-SAME_AS_TORCH = (AttributeError, AssertionError, KeyError)
+SAME_AS_TORCH = (AttributeError, AssertionError, KeyError, OverflowError)
 
 
 def _run(m, code: str):
@@ -531,6 +613,22 @@ RUNS_AS_IN_TORCH = [
     "m.full((2,), m.tensor(1.5))",
     "m.arange(0, m.tensor(3))",
     "m.linspace(0, 1, m.tensor(3))",
+    # a Python int meeting an integer tensor is cast to its dtype the C way, keeping the low bits
+    # (PyTorch wraps around where NumPy would raise OverflowError); beyond 64 bits is an error (above)
+    "m.tensor([1], dtype=m.int32) + 2**40",
+    "m.tensor([1, 2], dtype=m.int32) + 2**31",
+    "m.tensor([1, 2], dtype=m.int32) * 2**40",
+    "m.tensor([1], dtype=m.int32).sub(2**40, alpha=2)",
+    "m.tensor([1], dtype=m.uint8) - 300",
+    "m.tensor([1], dtype=m.uint8) + (-1)",
+    "m.tensor([1], dtype=m.int64) + 2**63",
+    "m.tensor([True, False]) + 2**40",
+    "m.add(m.tensor([3], dtype=m.int32), -2**63)",
+    # a Python number as input where PyTorch's function takes one
+    "m.add(2, 3)",
+    "m.mul(2, m.ones(2))",
+    "m.pow(2, m.arange(3.0))",
+    "m.add(np.float32(2), m.ones(2))",
 ]
 
 # IEEE results PyTorch returns silently (the mean of nothing, a batch of one's spread, overflow, log(0)):
@@ -558,6 +656,11 @@ SILENT_IEEE = [
     "m.tensor([1., 2.]).fmod(0)",
     "m.zeros(0).logsumexp(0)",
     "m.tensor([float('-inf'), float('-inf')]).softmax(0)",
+    "m.linalg.det(m.eye(3) * 1e20)",
+    "m.linalg.det(m.eye(3, dtype=m.float64) * 1e200)",
+    "m.linalg.det(m.eye(40) * 1e3)",
+    "m.linalg.det(m.tensor([[1e30, 1e30], [1e30, -1e30]]))",
+    "m.linalg.det(m.full((3, 3), float('inf')))",
 ]
 
 

@@ -27,6 +27,10 @@ __all__ = ["DataLoader", "default_collate", "default_convert"]
 def _stack_tensors(batch: Sequence[Tensor]) -> Tensor:
     shape = batch[0].shape
     for i, t in enumerate(batch):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"default_collate: sample 0 is a Tensor but sample {i} is a {type(t).__module__}."
+                            f"{type(t).__name__}; return the same kind of value from every __getitem__ "
+                            f"(e.g. chainrule.tensor(...) for all of them)")
         if t.shape != shape:
             raise RuntimeError(f"default_collate: cannot stack samples into a batch: sample 0 has shape "
                                f"{tuple(shape)} but sample {i} has shape {tuple(t.shape)}. Samples must have "

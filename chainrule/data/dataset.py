@@ -174,6 +174,9 @@ def random_split(dataset, lengths: Sequence[int | float], generator: Generator |
     (8, 2, True)
     """
     n = len(dataset)
+    if not hasattr(lengths, "__len__") or isinstance(lengths, str):
+        raise TypeError(f"random_split: lengths must be a list of sample counts or of fractions, got "
+                        f"{type(lengths).__name__} ({lengths!r}); e.g. random_split(data, [0.8, 0.2])")
     lengths = list(lengths)
     if not lengths:
         raise ValueError("random_split: lengths must not be empty")

@@ -8,6 +8,7 @@ from ..tensor import Tensor
 from ..tensor.device import require_cpu
 from . import init
 from .functional_conv import _pair, conv1d, conv2d
+from .linear import layer_sizes
 from .module import Module
 from .parameter import Parameter
 
@@ -23,7 +24,10 @@ class _ConvNd(Module):
         super().__init__()
         require_cpu(device, type(self).__name__)
         cls, n = type(self).__name__, self._nd
-        if groups <= 0 or in_channels % groups or out_channels % groups:
+        layer_sizes(cls, in_channels=in_channels, out_channels=out_channels, groups=groups)
+        if groups <= 0:
+            raise ValueError(f"{cls}: groups must be a positive integer, got {groups}")
+        if in_channels % groups or out_channels % groups:
             raise ValueError(f"{cls}: in_channels ({in_channels}) and out_channels ({out_channels}) must "
                              f"both be divisible by groups ({groups})")
         if padding_mode != "zeros":
@@ -31,6 +35,9 @@ class _ConvNd(Module):
                              f"only 'zeros' is (pad the input yourself for reflect/replicate/circular)")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _pair(kernel_size, "kernel_size", cls, n)
+        if min(self.kernel_size) < 0:
+            raise RuntimeError(f"{cls}: Trying to create a weight with negative dimension {min(self.kernel_size)}: "
+                               f"kernel_size={self.kernel_size} (sizes must be >= 0)")
         self.stride = _pair(stride, "stride", cls, n)
         if isinstance(padding, str):
             if padding not in ("same", "valid"):

@@ -19,6 +19,7 @@ from ..ops.fused import LayerNorm
 from ..ops.nn import Elu, Embedding, Gelu, Hardtanh, LeakyRelu, Linear, LogSigmoid
 from ..ops.unary import Erf
 from ..tensor import Tensor
+from ..tensor.args import bool_arg, dtype_arg, int_arg
 from ..tensor.creation import _drawn
 from .functional_conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d  # noqa: F401
 from .loss import (  # noqa: F401  (losses live next to their modules; F exposes them too)
@@ -43,7 +44,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     tensor([[2., 2., 2.]])
     """
     for name, t in (("input", input), ("weight", weight), ("bias", bias)):
-        if t is not None and not isinstance(t, Tensor):
+        if (t is not None or name != "bias") and not isinstance(t, Tensor):
             raise TypeError(f"linear: argument {name!r} must be a Tensor, not {type(t).__module__}."
                             f"{type(t).__name__}; convert it with chainrule.from_numpy(...) or chainrule.tensor(...)")
     if weight.ndim != 2 or input.shape[-1:] != weight.shape[1:]:
@@ -95,6 +96,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     """
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    bool_arg(training, "dropout", "training")
     if not training or p == 0.0 or input.numel() == 0:
         return input
     if p == 1.0:  # PyTorch draws nothing here
@@ -186,7 +188,10 @@ def _check_norm_args(fn: str, input: Tensor, shape: tuple, **params) -> None:
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Look up rows of ``weight`` (num_embeddings, dim) by integer indices ``input``."""
-    idx = input._data if isinstance(input, Tensor) else xp.asarray(input)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"embedding(): argument 'indices' (position 1) must be Tensor, not {type(input).__name__}; "
+                        f"make it a tensor first: chainrule.tensor(indices)")
+    idx = input._data
     if padding_idx is not None and not -weight.shape[0] <= padding_idx < weight.shape[0]:
         raise ValueError(f"embedding: Padding_idx must be within num_embeddings (got padding_idx={padding_idx} "
                          f"for a weight of shape {tuple(weight.shape)})")
@@ -220,6 +225,7 @@ def _renorm_rows(weight: Tensor, idx, max_norm: float, norm_type: float) -> None
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Integer class labels of shape (*) to an int64 (*, num_classes) one-hot tensor."""
+    int_arg(num_classes, "one_hot", "num_classes")
     idx = tensor._data
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"one_hot is only applicable to index tensor, got {idx.dtype}")
@@ -241,11 +247,16 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
 # --- activations -------------------------------------------------------------------------------
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"relu(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     return input.relu_() if inplace else input.relu()
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0 else negative_slope·x (one node: its gradient at 0 is the slope, as PyTorch's)."""
+    if isinstance(negative_slope, str):   # float('0.1') would read it; PyTorch wants a number
+        raise TypeError(f"leaky_relu(): argument 'negative_slope' (position 2) must be Number, not str "
+                        f"({negative_slope!r})")
     out = LeakyRelu.apply(input, float(negative_slope))
     return input.copy_(out) if inplace else out
 
@@ -306,11 +317,13 @@ def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """e^(x_i) / Σ_j e^(x_j) along ``dim``."""
+    dtype = dtype_arg(dtype, "softmax")
     return input.softmax(_softmax_dim("softmax", input.ndim, _stacklevel) if dim is None else dim, dtype)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """x_i - log Σ_j e^(x_j) along ``dim`` (stable: never forms e^x of large x)."""
+    dtype = dtype_arg(dtype, "log_softmax")
     return input.log_softmax(_softmax_dim("log_softmax", input.ndim, _stacklevel) if dim is None else dim, dtype)
 
 

@@ -8,6 +8,7 @@ nor vanish through depth (Glorot & Bengio 2010; He et al. 2015).
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 
 from ..autograd.grad_mode import no_grad
@@ -16,6 +17,18 @@ from ..tensor import Tensor
 
 _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                "conv_transpose3d")
+
+
+def _numbers(fn: str, **values) -> None:
+    """PyTorch's check of the numbers an init takes (``constant_(w, 'a')`` is a TypeError naming the
+    argument, not NumPy's ValueError; ``None`` is not NaN)."""
+    for name, value in values.items():
+        if isinstance(value, Tensor) and value.ndim == 0:
+            continue
+        if not isinstance(value, numbers.Real):
+            raise TypeError(f"{fn}(): argument '{name}' must be a number, not {type(value).__name__} ({value!r})"
+                            + (f"; a tensor of shape {tuple(value.shape)} holds more than one number"
+                               if isinstance(value, Tensor) else ""))
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -69,12 +82,14 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generato
     >>> bool((w.abs() <= 1).all())
     True
     """
+    _numbers("uniform_", a=a, b=b)
     with no_grad():
         return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Fill with N(mean, std²)."""
+    _numbers("normal_", mean=mean, std=std)
     with no_grad():
         return tensor.normal_(mean, std, generator=generator)
 
@@ -133,6 +148,7 @@ def _norm_cdf(x: float) -> float:
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
+    _numbers("constant_", val=val)
     with no_grad():
         return tensor.fill_(val)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 from .. import backend
 from ..backend import xp
@@ -12,6 +13,24 @@ from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
+
+
+def layer_sizes(layer: str, *, only_types: bool = False, **sizes) -> None:
+    """PyTorch's checks of a layer's sizes (``in_features``, ``num_embeddings``, ``hidden_size`` …): each an
+    int (``Linear(2.0, 2)`` is a TypeError, not a NumPy message), none negative (a RuntimeError; a layer
+    with its own range checks passes ``only_types=True``).
+
+    >>> layer_sizes("Linear", in_features=3, out_features=2.0)
+    Traceback (most recent call last):
+    TypeError: Linear: out_features must be an int, got float (2.0)
+    """
+    for name, value in sizes.items():
+        if not isinstance(value, numbers.Integral):
+            raise TypeError(f"{layer}: {name} must be an int, got {type(value).__name__} ({value!r})")
+    for name, value in () if only_types else sizes.items():
+        if value < 0:
+            raise RuntimeError(f"{layer}: Trying to create a weight with negative dimension {value}: {name}="
+                               f"{value} (sizes must be >= 0)")
 
 
 def _empty(*shape, dtype=None) -> Parameter:
@@ -44,6 +63,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
         require_cpu(device, type(self).__name__)
+        layer_sizes(type(self).__name__, in_features=in_features, out_features=out_features)
         self.in_features = in_features
         self.out_features = out_features
         self.weight = _empty(out_features, in_features, dtype=dtype)
@@ -70,6 +90,8 @@ class Bilinear(Module):
                  device=None, dtype=None) -> None:
         super().__init__()
         require_cpu(device, type(self).__name__)
+        layer_sizes(type(self).__name__, in1_features=in1_features, in2_features=in2_features,
+                    out_features=out_features)
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features

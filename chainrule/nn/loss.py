@@ -72,6 +72,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduc
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
     """½d² where |d| < δ, else δ(|d| - ½δ), for d = x - y."""
+    C.check_number(delta, "delta", "huber_loss")
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta, got delta={delta}")
     C.check_tensors(input, target, "huber_loss")
@@ -151,6 +152,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     reduction = _legacy_reduction(size_average, reduce, reduction)
     C.check_tensors(input, target, "cross_entropy")
     target = C.unbatched_target(input, target, "cross_entropy")
+    C.check_number(label_smoothing, "label_smoothing", "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     class_dim = 0 if input.ndim == 1 else 1

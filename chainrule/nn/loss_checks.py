@@ -10,6 +10,7 @@ RuntimeError: cross_entropy: expected target dtype to be Long or Byte (int64 or 
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 from ..tensor import Tensor
@@ -66,6 +67,19 @@ def check_tensors(input, target, fn: str) -> None:
                             f"convert it with torch.tensor(...)")
 
 
+def check_optional_tensor(value, name: str, fn: str) -> None:
+    """``weight=[1., 2.]``: a list where a loss takes a Tensor (or None) is PyTorch's TypeError."""
+    if value is not None and not isinstance(value, Tensor):
+        raise TypeError(f"{fn}: argument '{name}' must be a Tensor or None, got {type(value).__name__}; "
+                        f"convert it with torch.tensor(...)")
+
+
+def check_number(value, name: str, fn: str) -> None:
+    """``delta='1'``: a loss's hyperparameter must be a number (PyTorch's TypeError, not a failed comparison)."""
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{fn}: argument '{name}' must be a number, got {type(value).__name__} ({value!r})")
+
+
 def warn_broadcast(input: Tensor, target: Tensor, fn: str) -> None:
     if input.shape != target.shape:
         warnings.warn(f"{fn}: Using a target size ({target.shape}) that is different to the input size "
@@ -117,6 +131,7 @@ def unbatched_target(input: Tensor, target: Tensor, fn: str) -> Tensor:
 def check_class_weight(weight: Tensor | None, n_classes: int, fn: str, input: Tensor) -> None:
     if weight is None:
         return
+    check_optional_tensor(weight, "weight", fn)
     if tuple(weight.shape) != (n_classes,):
         raise RuntimeError(f"{fn}: weight tensor should be defined either for all {n_classes} classes or no "
                            f"classes but got weight tensor of shape: {tuple(weight.shape)}")
@@ -154,6 +169,7 @@ def check_bce(input: Tensor, target: Tensor, weight: Tensor | None) -> None:
     check_probabilities(input, "input", "; apply sigmoid first, or use binary_cross_entropy_with_logits "
                                        "on raw scores")
     check_probabilities(target, "target", "")
+    check_optional_tensor(weight, "weight", fn)
     if weight is not None and not broadcasts_to(weight.shape, input.shape):
         raise RuntimeError(f"{fn}: weight of shape {tuple(weight.shape)} cannot be broadcast to the input's "
                            f"shape {tuple(input.shape)}")
@@ -170,6 +186,7 @@ def check_bce_with_logits(input: Tensor, target: Tensor, weight: Tensor | None, 
         raise RuntimeError(f"{fn}: expected floating-point input and target (0/1 labels as floats), got "
                            f"{input.dtype} and {target.dtype}; convert the target with target.float()")
     for name, t in (("weight", weight), ("pos_weight", pos_weight)):
+        check_optional_tensor(t, name, fn)
         if t is not None and not broadcasts_to(t.shape, input.shape):
             raise RuntimeError(f"{fn}: {name} of shape {tuple(t.shape)} cannot be broadcast to the input's "
                                f"shape {tuple(input.shape)} (pos_weight holds one weight per class: the last dim)")

@@ -26,6 +26,7 @@ from ..tensor.device import require_cpu
 from ..tensor.functions import cat, stack
 from . import functional as F
 from . import init
+from .linear import layer_sizes
 from .module import Module
 from .parameter import Parameter
 from .rnn_packed import run_packed
@@ -71,26 +72,27 @@ class RNNBase(Module):
                  device=None, dtype=None) -> None:
         super().__init__()
         require_cpu(device, type(self).__name__)
+        layer_sizes(type(self).__name__, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
+                    proj_size=proj_size, only_types=True)   # the ranges: PyTorch's ValueErrors below
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.bias = bias
         self.batch_first = batch_first
-        self.dropout = float(dropout)
-        self.bidirectional = bidirectional
-        self.proj_size = proj_size
         if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
             raise ValueError("dropout should be a number in range [0, 1] representing the probability of an "
                              f"element being zeroed, got {dropout!r}")
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
         if dropout > 0 and num_layers == 1:
             warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
                           f"expects num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
                           UserWarning, stacklevel=2)
-        if not isinstance(hidden_size, int) or hidden_size <= 0:
-            raise ValueError(f"hidden_size must be a positive integer, got {hidden_size!r}")
-        if not isinstance(num_layers, int) or num_layers <= 0:
-            raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
+        for name, size in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+            if size <= 0:
+                raise ValueError(f"{name} must be greater than zero, got {size!r}")
         if proj_size < 0:
             raise ValueError("proj_size should be a positive integer or zero to disable projections")
         if proj_size >= hidden_size:
@@ -323,6 +325,7 @@ class RNNCellBase(Module):
                  dtype=None) -> None:
         super().__init__()
         require_cpu(device, type(self).__name__)
+        layer_sizes(type(self).__name__, input_size=input_size, hidden_size=hidden_size)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias

@@ -9,6 +9,7 @@ from ..tensor import Tensor
 from ..tensor.device import require_cpu
 from . import functional as F
 from . import init
+from .linear import layer_sizes
 from .module import Module
 from .parameter import Parameter
 
@@ -29,6 +30,7 @@ class Embedding(Module):
                  dtype=None) -> None:
         super().__init__()
         require_cpu(device, type(self).__name__)
+        layer_sizes(type(self).__name__, num_embeddings=num_embeddings, embedding_dim=embedding_dim)
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         if padding_idx is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..backend import xp
+from ._checks import check_numbers
 from .optimizer import Optimizer, ParamsT, as_float, update_moments_
 
 
@@ -33,6 +34,7 @@ class Adam(Optimizer):
         if differentiable:
             raise ValueError(f"{type(self).__name__}: differentiable=True (differentiating through the "
                              "update) is not supported by chainrule")
+        check_numbers(type(self).__name__, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:

@@ -169,6 +169,9 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics, epoch: int | None = None) -> None:
         """Record one epoch's metric; reduce the lr if it has not improved for more than ``patience`` epochs."""
+        if isinstance(metrics, str) or metrics is None:
+            raise TypeError(f"ReduceLROnPlateau.step: metrics must be a number (e.g. the validation loss), "
+                            f"got {type(metrics).__name__} ({metrics!r})")
         current = float(metrics)  # accepts a 0-dim Tensor
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self._is_better(current, self.best):

@@ -202,6 +202,9 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
                  last_epoch: int = -1):
+        if not isinstance(milestones, Iterable):
+            raise TypeError(f"MultiStepLR: milestones must be a list of epoch numbers, got "
+                            f"{type(milestones).__name__} ({milestones!r}); write milestones=[{milestones!r}]")
         self.milestones = Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -254,6 +257,9 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
+        if isinstance(T_max, bool) or not isinstance(T_max, int | float) or T_max <= 0:
+            raise ValueError(f"CosineAnnealingLR: T_max must be a positive number of epochs (half a cosine), "
+                             f"got {T_max!r}")
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)

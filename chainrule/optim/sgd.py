@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..backend import xp
 from ..tensor import Tensor
+from ._checks import check_numbers
 from .optimizer import Optimizer, ParamsT, as_float, required
 
 
@@ -27,6 +28,8 @@ class SGD(Optimizer):
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None, fused: bool | None = None):
         # foreach/fused are accepted so PyTorch code runs unchanged; NumPy has a single update path.
+        check_numbers("SGD", **({} if lr is required else {"lr": lr}), momentum=momentum, dampening=dampening,
+                      weight_decay=weight_decay)
         if lr is not required and lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:

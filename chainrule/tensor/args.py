@@ -74,6 +74,13 @@ def int_arg(value, op: str, name: str) -> None:
         raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__} ({value!r})") from None
 
 
+def bool_arg(value, op: str, name: str) -> None:
+    """PyTorch's check of a flag (``requires_grad=``, ``training=``): ``'yes'`` or ``1`` is a TypeError, not
+    read as truthy."""
+    if value is not True and value is not False and not isinstance(value, xp.bool_):
+        raise TypeError(f"{op}(): argument '{name}' must be bool, not {type(value).__name__} ({value!r})")
+
+
 def holds_tensors(data) -> bool:
     """Whether a list holds Tensors (looked for among its own items and along its first items only: cheap)."""
     if any(isinstance(item, core.Tensor) for item in data):
@@ -125,6 +132,9 @@ def normalize_dims(dim, ndim: int, op: str):
         return (normalize_dim(dim, ndim, op),) if ndim else None
     if getattr(dim, "ndim", None) == 0:   # a 0-d integer tensor, as PyTorch accepts
         return normalize_dims(dim.item(), ndim, op)
+    if not isinstance(dim, tuple | list):
+        raise TypeError(f"{op}(): argument 'dim' must be an int or a tuple of ints, not {type(dim).__name__} "
+                        f"({dim!r})")
     if len(dim) == 0:
         return None
     dims = tuple(sorted({normalize_dim(d, ndim, op) for d in dim}))
@@ -153,7 +163,7 @@ def keepdim_arg(keepdim, keepdims, op: str) -> bool:
     return bool(keepdims)
 
 
-def shape_arg(shape, op: str | None = None) -> tuple:
+def shape_arg(shape, op: str | None = None, name: str = "size") -> tuple:
     """Accept ``f(2, 3)`` and ``f((2, 3))`` alike; every size must be an int (as in PyTorch: ``3.0``, ``'3'``
     or a tensor of sizes are TypeErrors; an integer NumPy scalar or 0-d integer tensor counts as its int)."""
     if len(shape) == 1 and type(shape[0]) is not int and not isinstance(shape[0], (numbers.Integral, core.Tensor)):
@@ -162,13 +172,13 @@ def shape_arg(shape, op: str | None = None) -> tuple:
         return shape
     who = f"{op}(): " if op else ""
     if not isinstance(shape, tuple | list):
-        raise TypeError(f"{who}argument 'size' must be a tuple of ints, not {type(shape).__name__} ({shape!r})")
+        raise TypeError(f"{who}argument '{name}' must be a tuple of ints, not {type(shape).__name__} ({shape!r})")
     sizes = []
     for pos, s in enumerate(shape):
         try:
             sizes.append(operator.index(s))
         except (TypeError, RuntimeError):   # RuntimeError: a tensor of more than one size
-            raise TypeError(f"{who}argument 'size' must be a tuple of ints, but found element of type "
+            raise TypeError(f"{who}argument '{name}' must be a tuple of ints, but found element of type "
                             f"{type(s).__name__} at pos {pos} ({tuple(shape)!r})") from None
     return tuple(sizes)
 
@@ -202,13 +212,54 @@ def binary(op, a, b):
         return op.apply(a, b)
     b = py_scalar(b)
     if isinstance(b, _Scalar):
-        return op.apply(_scalar_promoted(a, b), b)
-    if b is None:
-        raise TypeError(f"{op.__name__.lower()}: unsupported operand None for a Tensor")
+        if a._data.dtype.kind in "biu":   # (a float tensor keeps its dtype with any Python scalar)
+            if b.__class__ is int:
+                b = int_operand(b, a._data.dtype, op.op_name)
+            a = _scalar_promoted(a, b)
+        return op.apply(a, b)
+    if b is None or isinstance(b, list | tuple | str):
+        raise TypeError(f"{op.op_name}: unsupported operand of type {type(b).__name__} for a Tensor"
+                        f"{_as_tensor_hint(b)}")
     b = as_tensor_like(b, a)
     if a._data.dtype is not b._data.dtype:
         a, b = promote(a, b)
     return op.apply(a, b)
+
+
+def _as_tensor_hint(value) -> str:
+    return f"; make it a tensor first: chainrule.tensor({value!r})" if isinstance(value, list | tuple) else ""
+
+
+_int_ranges: dict = {}   # NumPy integer dtype -> (lowest, highest)
+
+
+def int_operand(value: int, dtype, op: str) -> int:
+    """A Python int meeting an integer (or bool) tensor, as PyTorch reads it: cast to the tensor's dtype
+    the C way, keeping the low bits (``int32_tensor + 2**40`` adds 0, ``uint8_tensor + 300`` adds 44),
+    where NumPy raises OverflowError. An int beyond 64 bits is PyTorch's OverflowError.
+
+    >>> import chainrule as cr
+    >>> cr.tensor([1], dtype=cr.int32) + 2**31
+    tensor([-2147483647], dtype=chainrule.int32)
+    """
+    if dtype.kind == "b":   # bool tensor and int: int64, as _scalar_promoted makes it
+        dtype = xp.dtype(xp.int64)
+        if value >= 2 ** 63:
+            raise RuntimeError(f"{op}: Promotion for uint16, uint32, uint64 types is not supported, attempted "
+                               f"to promote Bool and UInt64 (the Python int {value} does not fit in int64)")
+    bounds = _int_ranges.get(dtype)
+    if bounds is None:
+        info = xp.iinfo(dtype)
+        bounds = _int_ranges[dtype] = (int(info.min), int(info.max))
+    low, high = bounds
+    if low <= value <= high:
+        return value
+    if not -2 ** 63 <= value < 2 ** 64:
+        raise OverflowError(f"{op}: the Python int {value} is too big to convert to any tensor dtype "
+                            f"(at most 64 bits)")
+    bits = 8 * dtype.itemsize
+    value %= 1 << bits
+    return value - (1 << bits) if value > high else value
 
 
 def _scalar_promoted(a, b):
@@ -241,6 +292,8 @@ def where(condition, input, other):
     if cond.dtype != bool:
         raise RuntimeError(f"where: expected condition to be a boolean tensor, got {cond.dtype}")
     input, other = py_scalar(input), py_scalar(other)
+    if not isinstance(input, T) or not isinstance(other, T):
+        _where_operands(input, other)
     if isinstance(input, T) and isinstance(other, T) and input._data.dtype is not other._data.dtype:
         input, other = promote(input, other)
     elif isinstance(input, T) and isinstance(other, _Scalar):
@@ -250,6 +303,20 @@ def where(condition, input, other):
     elif not isinstance(input, T) and not isinstance(other, T):
         input = T._make(backend.to_array(input))
     return E.Where.apply(cond, input, other)
+
+
+def _where_operands(input, other) -> None:
+    """PyTorch's checks of where's non-Tensor operands: a number (a list is a TypeError), and a Python int
+    next to an integer tensor must fit its dtype (PyTorch checks the range here, where ``+`` wraps)."""
+    T = core.Tensor
+    for name, value, tensor in (("input", input, other), ("other", other, input)):
+        if isinstance(value, list | tuple | str) or value is None:
+            raise TypeError(f"where(): argument '{name}' must be a Tensor or a number, not "
+                            f"{type(value).__name__}{_as_tensor_hint(value)}")
+        if value.__class__ is int and isinstance(tensor, T) and tensor._data.dtype.kind in "iu" \
+                and int_operand(value, tensor._data.dtype, "where") != value:
+            raise RuntimeError(f"where: value cannot be converted to type {tensor.dtype} without overflow: "
+                               f"{value}")
 
 
 def _changed(t, op: str):

@@ -15,7 +15,7 @@ from .. import autograd, backend
 from ..autograd.function import AccumulateGrad, hooks
 from ..backend import DType, xp
 from . import views
-from .args import normalize_dim
+from .args import bool_arg, normalize_dim
 from .arithmetic import MathMethods
 from .compare import ComparisonMethods
 from .convert import ConversionMethods
@@ -256,6 +256,12 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
     # --- autograd --------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
         """Compute the gradient of this tensor w.r.t. graph leaves and accumulate it into their ``.grad``."""
+        if gradient is not None and not isinstance(gradient, Tensor):
+            items = gradient if isinstance(gradient, list | tuple) else (gradient,)
+            for g in items:
+                if g is not None and not isinstance(g, Tensor):
+                    raise TypeError(f"backward: gradient must be a Tensor (or None), got {type(g).__name__} "
+                                    f"{g!r}; write backward(chainrule.tensor({gradient!r}))")
         autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
@@ -286,6 +292,7 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
         >>> cr.zeros(2).requires_grad_().requires_grad
         True
         """
+        bool_arg(requires_grad, "requires_grad_", "requires_grad")
         if self.grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError("requires_grad_: you can only change requires_grad flags of leaf "

@@ -10,16 +10,17 @@ from .. import backend
 from ..autograd.function import notify
 from ..autograd.grad_mode import state
 from ..backend import Generator, default_generator, random, xp
-from .args import dtype_arg, holds_tensors, int_arg, numbers_of, overflow_is_an_error, shape_arg
+from .args import bool_arg, dtype_arg, holds_tensors, int_arg, numbers_of, overflow_is_an_error, shape_arg
 from .core import Tensor
 from .device import require_cpu
 
 
-def _finish(array, requires_grad: bool) -> Tensor:
+def _finish(array, requires_grad: bool, op: str) -> Tensor:
     t = Tensor._make(array)
     if state.observed:
         notify("constant_made", t)
-    if requires_grad:
+    if requires_grad:   # True, or a truthy non-bool such as 'yes', which PyTorch refuses
+        bool_arg(requires_grad, op, "requires_grad")
         t.requires_grad_(True)
     return t
 
@@ -62,7 +63,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
         data = numbers_of(data)
     with overflow_is_an_error("tensor", dtype):
         array = backend.to_array(data, dtype_arg(dtype, "tensor"))
-    return _finish(array, requires_grad)
+    return _finish(array, requires_grad, "tensor")
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -93,21 +94,24 @@ def from_dlpack(obj) -> Tensor:
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     require_cpu(device, "zeros")
-    return _finish(xp.zeros(_size(size, "zeros"), _np_dtype(dtype, op="zeros")), requires_grad)
+    return _finish(xp.zeros(_size(size, "zeros"), _np_dtype(dtype, op="zeros")), requires_grad, "zeros")
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     require_cpu(device, "ones")
-    return _finish(xp.ones(_size(size, "ones"), _np_dtype(dtype, op="ones")), requires_grad)
+    return _finish(xp.ones(_size(size, "ones"), _np_dtype(dtype, op="ones")), requires_grad, "ones")
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     require_cpu(device, "empty")
-    return _finish(xp.empty(_size(size, "empty"), _np_dtype(dtype, op="empty")), requires_grad)
+    return _finish(xp.empty(_size(size, "empty"), _np_dtype(dtype, op="empty")), requires_grad, "empty")
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     require_cpu(device, "full")
+    if not isinstance(size, tuple | list):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__} "
+                        f"({size!r}); write full(({size!r},), {fill_value!r})")
     if isinstance(fill_value, xp.generic):   # a NumPy scalar counts as the Python number it holds
         fill_value = fill_value.item()
     if isinstance(fill_value, Tensor) and fill_value.ndim == 0:   # PyTorch reads a 0-d tensor as its number
@@ -118,9 +122,14 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
     if dtype is None:
         dtype = backend.bool_ if isinstance(fill_value, bool) else \
             backend.int64 if isinstance(fill_value, int) else backend.default_float
+    np_dtype = _np_dtype(dtype, op="full")
+    if np_dtype.kind == "f" and isinstance(fill_value, float) and math.isfinite(fill_value) \
+            and abs(fill_value) > xp.finfo(np_dtype).max:   # PyTorch refuses where NumPy would warn and store inf
+        raise RuntimeError(f"full: value cannot be converted to type {backend.from_np_dtype(np_dtype)} without "
+                           f"overflow: {fill_value} (pass dtype=chainrule.float64, or float('inf') for inf)")
     with overflow_is_an_error("full", dtype):
-        array = xp.full(_size((size,), "full"), fill_value, _np_dtype(dtype, op="full"))
-    return _finish(array, requires_grad)
+        array = xp.full(_size((size,), "full"), fill_value, np_dtype)
+    return _finish(array, requires_grad, "full")
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -131,7 +140,7 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bo
     for name, v in (("n", n), ("m", m)):
         if v is not None and v < 0:
             raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")
-    return _finish(xp.eye(n, m, dtype=_np_dtype(dtype, op="eye")), requires_grad)
+    return _finish(xp.eye(n, m, dtype=_np_dtype(dtype, op="eye")), requires_grad, "eye")
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -139,6 +148,9 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
     start, end, step = (v.item() if isinstance(v, Tensor) and v.ndim == 0 else v for v in (start, end, step))
     if end is None:
         start, end = 0, start
+    for name, v in (("start", start), ("end", end), ("step", step)):
+        if not isinstance(v, numbers.Real):
+            raise TypeError(f"arange(): argument '{name}' must be Number, not {type(v).__name__} ({v!r})")
     if dtype is None:
         is_int = all(isinstance(v, int) for v in (start, end, step))
         dtype = backend.int64 if is_int else backend.default_float
@@ -152,35 +164,48 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
                            f"{end} with step {step} (to count down, pass a negative step)")
     with overflow_is_an_error("arange", dtype):
         array = xp.arange(start, end, step, dtype=_np_dtype(dtype, op="arange"))
-    return _finish(array, requires_grad)
+    return _finish(array, requires_grad, "arange")
 
 
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     require_cpu(device, "linspace")
     int_arg(steps, "linspace", "steps")
+    for name, v in (("start", start), ("end", end)):
+        if not isinstance(v, numbers.Real | Tensor):
+            raise TypeError(f"linspace(): argument '{name}' must be Number or Tensor, not {type(v).__name__} "
+                            f"({v!r})")
     if steps < 0:
         raise RuntimeError(f"linspace: number of steps must be non-negative, got steps={steps}")
-    return _finish(xp.linspace(start, end, steps, dtype=_np_dtype(dtype, op="linspace")), requires_grad)
+    array = xp.linspace(start, end, steps, dtype=_np_dtype(dtype, op="linspace"))
+    return _finish(array, requires_grad, "linspace")
 
 
-def _like(t: Tensor, dtype):
-    return t._data.dtype if dtype is None else _np_dtype(dtype, op="zeros_like")
+def _like(t: Tensor, dtype, op: str):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(t).__name__} "
+                        f"({op} copies the shape and dtype of a tensor)")
+    return t._data.dtype if dtype is None else _np_dtype(dtype, op=op)
 
 
 def zeros_like(input: Tensor, dtype=None, requires_grad: bool = False, **_) -> Tensor:
-    return _finish(xp.zeros(input._data.shape, _like(input, dtype)), requires_grad)
+    dtype = _like(input, dtype, "zeros_like")
+    return _finish(xp.zeros(input._data.shape, dtype), requires_grad, "zeros_like")
 
 
 def ones_like(input: Tensor, dtype=None, requires_grad: bool = False, **_) -> Tensor:
-    return _finish(xp.ones(input._data.shape, _like(input, dtype)), requires_grad)
+    dtype = _like(input, dtype, "ones_like")
+    return _finish(xp.ones(input._data.shape, dtype), requires_grad, "ones_like")
 
 
 def empty_like(input: Tensor, dtype=None, requires_grad: bool = False, **_) -> Tensor:
-    return _finish(xp.empty(input._data.shape, _like(input, dtype)), requires_grad)
+    dtype = _like(input, dtype, "empty_like")
+    return _finish(xp.empty(input._data.shape, dtype), requires_grad, "empty_like")
 
 
 def full_like(input: Tensor, fill_value, dtype=None, requires_grad: bool = False, **_) -> Tensor:
-    return _finish(xp.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad)
+    dtype = _like(input, dtype, "full_like")
+    array = xp.full(input._data.shape, fill_value, dtype)
+    return _finish(array, requires_grad, "full_like")
 
 
 # --- random --------------------------------------------------------------------------------
@@ -245,6 +270,7 @@ def _drawn(op: str, draw, gen: Generator, requires_grad: bool) -> Tensor:
     if state.observed:
         notify("random_made", t, op, draw, gen)
     if requires_grad:
+        bool_arg(requires_grad, op, "requires_grad")
         t.requires_grad_(True)
     return t
 
@@ -301,6 +327,8 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
     if not isinstance(size, tuple | list):   # randint(0, 10, 3): PyTorch wants a tuple of ints
         raise TypeError(f"randint(): argument 'size' must be a tuple of ints, not {type(size).__name__} "
                         f"({size!r}); write randint({low}, {high}, ({size!r},))")
+    int_arg(low, "randint", "low")
+    int_arg(high, "randint", "high")
     if int(high) <= int(low):
         raise RuntimeError(f"randint: expects low < high, but got low={low} and high={high} "
                            f"(randint(high, size) draws from [0, high))")
@@ -316,7 +344,8 @@ def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
     tensor([4, 0, 1, 3, 2])
     """
     require_cpu(device, "randperm")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+    int_arg(n, "randperm", "n")
+    if n < 0:
         raise RuntimeError(f"randperm: n must be a non-negative integer, got {n!r}")
     return Tensor._make(random.randperm(n, _gen(generator, "randperm")).astype(_np_dtype(dtype, backend.int64, "randperm")))
 
@@ -347,7 +376,7 @@ def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_gr
         if size is None:
             raise TypeError("normal: with float mean and std, give the output size")
         out = random.normal_(_empty((size,), dtype), mean, std, gen)
-    return _finish(out, requires_grad)
+    return _finish(out, requires_grad, "normal")
 
 
 def rand_like(input: Tensor, dtype=None, generator=None, requires_grad: bool = False) -> Tensor:

@@ -10,7 +10,7 @@ from ..backend import xp
 from ..ops import shape as S
 from ..ops.indexing import IndexAdd
 from ..ops.shape import Pad
-from .args import as_tensor_like, keepdim_arg, normalize_dim, promote, where
+from .args import as_tensor_like, keepdim_arg, normalize_dim, promote, py_scalar, where
 from .contract import bucketize, cdist, einsum, kron, searchsorted, tensordot
 from .core import Tensor
 from .selection import kthvalue  # defined there: this module is already long
@@ -123,7 +123,7 @@ def equal(a, b) -> bool:
 
 
 def numel(t) -> int:
-    return t.numel()
+    return (t if isinstance(t, Tensor) else _input(t, "numel", ())).numel()
 
 
 def is_tensor(obj) -> bool:
@@ -131,6 +131,8 @@ def is_tensor(obj) -> bool:
 
 
 def clamp(input, min=None, max=None):
+    if not isinstance(input, Tensor):
+        input = _input(input, "clamp", ())
     return input.clamp(min, max)
 
 
@@ -138,15 +140,44 @@ clip = clamp
 
 
 def max(input, dim=None, keepdim=False, *, keepdims=None):
+    if not isinstance(input, Tensor):
+        input = _input(input, "max", ())
     if isinstance(dim, Tensor):
         return input.maximum(dim)
     return input.max(dim, keepdim, keepdims=keepdims)
 
 
 def min(input, dim=None, keepdim=False, *, keepdims=None):
+    if not isinstance(input, Tensor):
+        input = _input(input, "min", ())
     if isinstance(dim, Tensor):
         return input.minimum(dim)
     return input.min(dim, keepdim, keepdims=keepdims)
+
+
+# The functions PyTorch also gives a Python number as ``input``: ``torch.add(2, 3)``, ``torch.pow(2, x)``
+# (pow and remainder only with a Tensor second argument)
+_NUMBER_INPUT = frozenset({"add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide"})
+_NUMBER_INPUT_TENSOR_OTHER = frozenset({"pow", "remainder"})
+
+
+def _input(input, name: str, args):
+    """A function's ``input`` as PyTorch takes it: a Tensor, or a Python number for the arithmetic
+    functions above (``torch.exp(3)`` and ``torch.sum([1, 2])`` are TypeErrors in PyTorch too).
+    Called only when ``input`` is not a Tensor, so a Tensor argument pays nothing."""
+    number = isinstance(py_scalar(input), int | float)   # a NumPy scalar counts as its number (np.float32(2))
+    if number and (name in _NUMBER_INPUT or (name in _NUMBER_INPUT_TENSOR_OTHER and args
+                                             and isinstance(args[0], Tensor))):
+        return as_tensor_like(input, None)
+    kind = type(input).__name__
+    if type(input).__module__ == "numpy":
+        kind = f"numpy.{kind}"
+        hint = "; make it a tensor first: chainrule.from_numpy(array) or chainrule.tensor(value)"
+    elif number or isinstance(input, list | tuple):
+        hint = f"; make it a tensor first: chainrule.tensor({input!r})"
+    else:
+        hint = ""
+    raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {kind}{hint}")
 
 
 def _method(name: str):
@@ -156,7 +187,7 @@ def _method(name: str):
 
     def f(input, *args, **kwargs):
         if not isinstance(input, Tensor):
-            input = as_tensor_like(input, None)
+            input = _input(input, name, args)
         return method(input, *args, **kwargs)
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"``chainrule.{name}(t, ...)`` is ``t.{name}(...)``."
@@ -279,10 +310,14 @@ erfinv = _method("erfinv")
 log10 = _method("log10")
 sinh = _method("sinh")
 cosh = _method("cosh")
-asin = arcsin = _method("asin")
-acos = arccos = _method("acos")
-atan = arctan = _method("atan")
-atan2 = arctan2 = _method("atan2")
+asin = _method("asin")
+arcsin = _method("arcsin")
+acos = _method("acos")
+arccos = _method("arccos")
+atan = _method("atan")
+arctan = _method("arctan")
+atan2 = _method("atan2")
+arctan2 = _method("arctan2")
 remainder = _method("remainder")
 fmod = _method("fmod")
 nan_to_num = _method("nan_to_num")

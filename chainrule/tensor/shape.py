@@ -33,7 +33,7 @@ class ShapeMethods:
         tensor([[0, 1, 2],
                 [3, 4, 5]])
         """
-        shape = shape_arg(shape)
+        shape = shape_arg(shape, "reshape", "shape")
         if shape == self._data.shape:
             return self
         out = S.Reshape.apply(self, shape)
@@ -59,9 +59,11 @@ class ShapeMethods:
             shape = (size,)
         if dtype is None and len(shape) == 1 and not isinstance(shape[0], (numbers.Integral, tuple, list)):
             dtype = shape[0]
+        if isinstance(dtype, str):
+            raise TypeError(f"view(): expected a shape (ints) or a chainrule.dtype, got the str {dtype!r}")
         if dtype is not None:
             return self._view_dtype(dtype)
-        return S.View.apply(self, shape_arg(shape))._view_of(self)
+        return S.View.apply(self, shape_arg(shape, "view"))._view_of(self)
 
     def _view_dtype(self, dtype):
         """The same bytes read as ``dtype`` (PyTorch's ``view(dtype)``): no values converted, no gradient
@@ -84,11 +86,11 @@ class ShapeMethods:
 
     def view_as(self, other):
         """``view(other.shape)``."""
-        return self.view(other._data.shape)
+        return self.view(_other(other, "view_as")._data.shape)
 
     def reshape_as(self, other):
         """``reshape(other.shape)``."""
-        return self.reshape(other._data.shape)
+        return self.reshape(_other(other, "reshape_as")._data.shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
         """Merge dimensions ``start_dim`` … ``end_dim`` (all, by default) into one; a 0-d tensor becomes 1-D.
@@ -114,7 +116,10 @@ class ShapeMethods:
         chainrule.Size([2, 3, 4])
         """
         d = normalize_dim(dim, self.ndim, "unflatten")
-        sizes = list(sizes)
+        if not isinstance(sizes, tuple | list):
+            raise TypeError(f"unflatten(): argument 'sizes' (position 2) must be tuple of ints, not "
+                            f"{type(sizes).__name__} ({sizes!r}); write unflatten({dim}, ({sizes!r}, ...))")
+        sizes = list(shape_arg(tuple(sizes), "unflatten", "sizes"))
         if -1 in sizes:
             known = math.prod(s for s in sizes if s != -1)
             if known == 0:
@@ -164,7 +169,7 @@ class ShapeMethods:
         >>> cr.zeros(2, 3, 4).permute(2, 0, 1).shape
         chainrule.Size([4, 2, 3])
         """
-        dims = shape_arg(dims) if dims else ()
+        dims = shape_arg(dims, "permute", "dims") if dims else ()
         if len(dims) != self.ndim:
             raise RuntimeError(f"permute: number of dims in {dims} doesn't match the tensor's {self.ndim} "
                                f"dimensions (shape {tuple(self.shape)})")
@@ -215,7 +220,7 @@ class ShapeMethods:
         if not sizes:
             raise TypeError('expand() missing 1 required positional arguments: "size" (for a 0-d tensor, '
                             'expand(()) keeps it as it is)')
-        sizes = shape_arg(sizes)
+        sizes = shape_arg(sizes, "expand")
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal "
@@ -230,11 +235,18 @@ class ShapeMethods:
 
     def expand_as(self, other):
         """``expand(other.shape)``."""
-        return self.expand(other._data.shape)
+        return self.expand(_other(other, "expand_as")._data.shape)
 
     def broadcast_to(self, shape):
         """``expand(shape)`` (NumPy's name)."""
         return self.expand(shape_arg((shape,)))
+
+
+def _other(other, op: str):
+    """The tensor whose shape ``view_as``/``reshape_as``/``expand_as`` copy (a list is PyTorch's TypeError)."""
+    if not isinstance(other, core.Tensor):
+        raise TypeError(f"{op}(): argument 'other' (position 1) must be Tensor, not {type(other).__name__}")
+    return other
 
 
 def _check_dtype_view(t, new) -> None:
