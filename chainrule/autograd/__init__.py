@@ -56,7 +56,8 @@ def _root_grad(t, g, i: int, create_graph: bool):
                                f"shape {tuple(t.shape)}); pass gradient= with that shape")
         g = T._make(xp.ones_like(t._data))
     elif not isinstance(g, T):
-        g = T._make(xp.asarray(g, dtype=t._data.dtype))
+        raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__} (gradient {i} "
+                        f"for an output of shape {tuple(t.shape)}); pass chainrule.tensor(...) of that shape")
     if tuple(g.shape) != tuple(t.shape):
         raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
                            f"output[{i}] has a shape of {tuple(t.shape)}.")

@@ -196,6 +196,7 @@ class PowTensor(Op):
     """For tensor exponents; ∂z/∂y is taken as 0 where x = 0 and y ≥ 0, as PyTorch."""
 
     backward_name = "PowBackward1"
+    op_name = "pow"
     formula = "z = x ** y"
     local = ("y·x^(y-1)", "z·ln(x)")
 

@@ -47,8 +47,8 @@ def dtype_arg(dtype, op: str):
         named = getattr(backend, dtype.removeprefix("torch.").removeprefix("chainrule."), None)
         if isinstance(named, backend.DType):
             _ = named.np   # a dtype that cannot store (bfloat16) raises its own error: the hint would not help
-        raise TypeError(f"{op}(): argument 'dtype' must be chainrule.dtype, not str ({dtype!r}); "
-                        f"write dtype=chainrule.{dtype.removeprefix('torch.')}")
+        hint = f"; write dtype=chainrule.{named.name}" if isinstance(named, backend.DType) else ""
+        raise TypeError(f"{op}(): argument 'dtype' must be chainrule.dtype, not str ({dtype!r}){hint}")
     if isinstance(dtype, type | xp.dtype):   # np.float32 / np.dtype('float32'): the same array type
         return backend.to_dtype(dtype)
     raise TypeError(f"{op}(): argument 'dtype' must be chainrule.dtype, not {type(dtype).__name__}")

@@ -16,6 +16,7 @@ from .args import (
     _floatify,
     _no_grad_result,
     as_tensor_like,
+    dtype_arg,
     keepdim_arg,
     normalize_dim,
     normalize_dims,
@@ -44,7 +45,7 @@ class ReduceMethods:
         (tensor(10), tensor([4, 6]), chainrule.Size([2, 1]))
         """
         keepdim = keepdim_arg(keepdim, keepdims, "sum")
-        x = self.to(dtype) if dtype is not None else self
+        x = self.to(dtype_arg(dtype, "sum")) if dtype is not None else self
         if x._data.dtype.kind == "b":
             x = x.to(backend.int64.np)
         return R.Sum.apply(x, normalize_dims(dim if axis is None else axis, x.ndim, "sum"), keepdim)
@@ -59,7 +60,7 @@ class ReduceMethods:
         tensor([1.5000, 3.5000])
         """
         keepdim = keepdim_arg(keepdim, keepdims, "mean")
-        x = self.to(dtype) if dtype is not None else self
+        x = self.to(dtype_arg(dtype, "mean")) if dtype is not None else self
         if x._data.dtype.kind != "f":
             which = "Optional dtype" if dtype is not None else "Input dtype"
             raise RuntimeError(f"mean(): could not infer output dtype. {which} must be either a floating "
@@ -103,7 +104,7 @@ class ReduceMethods:
         tensor([ 2, 12])
         """
         keepdim = keepdim_arg(keepdim, keepdims, "prod")
-        x = self.to(dtype) if dtype is not None else self
+        x = self.to(dtype_arg(dtype, "prod")) if dtype is not None else self
         if dim is not None:
             dim = normalize_dim(dim, x.ndim, "prod")
             return R.Prod.apply(x, (dim,) if x.ndim else None, keepdim)
@@ -226,7 +227,7 @@ class ReduceMethods:
         >>> cr.tensor([1, 2, 3]).cumsum(0)
         tensor([1, 3, 6])
         """
-        x = self.to(dtype) if dtype is not None else self
+        x = self.to(dtype_arg(dtype, "cumsum")) if dtype is not None else self
         return R.Cumsum.apply(x, normalize_dim(dim, x.ndim, "cumsum"))
 
     def cumprod(self, dim, dtype=None):
@@ -236,7 +237,7 @@ class ReduceMethods:
         >>> cr.tensor([1, 2, 3]).cumprod(0)
         tensor([1, 2, 6])
         """
-        x = self.to(dtype) if dtype is not None else self
+        x = self.to(dtype_arg(dtype, "cumprod")) if dtype is not None else self
         if x._data.dtype.kind in "biu":
             x = x.to(backend.int64.np)
         return SX.Cumprod.apply(x, normalize_dim(dim, x.ndim, "cumprod"))
@@ -249,7 +250,7 @@ class ReduceMethods:
         >>> cr.tensor([1.0, 2.0, 3.0]).softmax(dim=0)
         tensor([0.0900, 0.2447, 0.6652])
         """
-        x = self.to(dtype) if dtype is not None else self
+        x = self.to(dtype_arg(dtype, "softmax")) if dtype is not None else self
         _float_only("softmax", x)
         return R.Softmax.apply(x, normalize_dim(dim, x.ndim, "softmax"))
 
@@ -260,7 +261,7 @@ class ReduceMethods:
         >>> cr.tensor([0.0, 1000.0]).log_softmax(dim=0)
         tensor([-1000.,     0.])
         """
-        x = self.to(dtype) if dtype is not None else self
+        x = self.to(dtype_arg(dtype, "log_softmax")) if dtype is not None else self
         _float_only("log_softmax", x)
         return R.LogSoftmax.apply(x, normalize_dim(dim, x.ndim, "log_softmax"))
 
