@@ -269,7 +269,7 @@ class Function(Node):
         for a in args:
             if isinstance(a, T):
                 values.append(a._data)
-                if recording and a.requires_grad:
+                if recording and a._requires_grad:
                     fn = a.grad_fn
                     if fn is None:
                         fn = a._acc if a._acc is not None else a._accumulator()

@@ -31,7 +31,7 @@ class Parameter(Tensor):
             raise TypeError(f"Parameter: data must be a Tensor, got {type(data).__name__}; wrap it first, "
                             f"e.g. nn.Parameter(tensor([1., 2.])) or nn.Parameter(from_numpy(a))")
         self._data = array
-        self.requires_grad = False
+        self._requires_grad = False
         self.grad = None
         self.grad_fn = None
         self._output_nr = 0

@@ -140,7 +140,7 @@ class ConversionMethods:
 
     def __deepcopy__(self, memo):
         t = core.Tensor._make(self._data.copy())
-        t.requires_grad = self.requires_grad
+        t._requires_grad = self._requires_grad
         if self._grad is not None:
             t._grad = core.Tensor._make(self._grad._data.copy())
         memo[id(self)] = t
@@ -269,5 +269,5 @@ def _dtype_of_type_name(name: str):
 
 def _rebuild(data, requires_grad):
     t = core.Tensor._make(data)
-    t.requires_grad = requires_grad
+    t._requires_grad = bool(requires_grad)
     return t

@@ -68,16 +68,16 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
         "_grad",
         "_multi_view",   # (name, nr) on pieces of split/chunk/unbind and their views, else None (views.py)
         "_output_nr",
-        "_version_box",
+        "_requires_grad",   # read through the ``requires_grad`` property (its setter checks); the hot paths
+        "_version_box",     # (Function.apply, _make) use the slot itself
         "_views",        # weak references to views of this tensor, set by the first (tensor/views.py)
         "grad_fn",
-        "requires_grad",
     )
     __array_priority__ = 1000  # make ndarray (op) Tensor defer to Tensor's reflected operators
 
     def __init__(self, data=(), dtype=None, requires_grad: bool = False):
         self._data = backend.to_array(data, dtype if dtype is not None else backend.default_float)
-        self.requires_grad = False
+        self._requires_grad = False
         self._grad = None
         self.grad_fn = None
         self._output_nr = 0
@@ -94,7 +94,7 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
         t = _new(Tensor)
         t._data = data if type(data) is _ndarray else xp.asarray(data)
         t.grad_fn = grad_fn
-        t.requires_grad = grad_fn is not None
+        t._requires_grad = grad_fn is not None
         t._grad = None
         t._output_nr = output_nr
         t._version_box = [0]
@@ -281,8 +281,34 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
     def detach_(self) -> Tensor:
         """Cut this tensor out of the graph in place: it becomes a leaf that does not require grad."""
         self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         return self
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether ops on this tensor are recorded for backward. Set it on a leaf, with a bool:
+
+        >>> import chainrule as cr
+        >>> w = cr.zeros(2)
+        >>> w.requires_grad = True
+        >>> (w * 2).requires_grad
+        True
+        """
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value) -> None:
+        if type(value) is not bool:
+            raise RuntimeError(f"requires_grad must be a bool, got {type(value).__name__} ({value!r}); write "
+                               f"x.requires_grad = True")
+        if self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables." + (
+                "" if value else " If you want to use a computed variable in a subgraph that doesn't require "
+                "differentiation use var_no_grad = var.detach()."))
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError(f"only Tensors of floating point and complex dtype can require gradients, got "
+                               f"{self.dtype}")
+        self._requires_grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place and return self (floating-point leaves only; a non-leaf that
@@ -301,7 +327,7 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
         if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(f"requires_grad_: only Tensors of floating point dtype can require "
                                f"gradients, got {self.dtype}")
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
 
     def retain_grad(self) -> None:

@@ -48,7 +48,7 @@ class InplaceMethods:
                                f"{self.dtype.name}")
         self._data[...] = new._data
         self.grad_fn, self._output_nr = new.grad_fn, new._output_nr
-        self.requires_grad = new.requires_grad
+        self._requires_grad = new._requires_grad
         self._version_box[0] += 1
         views.refresh(self)                 # its views now read from the new self
         if new.grad_fn is not None and new.grad_fn._saved_versions:

@@ -116,9 +116,9 @@ def inplace_through_view(view, compute, op: str, reads_self: bool = False):
         else (xp.asarray(False),)
     new_base = V.CopySlices.apply(old_base, where, new)
     view._data[...] = new._data
-    base.grad_fn, base._output_nr, base.requires_grad = new_base.grad_fn, new_base._output_nr, new_base.requires_grad
+    base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, new_base._output_nr, new_base._requires_grad
     view._version_box[0] += 1
     history = V.AsStrided.apply(base, positions)      # the view now reads its values from the new base
-    view.grad_fn, view._output_nr, view.requires_grad = history.grad_fn, history._output_nr, history.requires_grad
+    view.grad_fn, view._output_nr, view._requires_grad = history.grad_fn, history._output_nr, history._requires_grad
     refresh(base, view)
     return view
