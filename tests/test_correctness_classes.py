@@ -1002,3 +1002,24 @@ def test_matmul_of_mixed_dtypes_with_nothing_to_multiply(torch, shapes):
                     row.append("raises")
         seen.append(row)
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("fn", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+@pytest.mark.parametrize("shapes", [((2,), ()), ((), (2,)), ((), ()), ((2, 1), (3,))])
+def test_regression_losses_promote_like_pytorch(torch, fn, shapes):
+    """mse/l1/smooth_l1 broadcast input and target before the op (broadcast_tensors), so a 0-d float64 target
+    makes a float32 input's loss float64; huber_loss keeps the 0-d rule (fuzz seed 722329)."""
+    import warnings
+    seen = []
+    for m in (torch, cr):
+        row = []
+        for da, db in ((m.float32, m.float64), (m.float64, m.float32), (m.float32, m.int64)):
+            a = m.full(shapes[0], 0.5, dtype=da, requires_grad=True)
+            b = m.full(shapes[1], 1, dtype=db)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                r = getattr(m.nn.functional, fn)(a, b, reduction="none")
+            g = m.autograd.grad(r.sum(), a)[0]
+            row.append((str(r.dtype).split(".")[-1], str(g.dtype).split(".")[-1], tuple(r.shape)))
+        seen.append(row)
+    assert seen[1] == seen[0]

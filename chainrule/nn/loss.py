@@ -14,6 +14,7 @@ import warnings
 
 from ..autograd.function import notify
 from ..autograd.grad_mode import state
+from ..backend import promote_types
 from ..ops import losses as L
 from ..tensor import Tensor
 from . import loss_checks as C
@@ -58,7 +59,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     tensor(5.)
     """
     reduction = C.check_reduction(_legacy_reduction(size_average, reduce, reduction), "mse_loss")
-    return L.MseLoss.apply(*C.same_shape(input, target, "mse_loss"), reduction)
+    return L.MseLoss.apply(*C.same_shape(input, target, "mse_loss", broadcast_first=True), reduction)
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
@@ -66,6 +67,9 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduc
     C.check_tensors(input, target, "l1_loss")
     C.check_broadcast(input, target, "l1_loss")
     C.warn_broadcast(input, target, "l1_loss")
+    if input.dtype != target.dtype:   # PyTorch broadcasts first: a 0-d target promotes like any other
+        common = promote_types(input.dtype, target.dtype)
+        input, target = input.to(common), target.to(common)
     diff = input - target
     return _reduce(diff.abs(), _legacy_reduction(size_average, reduce, reduction), "l1_loss")
 
@@ -94,7 +98,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got beta={beta}")
     if beta == 0:     # PyTorch then computes the L1 loss (its graph: Mean <- Abs <- Sub)
         return l1_loss(input, target, reduction=reduction)
-    return L.SmoothL1Loss.apply(*C.same_shape(input, target, "smooth_l1_loss"), reduction, beta)
+    return L.SmoothL1Loss.apply(*C.same_shape(input, target, "smooth_l1_loss", broadcast_first=True), reduction, beta)
 
 
 def _class_targets(input: Tensor, target: Tensor, ignore_index: int, fn: str):

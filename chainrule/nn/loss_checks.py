@@ -13,6 +13,7 @@ from __future__ import annotations
 import numbers
 import warnings
 
+from ..backend import promote_types
 from ..tensor import Tensor
 from ..tensor.args import promote
 from ..tensor.functions import broadcast_shapes, broadcast_tensors
@@ -27,11 +28,16 @@ def check_reduction(reduction: str, fn: str) -> str:
     return reduction
 
 
-def same_shape(input: Tensor, target: Tensor, fn: str):
+def same_shape(input: Tensor, target: Tensor, fn: str, broadcast_first: bool = False):
     """Broadcast input and target to one shape first, as PyTorch does (its graph shows ExpandBackward0),
-    with PyTorch's warning: a (N, 1) prediction against an (N,) target silently becomes an N×N loss."""
+    with PyTorch's warning: a (N, 1) prediction against an (N,) target silently becomes an N×N loss.
+    With ``broadcast_first`` (mse, l1, smooth_l1: PyTorch calls broadcast_tensors before the op) a 0-d
+    target promotes like any other tensor: float32 input, 0-d float64 target give float64."""
     check_tensors(input, target, fn)
-    if input.dtype != target.dtype:   # PyTorch's promotion (float32 input, int64 target: float32), not NumPy's
+    if input.dtype != target.dtype and broadcast_first:
+        common = promote_types(input.dtype, target.dtype)
+        input, target = input.to(common), target.to(common)
+    elif input.dtype != target.dtype:   # PyTorch's promotion (float32 input, int64 target: float32), not NumPy's
         input, target = promote(input, target)
     if not input.is_floating_point():
         raise RuntimeError(f"{fn}: expected floating-point input and target, got {input.dtype} and "
