@@ -1019,7 +1019,10 @@ def test_regression_losses_promote_like_pytorch(torch, fn, shapes):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 r = getattr(m.nn.functional, fn)(a, b, reduction="none")
-            g = m.autograd.grad(r.sum(), a)[0]
-            row.append((str(r.dtype).split(".")[-1], str(g.dtype).split(".")[-1], tuple(r.shape)))
+            try:
+                g = str(m.autograd.grad(r.sum(), a)[0].dtype).split(".")[-1]
+            except RuntimeError:        # torch 2.13's huber backward refuses its own mixed dtypes
+                g = "raises"
+            row.append((str(r.dtype).split(".")[-1], g, tuple(r.shape)))
         seen.append(row)
     assert seen[1] == seen[0]
