@@ -629,6 +629,8 @@ RUNS_AS_IN_TORCH = [
     "m.tensor([1], dtype=m.int32) + 2**40",
     "m.tensor([1, 2], dtype=m.int32) + 2**31",
     "m.tensor([1, 2], dtype=m.int32) * 2**40",
+    "2**40 - m.tensor([1, 2], dtype=m.int32)",
+    "300 - m.tensor([1], dtype=m.uint8)",
     "m.tensor([1], dtype=m.int32).sub(2**40, alpha=2)",
     "m.tensor([1], dtype=m.uint8) - 300",
     "m.tensor([1], dtype=m.uint8) + (-1)",

@@ -22,6 +22,7 @@ from .args import (
     _Sub,
     as_tensor_like,
     binary,
+    int_operand,
     promote,
     py_scalar,
     where,
@@ -56,6 +57,8 @@ class MathMethods:
         other = py_scalar(other)
         _no_bool_subtraction(self, other)
         if isinstance(other, _Scalar):
+            if other.__class__ is int and self._data.dtype.kind in "biu":   # low bits, as PyTorch reads it
+                other = int_operand(other, self._data.dtype, "rsub")
             return A.RSub.apply(_scalar_promoted(self, other), other)
         return binary(A.Sub, as_tensor_like(other, self), self)
 
