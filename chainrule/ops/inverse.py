@@ -13,6 +13,11 @@ from ..backend import xp
 
 
 def _invert(a, op: str):
+    """A⁻¹ of each matrix; a matrix holding a NaN is all NaN, as PyTorch's (LAPACK leaves part of it)."""
+    nan = xp.isnan(a).any(axis=(-2, -1)) if a.size else None
+    if nan is not None and nan.any():
+        clean = xp.where(nan[..., None, None], xp.eye(a.shape[-1], dtype=a.dtype), a)
+        return xp.where(nan[..., None, None], xp.nan, _invert(clean, op)).astype(a.dtype, copy=False)
     try:
         return xp.linalg.inv(a)
     except xp.linalg.LinAlgError:
