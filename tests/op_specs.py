@@ -636,8 +636,23 @@ BORDER_PAD = [
     Spec("kthvalue_method", lambda m, x: x.kthvalue(2, dim=0).values, (((4, 3),),), "distinct"),
 ]
 
+# Compositions PyTorch computes as one node (ops.elementwise_extra.OneNode): under create_graph their
+# gradients require grad as PyTorch's do, whose backward reads the input (and the grid).
+ONE_NODE = [
+    Spec("hardshrink", lambda m, x: m.nn.functional.hardshrink(x), ND[:2] + UNARY[:3]),
+    Spec("softshrink", lambda m, x: m.nn.functional.softshrink(x, 0.3), ND[:2]),
+    Spec("threshold", lambda m, x: m.nn.functional.threshold(x, 0.1, -2.0), ND[:2]),
+    Spec("adaptive_max_pool2d", lambda m, x: m.nn.functional.adaptive_max_pool2d(x, (2, 1)),
+         (((2, 3, 4),), ((1, 2, 5, 3),)), "distinct"),
+    Spec("grid_sample", lambda m, x, g: m.nn.functional.grid_sample(x, g.tanh(), align_corners=False),
+         (((2, 2, 3, 4), (2, 3, 2, 2)),)),
+    Spec("grid_sample_nearest", lambda m, x, g: m.nn.functional.grid_sample(x, g.tanh(), "nearest",
+                                                                            align_corners=True),
+         (((1, 2, 3, 4), (1, 2, 2, 2)),)),
+]
+
 ALL = (ELEMENTWISE + COMPARISONS + MATMUL + REDUCE + SHAPE + INDEXING + TIES + STABILITY + NN + EXTRA + LOSSES
-       + LINALG + BORDER_PAD)
+       + LINALG + BORDER_PAD + ONE_NODE)
 
 
 # Reductions over a hypothesis-drawn shape, dim and keepdim: fn(m, x, dim, keepdim).

@@ -8,7 +8,8 @@ so that the boundary points get PyTorch's one-sided value.
 
 from __future__ import annotations
 
-from ..ops.nn import Celu, Elu
+from ..ops.elementwise_extra import OneNode
+from ..ops.nn import Celu, Elu, Hardtanh
 from ..tensor import Tensor
 
 __all__ = ["celu", "cosine_similarity", "glu", "group_norm", "hardsigmoid", "hardswish", "mish",
@@ -18,8 +19,14 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _result(input: Tensor, out: Tensor, inplace: bool) -> Tensor:
-    return input.copy_(out) if inplace else out
+def _source(input: Tensor, inplace: bool) -> tuple[Tensor, Tensor | None]:
+    """(what the formula reads, what the result is written into): in place, the formula reads a copy, so
+    the values its backward saved are not the ones copy_ then changes (PyTorch keeps the original too)."""
+    return (input.clone(), input) if inplace else (input, None)
+
+
+def _result(target: Tensor | None, out: Tensor) -> Tensor:
+    return out if target is None else target.copy_(out)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -29,9 +36,8 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     >>> relu6(cr.tensor([-1.0, 3.0, 9.0]))
     tensor([0., 3., 6.])
     """
-    inside = (input > 0).logical_and(input < 6)
-    out = input.where(inside, (input >= 6).to(input.dtype) * 6.0)
-    return _result(input, out, inplace)
+    input, target = _source(input, inplace)
+    return _result(target, Hardtanh.apply(input, 0.0, 6.0))      # PyTorch's relu6 is hardtanh(x, 0, 6)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -41,8 +47,8 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     >>> selu(cr.tensor([0.0, 1.0]))
     tensor([0.0000, 1.0507])
     """
-    out = Elu.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
-    return _result(input, out, inplace)
+    input, target = _source(input, inplace)
+    return _result(target, Elu.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0))
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -57,8 +63,8 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (ZeroDivisionError in x/alpha)")
-    out = Celu.apply(input, float(alpha), 1.0, 1.0 / alpha)
-    return _result(input, out, inplace)
+    input, target = _source(input, inplace)
+    return _result(target, Celu.apply(input, float(alpha), 1.0, 1.0 / alpha))
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -69,8 +75,9 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     tensor([0.])
     """
     # softplus with PyTorch's threshold: above 20, log(1 + eˣ) is x to double precision.
+    input, target = _source(input, inplace)
     soft = input.where(input > 20, input.clamp(max=20).exp().log1p())
-    return _result(input, input * soft.tanh(), inplace)
+    return _result(target, input * soft.tanh())
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -80,9 +87,9 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     >>> hardswish(cr.tensor([-4.0, 0.0, 4.0]))
     tensor([-0., 0., 4.])
     """
+    input, target = _source(input, inplace)
     middle = input * (input + 3.0) / 6.0
-    out = input.where(input >= 3, middle.where(input > -3, input * 0.0))
-    return _result(input, out, inplace)
+    return _result(target, input.where(input >= 3, middle.where(input > -3, input * 0.0)))
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
@@ -95,9 +102,10 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     >>> hardsigmoid(cr.tensor([-4.0, 0.0, 4.0]))
     tensor([0.0000, 0.5000, 1.0000])
     """
+    input, target = _source(input, inplace)
     inside = (input > -3).logical_and(input < 3)
     out = (input / 6.0 + 0.5).where(inside, (input >= 3).to(input.dtype))
-    return _result(input, out, inplace)
+    return _result(target, out)
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -166,8 +174,8 @@ def _broadcast_pair(x1: Tensor, x2: Tensor) -> tuple[Tensor, Tensor]:
         if p != q and p != 1 and q != 1:
             raise RuntimeError(f"cosine_similarity: the size of x1 ({p}) must match the size of x2 ({q}) at "
                                f"non-singleton dimension {i} (shapes {tuple(x1.shape)} and {tuple(x2.shape)})")
-        shape.append(max(p, q))
-    return x1.expand(*shape), x2.expand(*shape)
+        shape.append(q if p == 1 else p)      # (not max: a size 0 broadcasts against 1 to 0)
+    return x1.expand(tuple(shape)), x2.expand(tuple(shape))     # (a tuple: shape may be () for 0-d inputs)
 
 
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
@@ -200,6 +208,9 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     y = (xc * ((xc * xc).mean(-1, keepdim=True) + eps).rsqrt()).reshape(input.shape)
     shape = (1, c) + (1,) * (input.ndim - 2)
     if weight is not None:
+        # PyTorch's one node reads the weight: under create_graph its gradient Σ g·ŷ requires grad with
+        # the weight (with no second derivative), even when the input does not
+        y = OneNode.apply(y, "NativeGroupNormBackward0", False, None, weight) if weight.requires_grad else y
         y = y * weight.reshape(shape)
     if bias is not None:
         y = y + bias.reshape(shape)

@@ -9,6 +9,7 @@ import math
 
 from ..autograd.grad_mode import no_grad
 from ..backend import xp
+from ..ops.elementwise_extra import OneNode
 from ..ops.nn_extra import Prelu
 from ..tensor import Tensor
 from . import functional as F
@@ -55,7 +56,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     k = len(batch)
     x = input.reshape(*batch, c // (r * r), r, r, h, w)
     x = x.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)        # (*, C, H, r, W, r)
-    return x.reshape(*batch, c // (r * r), h * r, w * r)
+    return _new(x.reshape(*batch, c // (r * r), h * r, w * r))
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -76,7 +77,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     k = len(batch)
     x = input.reshape(*batch, c, h // r, r, w // r, r)
     x = x.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)        # (*, C, r, r, H, W)
-    return x.reshape(*batch, c * r * r, h // r, w // r)
+    return _new(x.reshape(*batch, c * r * r, h // r, w // r))
 
 
 def _check_shuffle(fn: str, input: Tensor, r: int) -> None:
@@ -105,7 +106,13 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
         raise RuntimeError(f"channel_shuffle: number of channels must be divisible by groups. Got {input.shape[1]} "
                            f"channels and {groups} groups (input of shape {tuple(input.shape)})")
     n, c, *rest = input.shape
-    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)
+    return _new(input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest))
+
+
+def _new(y: Tensor) -> Tensor:
+    """The shuffles return a new tensor, never a view of the input (as PyTorch's: an in-place change of the
+    result then leaves the input alone, and works on the result of a leaf)."""
+    return y if y._base is None else y.clone()
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
@@ -169,7 +176,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     >>> hardshrink(cr.tensor([-1.0, 0.2, 0.7]))
     tensor([-1.0000,  0.0000,  0.7000])
     """
-    return input.masked_fill(input.abs() <= lambd, 0.0)
+    return OneNode.apply(input.masked_fill(input.abs() <= lambd, 0.0), "HardshrinkBackward0", True, None, input)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -182,7 +189,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be in range [0, inf) for input dtype {input.dtype}, but "
                            f"found {lambd}")
-    return input - input.clamp(-lambd, lambd)
+    return OneNode.apply(input - input.clamp(-lambd, lambd), "SoftshrinkBackward0", True, None, input)
 
 
 def tanhshrink(input: Tensor) -> Tensor:
@@ -202,7 +209,9 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     >>> threshold(cr.tensor([0.5, 2.0]), 1.0, -3.0)
     tensor([-3.,  2.])
     """
-    out = input.masked_fill(input <= threshold, value)
+    # in place: computed from a copy, so the node's saved input is not the tensor copy_ changes
+    source = input.clone() if inplace else input
+    out = OneNode.apply(source.masked_fill(source <= threshold, value), "ThresholdBackward0", True, None, source)
     return input.copy_(out) if inplace else out
 
 

@@ -60,11 +60,11 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
 
 def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                      reduction: str = "mean") -> Tensor:
-    """log(1 + e^(-y·x)) for labels y = ±1 (computed as softplus, which never overflows)."""
+    """log(1 + e^(-y·x)) for labels y = ±1, computed as -log σ(y·x), which never overflows (and, unlike
+    max(z, 0) + log(1 + e^(-|z|)) differentiated piece by piece, has the slope -y/2 at x = 0)."""
     reduction = _reduction(size_average, reduce, reduction, "soft_margin_loss")
     check_tensors(input, target, "soft_margin_loss")
-    z = -input * target
-    return _reduce(z.clamp_min(0) + (-z.abs()).exp().log1p(), reduction, "soft_margin_loss")
+    return _reduce(-LogSigmoid.apply(input * target), reduction, "soft_margin_loss")
 
 
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, size_average=None,
@@ -215,8 +215,8 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         z = z * weight[t].unsqueeze(1)
     z = z.masked_fill(t.unsqueeze(1) == arange(c, dtype=t.dtype).unsqueeze(0), 0)   # the j = y term is not counted
     loss = z.sum(1) / c
-    if input.ndim < 2 and reduction == "none":
-        loss = loss.reshape(())
+    if input.ndim < 2 and reduction == "none":   # one sample: PyTorch's result takes the target's shape
+        loss = loss.reshape(target.shape)
     return _reduce(loss, reduction, "multi_margin_loss")
 
 

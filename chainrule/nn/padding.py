@@ -53,7 +53,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     lead = input.ndim - len(pairs)
     for k, (b, a) in enumerate(pairs):
         size = input.shape[lead + k]
-        if size + b + a < 0 or max(-b, 0) + max(-a, 0) > size:
+        # reflect and replicate may crop past the input, as PyTorch's (their index rules handle it)
+        if size + b + a < 0 or mode in ("constant", "circular") and max(-b, 0) + max(-a, 0) > size:
             raise RuntimeError(f"pad: the input size {size}, plus negative padding {b} and {a} resulted in a "
                                f"negative output size, which is invalid (dimension {lead + k} of input of shape "
                                f"{tuple(input.shape)})")
@@ -97,9 +98,12 @@ def _check_border(input: Tensor, mode: str, pairs: list) -> None:
         if mode == "circular" and (b > kept or a > kept):
             raise RuntimeError(f"pad: in mode 'circular' padding ({b}, {a}) at dimension {lead + k} of input "
                                f"{list(shape)} causes wrapping around more than once (at most {kept} allowed)")
-        if mode != "circular" and size + b + a <= 0:
-            raise RuntimeError(f"pad: input (size {size} at dimension {lead + k} of input {list(shape)}) is too "
-                               f"small for padding ({b}, {a}) in mode {mode!r}: calculated output size {size + b + a}")
+    outs = [size + b + a for size, (b, a) in zip(shape[lead:], pairs)]
+    if mode != "circular" and builtins.all(o < 1 for o in outs):
+        # PyTorch's rule: in 2-D and 3-D a padded dim may come out empty if another one does not
+        raise RuntimeError(f"pad: input {list(shape)} is too small for padding {tuple(pairs)} (before, after per "
+                           f"padded dim) in mode {mode!r}: calculated output sizes {outs}, at least one must be "
+                           f"positive")
 
 
 class _PadNd(Module):

@@ -11,6 +11,7 @@ tensor([[[3., 2.]]])
 
 from __future__ import annotations
 
+from ..ops.elementwise_extra import OneNode
 from ..tensor import Tensor
 from ..tensor.functions import stack
 from .functional_conv import adaptive_avg_pool2d, avg_pool2d, max_pool2d
@@ -118,7 +119,10 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     if not isinstance(input, Tensor) or input.ndim not in (3, 4):
         raise RuntimeError(f"{fn}: expected a 3-D or 4-D Tensor input, got "
                            f"{tuple(getattr(input, 'shape', ())) or type(input).__name__}")
-    size = (output_size, output_size) if isinstance(output_size, int) or output_size is None else tuple(output_size)
+    if output_size is None:   # None keeps a size only inside a pair, as PyTorch's
+        raise TypeError(f"{fn}: output_size must be an int or a pair (an entry may be None to keep that size), "
+                        f"got None")
+    size = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
     if len(size) != 2:
         raise ValueError(f"{fn}: output_size must be an int or a pair, got {output_size!r}")
     h, w = input.shape[-2:]
@@ -131,7 +135,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
             best, where = input[..., r0:r1, c0:c1].flatten(-2).max(-1)   # ties: the first max, as PyTorch
             values.append(best)
             indices.append((where // (c1 - c0) + r0) * w + where % (c1 - c0) + c0)
-    out = stack(values, -1).unflatten(-1, (oh, ow))
+    out = OneNode.apply(stack(values, -1).unflatten(-1, (oh, ow)), "AdaptiveMaxPool2DBackward0", True, None, input)
     if not return_indices:
         return out
     return out, stack(indices, -1).unflatten(-1, (oh, ow))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import warnings
 
-from ..ops.elementwise import Attach
+from ..ops.elementwise_extra import OneNode
 from ..tensor import Tensor
 from ..tensor.creation import linspace, ones, tensor
 from ..tensor.functions import stack
@@ -95,7 +95,8 @@ def _read(flat: Tensor, ix: Tensor, iy: Tensor, h: int, w: int, padding_mode: st
     """input[n, :, iy, ix] for integer positions (N, Ho, Wo); positions outside the image read 0."""
     n, c = flat.shape[:2]
     inside = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
-    index = (iy.clamp(0, h - 1) * w + ix.clamp(0, w - 1)).reshape(n, 1, -1).expand(n, c, ix[0].numel())
+    m = ix.shape[1] * ix.shape[2]    # output positions per sample (not -1: n may be 0)
+    index = (iy.clamp(0, h - 1) * w + ix.clamp(0, w - 1)).reshape(n, 1, m).expand(n, c, m)
     values = flat.gather(2, index).reshape(n, c, *ix.shape[1:])
     return values if padding_mode != "zeros" else values.masked_fill(~inside.unsqueeze(1), 0.0)
 
@@ -131,11 +132,15 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     flat = input.reshape(n, c, h * w)
     if mode == "nearest":   # round half to even, as PyTorch's nearbyint; the grid gets a zero gradient
         out = _read(flat, x.detach().round().long(), y.detach().round().long(), h, w, padding_mode)
-        return Attach.apply(out, True, grid) if grid.requires_grad else out
+        # the grid's gradient is 0; PyTorch's has a (zero) second derivative only when the input requires grad
+        return OneNode.apply(out, "GridSampler2DBackward0", False, (1, input.requires_grad), input, grid)
     x0, y0 = x.detach().floor(), y.detach().floor()
     wx, wy = (x - x0).unsqueeze(1), (y - y0).unsqueeze(1)      # the weights carry the grid's gradient
     ix, iy = x0.long(), y0.long()
     out = _read(flat, ix, iy, h, w, padding_mode) * (1 - wx) * (1 - wy)
     out = out + _read(flat, ix + 1, iy, h, w, padding_mode) * wx * (1 - wy)
     out = out + _read(flat, ix, iy + 1, h, w, padding_mode) * (1 - wx) * wy
-    return out + _read(flat, ix + 1, iy + 1, h, w, padding_mode) * wx * wy
+    out = out + _read(flat, ix + 1, iy + 1, h, w, padding_mode) * wx * wy
+    # one node as PyTorch's, whose backward reads input and grid (so its gradients require grad under
+    # create_graph when either does)
+    return OneNode.apply(out, "GridSampler2DBackward0", False, None, input, grid)

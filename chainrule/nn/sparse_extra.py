@@ -48,10 +48,17 @@ def _bags(input: Tensor, offsets: Tensor | None, include_last_offset: bool) -> t
     if starts and starts[0] != 0:
         raise RuntimeError(f"embedding_bag: offsets[0] has to be 0, i.e., the first sequence in the mini-batch "
                            f"has to start from position 0. However, got {starts[0]}")
-    if any(b < a for a, b in itertools.pairwise(starts)) or (starts and starts[-1] > input.shape[0]):
+    if starts and starts[-1] > input.shape[0]:
+        raise RuntimeError(f"embedding_bag: offsets[-1] can not be greater than input's length {input.shape[0]} "
+                           f"but got offsets[-1] of {starts[-1]}")
+    # include_last_offset: the last offset closes the last bag in CSR style; as PyTorch, the last bag
+    # runs to the end of the input whatever that offset says (it is only checked against the length)
+    bounds = (starts[:-1] if include_last_offset else starts) + [input.shape[0]]
+    if len(bounds) == 1:   # no bag at all (PyTorch 2.13 crashes here): an empty batch of bags
+        return input[:0], [0]
+    if any(b < a for a, b in itertools.pairwise(bounds)):
         raise RuntimeError(f"embedding_bag: offsets must be non-decreasing and at most len(input) = "
                            f"{input.shape[0]}, got {starts}")
-    bounds = starts if include_last_offset else starts + [input.shape[0]]
     return input, bounds
 
 
@@ -83,9 +90,9 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         out = []
         for b, (start, stop) in enumerate(itertools.pairwise(bounds)):
             chosen = start + xp.flatnonzero(keep[start:stop])
-            empty = zeros(weight.shape[1], dtype=weight.dtype)
+            empty = weight[:0].sum(0)      # zeros, still in the graph (the result requires grad as PyTorch's)
             out.append(rows[tensor(chosen)].max(0).values if counts[b] else empty)
-        return stack(out, 0) if out else zeros(0, weight.shape[1], dtype=weight.dtype)
+        return stack(out, 0) if out else weight[:0].clone()
     if padding_idx is not None:
         rows = rows.masked_fill(tensor(~keep).reshape(-1, 1), 0.0)
     out = zeros(len(bounds) - 1, weight.shape[1], dtype=weight.dtype).index_add(0, tensor(bag_of), rows)

@@ -1,4 +1,5 @@
-"""More elementwise ops: atan2, remainder, fmod and nan_to_num.
+"""More elementwise ops: atan2, remainder, fmod and nan_to_num; ``OneNode``, the end of a composition
+PyTorch computes as one node.
 
 As everywhere in ``ops``, each class states its formula and local derivatives, and ``backward`` is
 written with ``ctx.xp`` so it is itself differentiable; the engine undoes broadcasting.
@@ -123,3 +124,36 @@ class NanToNum(Op):
     def backward(ctx, g):
         (finite,) = ctx.saved_tensors
         return ctx.xp.where(finite, g, 0), None, None, None
+
+
+class OneNode(Op):
+    """The last node of a composition that PyTorch computes as one op (hardshrink, adaptive max pooling,
+    grid sampling …). It passes g on unchanged, but under create_graph makes it depend (with derivative
+    0) on the tensors PyTorch's backward reads, so the gradients require grad exactly when PyTorch's do
+    (hardshrink's g·1[|x| > λ] does not involve x, yet PyTorch's ``hardshrink_backward`` reads x).
+    The node shows PyTorch's name (``HardshrinkBackward0``), given by the caller. ``second``: whether
+    that dependence has a (zero) second derivative, as PyTorch's shrink/threshold/pool double backwards
+    do, or none at all (grid sampling's). ``zero``: (k, second) when read k gets a zero gradient from
+    this node (nearest grid sampling: the grid's gradient is 0, not None), with or without a (zero)
+    second derivative."""
+
+    formula = "z = y"
+    local = ("1",)
+
+    @staticmethod
+    def forward(ctx, y, name, second, zero, *reads):
+        ctx.backward_name = name
+        ctx.second = second
+        ctx.zero = None if zero is None else (*zero, reads[zero[0]].shape, reads[zero[0]].dtype)
+        ctx.save_for_backward(*reads)
+        return y.view()
+
+    @staticmethod
+    def backward(ctx, g):
+        reads = ctx.saved_tensors
+        m = ctx.xp
+        rest = [None] * len(reads)
+        if ctx.zero is not None:
+            k, second, shape, dtype = ctx.zero
+            rest[k] = m.attach(m.zeros(shape, dtype), reads[k], zeros=second)
+        return (m.attach(g, *reads, zeros=ctx.second), None, None, None, *rest)
