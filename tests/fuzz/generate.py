@@ -26,6 +26,20 @@ KNOWN_OPEN = {
                             "'Expected a proper Tensor but got None' (a torch bug)",
     "layer_norm_empty": "torch 2.13 raises in the double backward of layer_norm over an empty normalized "
                         "shape (a torch bug; chainrule returns empty gradients)",
+    "circular_pad_wraps": "torch 2.13's F.pad(mode='circular') accepts widths that wrap around the part "
+                          "left after cropping (or crop more than the input) and returns uninitialised memory "
+                          "and wrong gradients; chainrule raises (tests/test_fuzz_classes_extra.py)",
+    "reflect_pad3d_empty": "torch 2.13's reflection_pad3d backward leaves the input gradient uninitialised when "
+                           "the padded output is empty (chainrule: zeros)",
+    "embedding_bag_dim0_float32": "torch 2.13's float32 embedding_bag in sum/mean mode with embedding_dim 0 "
+                                  "fails an internal assert ('Expected i < index_size'); float64 works",
+    "embedding_bag_2d_no_columns": "torch 2.13's embedding_bag of a 2-D input with 0 columns raises 'step must be "
+                                   "nonzero' (an internal arange); chainrule gives empty bags (zeros)",
+    "hardsigmoid_float32_slope": "torch 2.13's hardsigmoid backward multiplies by 1/6 rounded to float32 (3e-8 "
+                                 "relative): a float64 gradient that cancels exceeds the comparison's tolerance "
+                                 "(chainrule's slope is exact; tests/test_nn_extra.py)",
+    "pixel_unshuffle_empty": "torch 2.13's pixel_unshuffle returns an empty input unchanged (wrong shape), so "
+                             "pixel_shuffle's backward of an empty input raises too (chainrule: the right shapes)",
 }
 
 
