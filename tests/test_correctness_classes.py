@@ -1026,3 +1026,33 @@ def test_regression_losses_promote_like_pytorch(torch, fn, shapes):
             row.append((str(r.dtype).split(".")[-1], g, tuple(r.shape)))
         seen.append(row)
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("name, kw", [("leaky_relu", {"negative_slope": 0.1}), ("elu", {}), ("silu", {}),
+                                      ("hardtanh", {}), ("relu", {}), ("relu6", {}), ("selu", {}), ("celu", {})])
+def test_inplace_activations_differentiate_as_torch(torch, name, kw):
+    """An activation with inplace=True on a tensor in the graph: its backward still has what it needs
+    (it used to read the overwritten memory and raise 'modified by an inplace operation')."""
+    seen = []
+    for m in (torch, cr):
+        x = m.tensor([-1.5, -0.2, 0.3, 2.0], dtype=m.float64, requires_grad=True)
+        z = getattr(m.nn.functional, name)(x * 1.0, inplace=True, **kw)
+        (g,) = m.autograd.grad((z * z).sum(), x)
+        seen.append(xp.round(g.detach().numpy(), 10).tolist())
+    assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("p", [0, 1, 2, float("inf")])
+@pytest.mark.parametrize("shape", [(3, 2), (3, 0), (4, 3), (2, 1)])
+def test_pdist_as_torch(torch, shape, p):
+    """pdist: p = 0 counts with a gradient node as PyTorch's, no columns give zeros (p = inf too), and at
+    p = inf every coordinate tied for the largest gets the whole slope (norm would split it)."""
+    seen = []
+    for m in (torch, cr):
+        x = (m.ones(shape, dtype=m.float64) * 0.5 + m.arange(shape[0], dtype=m.float64).reshape(-1, 1) * 0.7)
+        x.requires_grad_()
+        y = m.nn.functional.pdist(x, p)
+        (g,) = m.autograd.grad((y * 1.3).sum(), x, create_graph=True)
+        seen.append((xp.round(y.detach().numpy(), 12).tolist(), xp.round(g.detach().numpy(), 12).tolist(),
+                     g.requires_grad))
+    assert seen[1] == seen[0]

@@ -245,6 +245,12 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
 
 
 # --- activations -------------------------------------------------------------------------------
+def _read(input: Tensor, inplace: bool) -> Tensor:
+    """What an activation's formula reads: in place, a copy, so what its backward saved is not the memory
+    copy_ then overwrites (PyTorch's in-place activations keep what their backward needs)."""
+    return input.clone() if inplace else input
+
+
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0)."""
     if not isinstance(input, Tensor):
@@ -257,13 +263,13 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     if isinstance(negative_slope, str):   # float('0.1') would read it; PyTorch wants a number
         raise TypeError(f"leaky_relu(): argument 'negative_slope' (position 2) must be Number, not str "
                         f"({negative_slope!r})")
-    out = LeakyRelu.apply(input, float(negative_slope))
+    out = LeakyRelu.apply(_read(input, inplace), float(negative_slope))
     return input.copy_(out) if inplace else out
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0 else α(eˣ - 1), one ``Elu`` node with PyTorch's derivatives at 0."""
-    out = Elu.apply(input, float(alpha), 1.0, 1.0)
+    out = Elu.apply(_read(input, inplace), float(alpha), 1.0, 1.0)
     return input.copy_(out) if inplace else out
 
 
@@ -281,7 +287,8 @@ def erf(input: Tensor) -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x·σ(x) (also called swish)."""
-    out = input * input.sigmoid()
+    x = _read(input, inplace)
+    out = x * x.sigmoid()
     return input.copy_(out) if inplace else out
 
 
@@ -329,7 +336,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """x clamped to [min_val, max_val]; unlike clamp its gradient is 0 at the bounds (PyTorch's rule)."""
-    out = Hardtanh.apply(input, float(min_val), float(max_val))
+    out = Hardtanh.apply(_read(input, inplace), float(min_val), float(max_val))
     return input.copy_(out) if inplace else out
 
 
