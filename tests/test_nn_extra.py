@@ -51,7 +51,9 @@ def test_activation_functions_match_torch(torch, name):
     smooth = np.linspace(-8.05, 25, 47)
     kinks = np.array([-3.0, 3.0, 0.0, 6.0, 1e-3])
     tol = {"rtol": 1e-7, "atol": 1e-9} if name == "hardsigmoid" else TOL   # torch's float32 1/6 in backward
-    both_ways(torch, getattr(F, name), getattr(torch.nn.functional, name), smooth, tol=tol)
+    # torch 2.13 has no double backward for hardsigmoid (it raises); chainrule's is 0 (piecewise linear)
+    both_ways(torch, getattr(F, name), getattr(torch.nn.functional, name), smooth, tol=tol,
+              double=name != "hardsigmoid")
     # at the kinks first derivatives must match PyTorch's one-sided choices (second ones are conventions)
     both_ways(torch, getattr(F, name), getattr(torch.nn.functional, name), kinks, tol=tol, double=False)
 
@@ -65,7 +67,7 @@ def test_activation_modules_match_torch(torch, name, args):
     x = RNG.standard_normal((3, 4, 2)) * 4
     # PyTorch's backward uses float32-rounded constants for these two (1/6; 1/float32(alpha))
     tol = {"rtol": 1e-6, "atol": 1e-9} if name in ("Hardsigmoid", "CELU") else TOL
-    both_ways(torch, ours, theirs, x, tol=tol)
+    both_ways(torch, ours, theirs, x, tol=tol, double=name != "Hardsigmoid")
 
 
 def test_inplace_activations_and_glu_error(torch):

@@ -105,6 +105,8 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     input, target = _source(input, inplace)
     inside = (input > -3).logical_and(input < 3)
     out = (input / 6.0 + 0.5).where(inside, (input >= 3).to(input.dtype))
+    if input.requires_grad:   # one node reading x, as PyTorch's (its create_graph gradient requires grad)
+        out = OneNode.apply(out, "HardsigmoidBackward0", True, None, input)
     return _result(target, out)
 
 
