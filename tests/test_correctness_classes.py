@@ -1056,3 +1056,25 @@ def test_pdist_as_torch(torch, shape, p):
         seen.append((xp.round(y.detach().numpy(), 12).tolist(), xp.round(g.detach().numpy(), 12).tolist(),
                      g.requires_grad))
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("xs, ws, extra", [((1, 0, 4, 4), (4, 0, 2, 3), "padding='same', groups=2"),
+                                           ((2, 0, 4, 4), (3, 0, 2, 2), "padding=0"), ((0, 2, 4, 4), (3, 2, 2, 2), "padding=1"),
+                                           ((1, 0, 5), (2, 0, 2), "padding=0")])
+def test_conv_over_no_batch_or_no_channels_has_no_second_derivative(torch, xs, ws, extra):
+    """PyTorch's conv over an empty batch or zero input channels: first-order gradients that require grad,
+    second-order ones that are None (fuzz CI seed 20261131)."""
+    import warnings
+    seen = []
+    for m in (torch, cr):
+        x = m.zeros(xs, dtype=m.float64, requires_grad=True)
+        w = m.ones(ws, dtype=m.float64, requires_grad=True)
+        conv = m.nn.functional.conv2d if len(xs) == 4 else m.nn.functional.conv1d
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y = eval(f"conv(x, w, {extra})", {"conv": conv, "x": x, "w": w})
+        gs = m.autograd.grad((y * 1.5).sum(), [x, w], create_graph=True)
+        s = sum((g * 1.0).sum() for g in gs)
+        second = m.autograd.grad(s, [x, w], allow_unused=True)
+        seen.append(([g.requires_grad for g in gs], [t is None for t in second]))
+    assert seen[1] == seen[0]

@@ -143,7 +143,7 @@ class Conv(Op):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         xp_, geom = ctx.xp, ctx.geom
-        if x.shape[0] == 0:   # an empty batch: zero gradients that are constants (PyTorch: no double backward)
+        if 0 in x.shape[:2]:   # an empty batch or no channels: constant zero gradients (PyTorch: no double backward)
             gx = xp_.zeros_like(x) if ctx.needs(0) else None
             gw = xp_.zeros_like(w) if ctx.needs(1) else None
         else:

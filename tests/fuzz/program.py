@@ -91,6 +91,8 @@ def literal(array) -> str:
     a = np.asarray(array)
     if a.ndim == 0:
         return repr(a.item())
+    if a.size == 0:      # a nested list loses the dims after the first 0 ((2, 0, 5) would read as (2, 0))
+        return f"np.zeros({tuple(a.shape)!r})"
     return repr(a.tolist())
 
 
