@@ -1078,3 +1078,19 @@ def test_conv_over_no_batch_or_no_channels_has_no_second_derivative(torch, xs, w
         second = m.autograd.grad(s, [x, w], allow_unused=True)
         seen.append(([g.requires_grad for g in gs], [t is None for t in second]))
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("loss", [("F.cosine_embedding_loss(a.unsqueeze(1), b.unsqueeze(1), m.tensor([1.0, -1.0], "
+                                   "dtype=m.float64), reduction='none')"),
+                                  "F.hinge_embedding_loss(a, m.tensor([1.0, -1.0], dtype=m.float64), reduction='none')"])
+def test_embedding_losses_zero_branch_is_a_constant(torch, loss):
+    """The branch a target does not select is PyTorch's zeros_like constant: a NaN upstream gradient there (kl_div
+    at target 0) does not come back as NaN·0 (fuzz seed 723108)."""
+    seen = []
+    for m in (torch, cr):
+        a = m.tensor([1.59, 0.5], dtype=m.float64, requires_grad=True)
+        b = m.tensor([-0.82, 1.5], dtype=m.float64, requires_grad=True)
+        y = eval(loss, {"m": m, "F": m.nn.functional, "a": a, "b": b})
+        m.nn.functional.kl_div(y, y, reduction="sum").backward()
+        seen.append([xp.round(t.grad.numpy(), 12).tolist() for t in (a, b) if t.grad is not None])
+    assert str(seen[1]) == str(seen[0])

@@ -18,7 +18,7 @@ import math
 from ..autograd.grad_mode import no_grad
 from ..ops.nn import LogSigmoid
 from ..tensor import Tensor
-from ..tensor.creation import arange, ones_like
+from ..tensor.creation import arange, ones_like, zeros_like
 from ..tensor.functions import minimum
 from .functional_extra import pairwise_distance
 from .loss import _legacy_reduction, _Loss, _reduce, _WeightedLoss
@@ -52,7 +52,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     """
     reduction = _reduction(size_average, reduce, reduction, "hinge_embedding_loss")
     check_tensors(input, target, "hinge_embedding_loss")
-    zeros = input * 0
+    zeros = zeros_like(input)   # a constant, as PyTorch's (input * 0 would pass NaN·0 back)
     margin_part = (margin - input).clamp_min(0).where(target != 1, zeros)
     self_part = input.where(target != -1, zeros)
     return _reduce(margin_part + self_part, reduction, "hinge_embedding_loss")
@@ -82,7 +82,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     dot = (input1 * input2).sum(dim)
     norms = (((input1 * input1).sum(dim) + _EPS) * ((input2 * input2).sum(dim) + _EPS)).sqrt()
     cos = dot / norms
-    zeros = cos * 0
+    zeros = zeros_like(cos)     # a constant, as PyTorch's (cos * 0 would pass NaN·0 back)
     out = (1 - cos).where(target == 1, zeros) + (cos - margin).clamp_min(0).where(target == -1, zeros)
     return _reduce(out, reduction, "cosine_embedding_loss")
 
