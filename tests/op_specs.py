@@ -327,6 +327,8 @@ TIES = [
          numeric=False),
     Spec("celu_at_0", lambda m, x: m.nn.functional.celu(x, 0.5), domain="fixed", values=([-1.0, 0.0, 2.0],),
          numeric=False),
+    Spec("hardswish_at_kinks", lambda m, x: m.nn.functional.hardswish(x), domain="fixed",
+         values=([-5.0, -3.0, -1.0, 0.0, 3.0, 5.0],), numeric=False),
     Spec("max_ties", lambda m, x: x.max(), domain="fixed", values=([[1.0, 3.0, 3.0], [3.0, 2.0, 0.0]],),
          numeric=False),
     Spec("min_ties", lambda m, x: x.min(), domain="fixed", values=([[1.0, 0.0, 3.0], [0.0, 2.0, 0.0]],),

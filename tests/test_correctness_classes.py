@@ -1094,3 +1094,21 @@ def test_embedding_losses_zero_branch_is_a_constant(torch, loss):
         m.nn.functional.kl_div(y, y, reduction="sum").backward()
         seen.append([xp.round(t.grad.numpy(), 12).tolist() for t in (a, b) if t.grad is not None])
     assert str(seen[1]) == str(seen[0])
+
+
+def test_fill_with_a_tensor_and_hardswish_at_infinities_as_torch(torch):
+    """fill_(tensor) of a tensor holding ±inf gives the value (not inf·0 = NaN) and a constant zero gradient
+    to the old value; hardswish is PyTorch's kernel (NaN at -inf) with slopes that ignore a NaN upstream
+    gradient outside (-3, 3)."""
+    seen = []
+    for m in (torch, cr):
+        a = m.tensor([1.0, float("inf")], dtype=m.float64, requires_grad=True)
+        v = m.tensor(3.0, dtype=m.float64, requires_grad=True)
+        x = a * 1
+        x.fill_(v)
+        (x * m.tensor([2.0, 5.0], dtype=m.float64)).sum().backward()
+        h = m.tensor([-float("inf"), -5.0, -3.0, -1.0, 3.0, 4.0], dtype=m.float64, requires_grad=True)
+        y = m.nn.functional.hardswish(h)
+        (y * m.tensor([float("nan"), 1.0, 1.0, 1.0, 1.0, 1.0], dtype=m.float64)).sum().backward()
+        seen.append(str((x.tolist(), a.grad.tolist(), v.grad.item(), y.tolist(), xp.round(h.grad.numpy(), 12).tolist())))
+    assert seen[1] == seen[0]

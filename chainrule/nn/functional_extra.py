@@ -9,7 +9,7 @@ so that the boundary points get PyTorch's one-sided value.
 from __future__ import annotations
 
 from ..ops.elementwise_extra import OneNode
-from ..ops.nn import Celu, Elu, Hardtanh
+from ..ops.nn import Celu, Elu, Hardswish, Hardtanh
 from ..tensor import Tensor
 
 __all__ = ["celu", "cosine_similarity", "glu", "group_norm", "hardsigmoid", "hardswish", "mish",
@@ -88,8 +88,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     tensor([-0., 0., 4.])
     """
     input, target = _source(input, inplace)
-    middle = input * (input + 3.0) / 6.0
-    return _result(target, input.where(input >= 3, middle.where(input > -3, input * 0.0)))
+    return _result(target, Hardswish.apply(input))
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:

@@ -5,6 +5,7 @@
 - ``Embedding``: a row lookup whose gradient is scattered back (``padding_idx`` gets none).
 - ``LeakyRelu``, ``Hardtanh``: PyTorch's gradient at the kinks (s at 0; 0 at the bounds), one node.
 - ``Elu`` (also selu, celu): PyTorch's derivatives at 0 (first order from the left, second order 0).
+- ``Hardswish``: PyTorch's value at -inf and slopes that ignore a NaN upstream gradient outside (-3, 3).
 - ``LogSigmoid``: the composite log(sigmoid(x)) overflows and has the wrong gradient at exactly 0.
 """
 
@@ -282,6 +283,27 @@ class Elu(Op):
         left = g * (m.exp(below * input_scale) * c)
         # at exactly 0 the slope is the constant c: it does not depend on x (second order 0)
         return m.where(x > 0, g * scale, m.where(x < 0, left, g * c)), None, None, None
+
+
+class Hardswish(Op):
+    """PyTorch's kernel and derivatives: the value x·min(max(x + 3, 0), 6)/6 (NaN at -inf, -0 below -3),
+    the slope 0 below -3 and 1 above 3 whatever the upstream gradient (a NaN there does not leak in), the
+    slope's own slope 1/3 strictly inside (-3, 3)."""
+
+    formula = "z = x·min(max(x + 3, 0), 6)/6"
+    local = ("0 if x ≤ -3, (2x + 3)/6 if x < 3, else 1",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * xp.clip(x + 3.0, 0.0, 6.0) / 6.0
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        m = ctx.xp
+        middle = g * (x / 3.0 + 0.5)
+        return (m.where(x <= -3.0, 0.0, m.where(x < 3.0, middle, g)),)
 
 
 class Celu(Elu):

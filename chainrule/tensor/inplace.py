@@ -136,7 +136,8 @@ class InplaceMethods:
     def _fill(self, value, name: str):
         if state.enabled and self.requires_grad:
             if isinstance(value, core.Tensor):
-                return self._inplace(lambda old: old * 0 + value, name)
+                # the old value's gradient is a constant zero, value's the sum (old * 0 would be NaN at ±inf)
+                return self._inplace(lambda old: P.Zero.apply(old) + value, name)
             # the old value's gradient is a constant zero (FillBackward2/ZeroBackward0), as PyTorch's
             return self._inplace(lambda old: P.Zero.apply(old) if name == "zero_" else P.Fill.apply(old, value),
                                  name)
