@@ -1112,3 +1112,17 @@ def test_fill_with_a_tensor_and_hardswish_at_infinities_as_torch(torch):
         (y * m.tensor([float("nan"), 1.0, 1.0, 1.0, 1.0, 1.0], dtype=m.float64)).sum().backward()
         seen.append(str((x.tolist(), a.grad.tolist(), v.grad.item(), y.tolist(), xp.round(h.grad.numpy(), 12).tolist())))
     assert seen[1] == seen[0]
+
+
+def test_std_at_zero_spread_masks_an_infinite_upstream_gradient_to_second_order(torch):
+    """std's slope at zero spread is 0 whatever comes from above (PyTorch masks grad / (2·std) there); to
+    second order too, not 0·inf = NaN (fuzz seed 723426: kl_div with that std, 0, as its target)."""
+    seen = []
+    for m in (torch, cr):
+        x = m.tensor([-0.27, 0.36], dtype=m.float64, requires_grad=True)
+        s = x.norm(dim=-1, keepdim=True).std((-1,), unbiased=False, keepdim=True)
+        loss = (m.nn.functional.kl_div(m.log_softmax(s, dim=-1), s, reduction="none") * -1.22).sum()
+        (g,) = m.autograd.grad(loss, x, create_graph=True)
+        (gg,) = m.autograd.grad((g * m.tensor([1.67, 0.7], dtype=m.float64)).sum(), x)
+        seen.append((g.tolist(), gg.tolist()))
+    assert seen[1] == seen[0]

@@ -134,7 +134,8 @@ class Std(Op):
         # for any shift, so 0 is the limit along the directions that keep z = 0).
         xp_ = ctx.xp
         flat = z == 0
-        grad = _keep(g, ctx.shape, ctx.axis, ctx.keepdim) * centred / (ctx.dof * xp_.where(flat, 1.0, z))
+        g = xp_.where(flat, 0.0, _keep(g, ctx.shape, ctx.axis, ctx.keepdim))   # an inf/NaN g there is masked too
+        grad = g * centred / (ctx.dof * xp_.where(flat, 1.0, z))
         return xp_.where(flat, 0.0, grad), None, None, None
 
 
