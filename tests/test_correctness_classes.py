@@ -8,6 +8,7 @@ gradients under ``create_graph=True``, double backward — all against PyTorch i
 from __future__ import annotations
 
 import itertools
+import math
 import subprocess
 import sys
 
@@ -1125,4 +1126,19 @@ def test_std_at_zero_spread_masks_an_infinite_upstream_gradient_to_second_order(
         (g,) = m.autograd.grad(loss, x, create_graph=True)
         (gg,) = m.autograd.grad((g * m.tensor([1.67, 0.7], dtype=m.float64)).sum(), x)
         seen.append((g.tolist(), gg.tolist()))
+    assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("xs, ws, which", [((0,), (1,), (2,)), ((2, 3), (3,), (2,)), ((2, 3), (3,), (1,)),
+                                           ((0, 3), (3,), (1, 2))])
+def test_prelu_second_order_is_never_none(torch, xs, ws, which):
+    """PyTorch's prelu backward is one node reading x and w, so each second-order gradient is a tensor (zeros
+    where it does not depend), even when only the slope's gradient is used (fuzz seed 723479)."""
+    seen = []
+    for m in (torch, cr):
+        x = (m.arange(float(math.prod(xs)), dtype=m.float64).reshape(xs) - 1.5).requires_grad_()
+        w = m.full(ws, 0.25, dtype=m.float64, requires_grad=True)
+        gx, gw = m.autograd.grad((m.nn.functional.prelu(x, w) * 1.5).sum(), [x, w], create_graph=True)
+        s = sum(t for k, t in ((1, (gx * 0.7).sum()), (2, (gw * -1.8).sum())) if k in which)
+        seen.append([None if t is None else t.tolist() for t in m.autograd.grad(s, [x, w], allow_unused=True)])
     assert seen[1] == seen[0]

@@ -23,4 +23,8 @@ class Prelu(Op):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         positive = x > 0
-        return ctx.xp.where(positive, g, w * g), ctx.xp.where(positive, 0, x * g)   # not 0·g: NaN at g = ±inf
+        m = ctx.xp
+        gx, gw = m.where(positive, g, w * g), m.where(positive, 0, x * g)   # not 0·g: NaN at g = ±inf
+        # PyTorch's backward is one node reading x and w: under create_graph each gradient has a (zero)
+        # derivative w.r.t. both, never None
+        return m.attach(gx, x, w), m.attach(gw, x, w)
