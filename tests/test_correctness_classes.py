@@ -1142,3 +1142,23 @@ def test_prelu_second_order_is_never_none(torch, xs, ws, which):
         s = sum(t for k, t in ((1, (gx * 0.7).sum()), (2, (gw * -1.8).sum())) if k in which)
         seen.append([None if t is None else t.tolist() for t in m.autograd.grad(s, [x, w], allow_unused=True)])
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("fn, kw", [("elu", {"alpha": 1.3}), ("selu", {}), ("celu", {"alpha": 0.5})])
+@pytest.mark.parametrize("then", ["", "z.mul_(2)"])
+def test_inplace_elu_family_saves_its_result(torch, fn, kw, then):
+    """elu_/selu_/celu_ save their result (EluBackward1/CeluBackward1): changing it in place again makes
+    backward raise, as in PyTorch (fuzz seed 723111); otherwise both orders match."""
+    seen = []
+    for m in (torch, cr):
+        x = m.tensor([-1.5, 0.0, -0.2, 0.3, 2.0], dtype=m.float64, requires_grad=True)
+        z = getattr(m.nn.functional, fn)(x * 1.0, inplace=True, **kw)
+        name = z.grad_fn.name()
+        try:
+            exec(then, {"z": z})  # noqa: S102 - the parametrized line above
+            (g,) = m.autograd.grad((z * z).sum(), x, create_graph=True)
+            (gg,) = m.autograd.grad((g * m.arange(1.0, 6.0, dtype=m.float64)).sum(), x)
+            seen.append((name, xp.round(g.detach().numpy(), 10).tolist(), xp.round(gg.numpy(), 10).tolist()))
+        except RuntimeError as e:
+            seen.append((name, "modified by an inplace operation" in str(e)))
+    assert seen[1] == seen[0]

@@ -16,7 +16,7 @@ from ..autograd.grad_mode import no_grad
 from ..backend import default_generator, random, xp
 from ..ops.elementwise import FusedGrad
 from ..ops.fused import LayerNorm
-from ..ops.nn import Elu, Embedding, Gelu, Hardtanh, LeakyRelu, Linear, LogSigmoid
+from ..ops.nn import Elu, EluResult, Embedding, Gelu, Hardtanh, LeakyRelu, Linear, LogSigmoid
 from ..ops.unary import Erf
 from ..tensor import Tensor
 from ..tensor.args import bool_arg, dtype_arg, int_arg
@@ -269,8 +269,9 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0 else α(eˣ - 1), one ``Elu`` node with PyTorch's derivatives at 0."""
-    out = Elu.apply(_read(input, inplace), float(alpha), 1.0, 1.0)
-    return input.copy_(out) if inplace else out
+    if inplace:   # elu_: saves its result, as PyTorch's EluBackward1
+        return input._inplace(lambda old: EluResult.apply(old, float(alpha), 1.0, 1.0), "elu_")
+    return Elu.apply(input, float(alpha), 1.0, 1.0)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:

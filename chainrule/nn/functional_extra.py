@@ -9,7 +9,7 @@ so that the boundary points get PyTorch's one-sided value.
 from __future__ import annotations
 
 from ..ops.elementwise_extra import OneNode
-from ..ops.nn import Celu, Elu, Hardswish, Hardtanh
+from ..ops.nn import Celu, CeluResult, Elu, EluResult, Hardswish, Hardtanh
 from ..tensor import Tensor
 
 __all__ = ["celu", "cosine_similarity", "glu", "group_norm", "hardsigmoid", "hardswish", "mish",
@@ -47,8 +47,9 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     >>> selu(cr.tensor([0.0, 1.0]))
     tensor([0.0000, 1.0507])
     """
-    input, target = _source(input, inplace)
-    return _result(target, Elu.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0))
+    if inplace:   # selu_: saves its result, as PyTorch's EluBackward1
+        return input._inplace(lambda old: EluResult.apply(old, _SELU_ALPHA, _SELU_SCALE, 1.0), "selu_")
+    return Elu.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -63,8 +64,9 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (ZeroDivisionError in x/alpha)")
-    input, target = _source(input, inplace)
-    return _result(target, Celu.apply(input, float(alpha), 1.0, 1.0 / alpha))
+    if inplace:   # celu_: saves its result, as PyTorch's CeluBackward1
+        return input._inplace(lambda old: CeluResult.apply(old, float(alpha), 1.0, 1.0 / alpha), "celu_")
+    return Celu.apply(input, float(alpha), 1.0, 1.0 / alpha)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:

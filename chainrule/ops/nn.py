@@ -285,6 +285,38 @@ class Elu(Op):
         return m.where(x > 0, g * scale, m.where(x < 0, left, g * c)), None, None, None
 
 
+class EluResult(Op):
+    """The in-place forms (elu_, selu_, celu_): like PyTorch's EluBackward1 they save the result, not x, so
+    changing that result in place again makes backward raise. With z the result and c = k·α, the slope is
+    k where z > 0, else a·(z + c); its own slope is 0 at z = 0, as PyTorch's mask z < 0."""
+
+    backward_name = "EluBackward1"
+    op_name = "elu_"
+    formula = "z = k·x if x > 0 else k·α·(exp(a·x) - 1)"
+    local = ("k·1[z > 0] + a·(z + k·α)·1[z ≤ 0]",)
+
+    @staticmethod
+    def forward(ctx, x, alpha, scale, input_scale):
+        ctx.coef = (alpha, scale, input_scale)
+        z = Elu.forward(ctx, x, alpha, scale, input_scale)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        (z,) = ctx.saved_tensors
+        alpha, scale, input_scale = ctx.coef
+        m = ctx.xp
+        c = alpha * scale
+        left = g * ((m.where(z < 0, z, 0) + c) * input_scale)
+        return m.where(z > 0, g * scale, m.where(z < 0, left, g * (c * input_scale))), None, None, None
+
+
+class CeluResult(EluResult):
+    backward_name = "CeluBackward1"
+    op_name = "celu_"
+
+
 class Hardswish(Op):
     """PyTorch's kernel and derivatives: the value x·min(max(x + 3, 0), 6)/6 (NaN at -inf, -0 below -3),
     the slope 0 below -3 and 1 above 3 whatever the upstream gradient (a NaN there does not leak in), the
