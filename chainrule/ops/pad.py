@@ -53,7 +53,7 @@ class BorderPad(Op):
         if ctx.reads_x:   # as PyTorch, whose reflection/replication backward takes x (circular: slice copies)
             ctx.save_for_backward(x)
         ctx.where = (slice(None),) * lead + xp.ix_(*index)
-        return x[ctx.where]
+        return xp.ascontiguousarray(x[ctx.where])   # NumPy may lay the gathered axes out first; PyTorch's is contiguous
 
     @staticmethod
     def backward(ctx, g):
