@@ -24,6 +24,8 @@ KNOWN_OPEN = {
                           "then rejects it (a torch bug, also in tests/op_specs.py; chainrule pads it)",
     "batch_norm_bias_only": "torch 2.13's batch_norm double backward with bias but no weight raises "
                             "'Expected a proper Tensor but got None' (a torch bug)",
+    "group_norm_bias_only": "torch 2.13's group_norm with a bias but no weight raises 'tensor does not have a "
+                            "device' in backward (a torch bug; chainrule differentiates it)",
     "layer_norm_empty": "torch 2.13 raises in the double backward of layer_norm over an empty normalized "
                         "shape (a torch bug; chainrule returns empty gradients)",
     "circular_pad_wraps": "torch 2.13's F.pad(mode='circular') accepts widths that wrap around the part "

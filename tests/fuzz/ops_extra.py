@@ -160,7 +160,8 @@ def norm_extra(g) -> bool:
     shape = g.shape_of(a)
     c = shape[1]
     w = g.partner((c,)) if g.coin(0.5) else None
-    b = g.partner((c,)) if g.coin(0.5) else None
+    known = "group_norm_bias_only" if kind == "group_norm" else "batch_norm_bias_only"   # instance_norm's is
+    b = g.partner((c,)) if g.coin(0.5) and (w or not g.avoid(known)) else None            # batch_norm's
     uses = (a,) + tuple(x for x in (w, b) if x)
     if kind == "group_norm":
         groups = g.choice([d for d in (1, 2, 3) if c % d == 0] or [1])
