@@ -74,6 +74,24 @@ def int_arg(value, op: str, name: str) -> None:
         raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__} ({value!r})") from None
 
 
+def number_arg(value, op: str, name: str, tensor_ok: bool = True) -> None:
+    """PyTorch's check of a value argument (``fill_(v)``, ``clamp(min=v)``, ``masked_fill(m, v)``): a number
+    (a NumPy scalar counts) or, where ``tensor_ok``, a Tensor; a string, None or a list is a TypeError."""
+    if isinstance(value, numbers.Number) or (tensor_ok and isinstance(value, core.Tensor)):
+        return
+    kinds = "Number or Tensor" if tensor_ok else "Number"
+    raise TypeError(f"{op}(): argument '{name}' must be {kinds}, not {type(value).__name__} ({value!r})")
+
+
+def int_list_arg(value, op: str, name: str) -> None:
+    """An int or a sequence of ints (``split``'s sizes, ``roll``'s shifts): a float is a TypeError."""
+    items = value if isinstance(value, list | tuple) else (value,)
+    for v in items:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral | core.Tensor):
+            raise TypeError(f"{op}(): argument '{name}' must be an int or a tuple of ints, not "
+                            f"{type(value).__name__} ({value!r})")
+
+
 def bool_arg(value, op: str, name: str) -> None:
     """PyTorch's check of a flag (``requires_grad=``, ``training=``): ``'yes'`` or ``1`` is a TypeError, not
     read as truthy."""

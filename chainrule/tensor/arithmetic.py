@@ -23,6 +23,7 @@ from .args import (
     as_tensor_like,
     binary,
     int_operand,
+    number_arg,
     promote,
     py_scalar,
     where,
@@ -348,6 +349,9 @@ class MathMethods:
         min, max = py_scalar(min), py_scalar(max)
         if min is None and max is None:
             raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+        for name, bound in (("min", min), ("max", max)):
+            if bound is not None:
+                number_arg(bound, "clamp", name)
         if isinstance(min, core.Tensor) or isinstance(max, core.Tensor):
             # PyTorch's clamp with tensor bounds: one node saving x and both bounds (ClampBackward0),
             # in the dtype of all three

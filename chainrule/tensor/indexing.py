@@ -12,7 +12,14 @@ from .args import (
     _normalize_index,
     _raw,
     normalize_dim,
+    number_arg,
 )
+
+
+def _index_is_tensor(index, op: str) -> None:
+    if not isinstance(index, core.Tensor):
+        raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}; make it a tensor "
+                        f"first: chainrule.tensor({index!r})")
 
 
 class IndexingMethods:
@@ -69,6 +76,7 @@ class IndexingMethods:
         tensor([[2],
                 [3]])
         """
+        _index_is_tensor(index, "gather")
         if self.ndim == 0:   # a 0-d input acts as shape (1,); the result has the index's shape
             return self.reshape(1).gather(0, _flat_index(index, "gather")).reshape(_raw(index).shape)
         d = normalize_dim(dim, self.ndim, "gather")
@@ -116,6 +124,7 @@ class IndexingMethods:
                 [1, 2]])
         """
         d = normalize_dim(dim, self.ndim, "index_select")
+        _index_is_tensor(index, "index_select")
         idx = _raw(index)
         if idx.ndim > 1:
             raise IndexError(f"index_select: index must be 0-D or 1-D, got shape {idx.shape}")
@@ -139,6 +148,7 @@ class IndexingMethods:
         >>> x.masked_fill(x < 0, 0.0)
         tensor([1., 0., 3.])
         """
+        number_arg(value, "masked_fill", "value")
         m = _raw(mask)
         if m.dtype != bool:
             raise RuntimeError(f"masked_fill: expected a boolean mask, got {m.dtype}")

@@ -12,6 +12,7 @@ from . import core, views
 from .args import (
     _changed,
     _raw,
+    number_arg,
 )
 from .arithmetic import MathMethods
 
@@ -134,6 +135,7 @@ class InplaceMethods:
         return self._fill(value, "fill_")
 
     def _fill(self, value, name: str):
+        number_arg(value, name, "value")
         if state.enabled and self.requires_grad:
             if isinstance(value, core.Tensor):
                 # the old value's gradient is a constant zero, value's the sum (old * 0 would be NaN at ±inf)

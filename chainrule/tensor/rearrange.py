@@ -13,6 +13,8 @@ from ..ops import shape_extra as SX
 from . import core, views
 from .args import (
     as_tensor_like,
+    int_arg,
+    int_list_arg,
     normalize_dim,
     shape_arg,
 )
@@ -58,6 +60,9 @@ class RearrangeMethods:
         tensor([[2, 1],
                 [4, 3]])
         """
+        if not dims:
+            raise TypeError("flip() missing 1 required positional arguments: \"dims\" (the dimensions to reverse, "
+                            "e.g. x.flip(0))")
         dims = tuple(normalize_dim(d, self.ndim, "flip") for d in shape_arg(dims))
         return S.Flip.apply(self, dims if self.ndim else ())   # a 0-d tensor has nothing to reverse
 
@@ -79,6 +84,9 @@ class RearrangeMethods:
         >>> cr.arange(5).split([1, 4])
         (tensor([0]), tensor([1, 2, 3, 4]))
         """
+        int_list_arg(split_size_or_sections, "split", "split_size_or_sections")
+        if isinstance(split_size_or_sections, core.Tensor) and split_size_or_sections.ndim == 0:
+            split_size_or_sections = int(split_size_or_sections)    # a 0-d int tensor is its number
         d = normalize_dim(dim, self.ndim, "split")
         n = self._data.shape[d]
         if isinstance(split_size_or_sections, numbers.Integral):
@@ -100,6 +108,7 @@ class RearrangeMethods:
         >>> cr.arange(5).chunk(2)
         (tensor([0, 1, 2]), tensor([3, 4]))
         """
+        int_arg(chunks, "chunk", "chunks")
         d = normalize_dim(dim, self.ndim, "chunk")
         if chunks <= 0:
             raise RuntimeError(f"chunk: expects `chunks` to be greater than 0, got: {chunks}")
@@ -147,6 +156,8 @@ class RearrangeMethods:
         d = normalize_dim(dim, self.ndim, "narrow")
         n = self._data.shape[d]
         start, length = int(start), int(length)
+        if length < 0:
+            raise RuntimeError(f"narrow(): length must be non-negative, got {length}")
         if start < 0:
             start += n
         if not 0 <= start <= n or length < 0 or start + length > n:
@@ -161,6 +172,9 @@ class RearrangeMethods:
         >>> cr.arange(4).roll(1)
         tensor([3, 0, 1, 2])
         """
+        int_list_arg(shifts, "roll", "shifts")
+        if isinstance(shifts, core.Tensor) and shifts.ndim == 0:
+            shifts = int(shifts)
         if dims is None:
             if not isinstance(shifts, numbers.Integral):
                 if len(shifts) != 1:

@@ -13,7 +13,7 @@ from collections import namedtuple
 
 from ..backend import xp
 from ..ops import sorting as O
-from .args import _no_grad_result, keepdim_arg, normalize_dim
+from .args import _no_grad_result, int_arg, keepdim_arg, normalize_dim
 
 
 def argsort_array(a, axis: int, descending: bool):
@@ -104,6 +104,7 @@ class SortingMethods:
         tensor([1, 3])
         """
         _check_real(self, "topk")
+        int_arg(k, "topk", "k")
         d = normalize_dim(dim, self.ndim, "topk")
         n = self._data.shape[d] if self.ndim else 1
         if not 0 <= k <= n:
