@@ -433,6 +433,10 @@ NN = [
     Spec("avg_pool2d", lambda m, x: m.nn.functional.avg_pool2d(x, 3, stride=2, padding=1), (((2, 3, 5, 6),),)),
     Spec("adaptive_avg_pool2d", lambda m, x: m.nn.functional.adaptive_avg_pool2d(x, (2, 3)), (((2, 3, 4, 6),),)),
     Spec("gelu", lambda m, x: m.nn.functional.gelu(x)),
+    # the in-place ELU family saves its result (EluBackward1 / CeluBackward1)
+    Spec("elu_inplace", lambda m, x: m.nn.functional.elu(x * 1.0, 1.3, inplace=True)),
+    Spec("selu_inplace", lambda m, x: m.nn.functional.selu(x * 1.0, inplace=True)),
+    Spec("celu_inplace", lambda m, x: m.nn.functional.celu(x * 0.5, 0.5, inplace=True)),
     Spec("gelu_tanh", lambda m, x: m.nn.functional.gelu(x, approximate="tanh")),
     Spec("gelu_wide", lambda m, x: m.nn.functional.gelu(x * 4.0), name_differs=SCALED),
     Spec("layer_norm", lambda m, x, w, b: m.nn.functional.layer_norm(x, (4,), w, b),
