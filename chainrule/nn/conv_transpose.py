@@ -23,6 +23,7 @@ from . import functional as F
 from . import init
 from .conv import _ConvNd
 from .functional_conv import _check_positive, _pair
+from .linear import layer_sizes
 from .module import Module
 from .parameter import Parameter
 
@@ -114,6 +115,7 @@ class _ConvTransposeNd(Module):
         super().__init__()
         require_cpu(device, type(self).__name__)
         cls, n = type(self).__name__, self._nd
+        layer_sizes(cls, in_channels=in_channels, out_channels=out_channels, groups=groups)
         if groups <= 0 or in_channels % groups or out_channels % groups:
             raise ValueError(f"{cls}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
                              f"divisible by groups ({groups})")
@@ -121,6 +123,9 @@ class _ConvTransposeNd(Module):
             raise ValueError(f'Only "zeros" padding mode is supported for {cls}')
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _pair(kernel_size, "kernel_size", cls, n)
+        if min(self.kernel_size) < 0:
+            raise RuntimeError(f"{cls}: Trying to create a weight with negative dimension {min(self.kernel_size)}: "
+                               f"kernel_size={self.kernel_size} (sizes must be >= 0)")
         self.stride = _pair(stride, "stride", cls, n)
         self.padding = _pair(padding, "padding", cls, n)
         self.dilation = _pair(dilation, "dilation", cls, n)

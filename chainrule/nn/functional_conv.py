@@ -6,6 +6,8 @@ turn ints into per-axis tuples and call the ops in ``chainrule.ops.conv``, which
 
 from __future__ import annotations
 
+import numbers
+
 from ..backend import xp
 from ..ops import conv as C
 from ..ops import pool as P
@@ -16,9 +18,12 @@ __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "max_pool2d"
 
 
 def _pair(value, name: str, fn: str, n: int = 2) -> tuple:
-    if isinstance(value, int):
-        return (value,) * n
-    value = tuple(value)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return (int(value),) * n
+    if not isinstance(value, tuple | list):
+        raise TypeError(f"{fn}(): argument '{name}' must be an int or a tuple of {n} ints, not "
+                        f"{type(value).__name__} ({value!r})")
+    value = tuple(int(v) if isinstance(v, numbers.Integral) and not isinstance(v, bool) else v for v in value)
     if len(value) == 1 and n > 1:
         value = value * n
     if len(value) != n or not all(isinstance(v, int) for v in value):

@@ -10,6 +10,7 @@ from ..tensor import Tensor
 from ..tensor.device import require_cpu
 from . import functional as F
 from . import init
+from .linear import layer_sizes
 from .module import Module
 from .parameter import Parameter
 
@@ -26,6 +27,7 @@ class _BatchNorm(Module):
                  track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
         super().__init__()
         require_cpu(device, type(self).__name__)
+        layer_sizes(type(self).__name__, num_features=num_features)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -149,6 +151,7 @@ class GroupNorm(Module):
                  device=None, dtype=None, *, bias: bool = True) -> None:
         super().__init__()
         require_cpu(device, type(self).__name__)
+        layer_sizes("GroupNorm", num_channels=num_channels)
         if num_channels % num_groups != 0:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
                              f"({num_groups})")
