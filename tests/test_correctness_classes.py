@@ -325,6 +325,8 @@ FUZZ_FOUND = [
     ("repeat with a zero count: constant zero gradient", "x23.repeat(2, 0, 1).sum() * x0 + x2.repeat(0).sum()"),
     ("view of a replicate pad (its output is contiguous)", ("F.pad(m.arange(36.0, dtype=DT).reshape(1, 3, 4, 3) * x0, "
                                                             "(2, 3, 1, -1), mode='replicate').view(4, 1, -1, 8, 3)")),
+    ("gather from a 0-d tensor", "x0.gather(0, m.tensor([0, 0])) * x2"),
+    ("cumprod of a 0-d tensor, to second order", "(x0 * 2).cumprod(0) * x0"),
     ("cat of 1-D empties only: constant gradients", "m.cat([x2[:0] * 2, x2[:0]]) * x0"),
     ("prod of one element, zeros in the input", "(x2 * m.tensor([0.0, 1.0], dtype=DT)).reshape(1, 2).prod(0)"),
     ("prod of a slice with zeros", "(x23 * m.tensor([0.0, 1.0, 1.0], dtype=DT)).prod(1)"),

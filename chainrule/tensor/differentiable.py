@@ -124,7 +124,8 @@ def broadcast_to(x, shape):
 
 
 def flip(x, axis):
-    return _t(x).flip(*_axes(axis, None))
+    axes = _axes(axis, None)
+    return _t(x).flip(*axes) if axes else S.Flip.apply(_t(x), ())   # nothing to reverse (a 0-d cumsum's)
 
 
 def cumsum(x, axis):

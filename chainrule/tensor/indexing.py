@@ -17,7 +17,8 @@ from .args import (
 
 
 def _index_is_tensor(index, op: str) -> None:
-    if not isinstance(index, core.Tensor):
+    """A list or a number as ``index`` is a TypeError, as in PyTorch (an array is chainrule's own internal form)."""
+    if not isinstance(index, core.Tensor | xp.ndarray):
         raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}; make it a tensor "
                         f"first: chainrule.tensor({index!r})")
 
