@@ -26,6 +26,8 @@ KNOWN_OPEN = {
                             "'Expected a proper Tensor but got None' (a torch bug)",
     "group_norm_bias_only": "torch 2.13's group_norm with a bias but no weight raises 'tensor does not have a "
                             "device' in backward (a torch bug; chainrule differentiates it)",
+    "multi_margin_loss_empty": "torch 2.13's multi_margin_loss of an empty batch with reduction 'mean'/'sum' "
+                               "returns uninitialised memory (e.g. 6.9e-310; chainrule: nan for mean, 0 for sum)",
     "layer_norm_empty": "torch 2.13 raises in the double backward of layer_norm over an empty normalized "
                         "shape (a torch bug; chainrule returns empty gradients)",
     "circular_pad_wraps": "torch 2.13's F.pad(mode='circular') accepts widths that wrap around the part "

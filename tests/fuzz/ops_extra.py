@@ -280,6 +280,8 @@ def loss_extra(g) -> bool:
     if kind == "multilabel_soft_margin_loss":
         t = _fconst(g, g.r.choice([0.0, 1.0, 0.25], size=shape))
         return g.propose(kind, f"F.multilabel_soft_margin_loss({a}, {t}{wa}{red})", uses + (t,))
+    if 0 in shape and "none" not in red and g.avoid("multi_margin_loss_empty"):
+        return False
     t = g.const(int_const(g.ints(c, shape[:-1] if len(shape) == 2 else g.choice([(1,), ()]))))
     extra = g.choice(["", ", p=2", ", margin=0.5", ", p=2, margin=2.0"])
     if w:   # a weight without grad: torch 2.13 refuses to differentiate w.r.t. it (chainrule can)
