@@ -247,3 +247,21 @@ def test_group_and_instance_norm_with_a_bias_only_are_differentiable():
     b = cr.tensor([0.25, -0.5], dtype=cr.float64, requires_grad=True)
     assert cr.autograd.gradcheck(lambda x, b: cr.nn.functional.group_norm(x, 1, None, b), (x, b))
     assert cr.autograd.gradgradcheck(lambda x, b: cr.nn.functional.instance_norm(x, bias=b), (x, b))
+
+
+@pytest.mark.parametrize("then", ["", "w.masked_fill_(w > 0, 0.0)", "x.mul_(2)", "t.add_(0)"])
+def test_multi_margin_loss_saves_input_target_and_weight(torch, then):
+    """PyTorch's MultiMarginLossBackward0 saves input, target and weight: changing one in place afterwards
+    makes backward raise (fuzz seed 731430)."""
+    seen = []
+    for m in (torch, cr):
+        x0 = m.tensor([[0.45, 0.2], [0.47, 0.9], [0.23, -0.1]], dtype=m.float64, requires_grad=True)
+        x, w, t = x0 * 1, m.tensor([1.07, 0.5], dtype=m.float64), m.tensor([0, 1, 0])
+        y = m.nn.functional.multi_margin_loss(x, t, margin=0.5, weight=w, reduction="sum")
+        exec(then, {"x": x, "w": w, "t": t})  # noqa: S102 - the parametrized line above
+        try:
+            y.backward()
+            seen.append((y.grad_fn.name(), np.round(x0.grad.numpy(), 12).tolist()))
+        except RuntimeError as e:
+            seen.append("modified by an inplace operation" in str(e))
+    assert seen[1] == seen[0]

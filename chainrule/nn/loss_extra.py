@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.grad_mode import no_grad
+from ..ops.elementwise_extra import OneNode
 from ..ops.nn import LogSigmoid
 from ..tensor import Tensor
 from ..tensor.creation import arange, ones_like, zeros_like
@@ -217,7 +218,10 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     loss = z.sum(1) / c
     if input.ndim < 2 and reduction == "none":   # one sample: PyTorch's result takes the target's shape
         loss = loss.reshape(target.shape)
-    return _reduce(loss, reduction, "multi_margin_loss")
+    loss = _reduce(loss, reduction, "multi_margin_loss")
+    # PyTorch's one node saves input, target and weight: changing one in place makes its backward raise
+    reads = (input, target) + ((weight,) if weight is not None else ())
+    return OneNode.apply(loss, "MultiMarginLossBackward0", False, None, *reads)
 
 
 # --- modules ------------------------------------------------------------------------------------
