@@ -1166,3 +1166,23 @@ def test_inplace_elu_family_saves_its_result(torch, fn, kw, then):
         except RuntimeError as e:
             seen.append((name, "modified by an inplace operation" in str(e)))
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("code", ["v = x.narrow(0, 2, 0) ** 0; w = v.expand(2, 0); w.abs_(); r = w",
+                                  "v = x * 1; w = v.expand(1, 3); w.abs_(); r = v",
+                                  "v = x * 1; w = v.expand(2, 3); w.abs_(); r = v"])
+def test_inplace_through_an_expanded_view(torch, code):
+    """An in-place op through an expand()ed view that repeats nothing (or is empty) writes through the base
+    (NumPy marks such views read-only: a raw 'assignment destination is read-only' escaped, fuzz seed
+    734963); one that repeats elements raises PyTorch's error."""
+    seen = []
+    for m in (torch, cr):
+        x = m.tensor([-1.0, -1.08, -0.92], dtype=m.float64, requires_grad=True)
+        env = {"x": x, "m": m}
+        try:
+            exec(code, env)  # noqa: S102 - the parametrized lines above
+            r = env["r"]
+            seen.append((r.tolist(), m.autograd.grad(r.sum(), x, allow_unused=True)[0].tolist()))
+        except RuntimeError as e:
+            seen.append("more than one element of the written-to tensor" in str(e))
+    assert seen[1] == seen[0]

@@ -115,7 +115,10 @@ def inplace_through_view(view, compute, op: str, reads_self: bool = False):
     where = xp.unravel_index(positions, base._data.shape) if base._data.ndim else () if positions.size \
         else (xp.asarray(False),)
     new_base = V.CopySlices.apply(old_base, where, new)
-    view._data[...] = new._data
+    if view._data.flags.writeable:
+        view._data[...] = new._data
+    else:     # an expand()ed view (read-only in NumPy) that repeats nothing, or is empty: write through the base
+        base._data[...] = new_base._data
     base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, new_base._output_nr, new_base._requires_grad
     view._version_box[0] += 1
     history = V.AsStrided.apply(base, positions)      # the view now reads its values from the new base
