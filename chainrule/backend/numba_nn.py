@@ -199,24 +199,6 @@ def attention_score_grad(ds, p, g, z, scale):
                     ds[a, h, i, j] = ((ds[a, h, i, j] - t) * p[a, h, i, j]) * scale
 
 
-@_jit_sums
-def log_softmax_rows(x, z):
-    """z = (x - m) - log Σ e^(x - m) per row of x (rows, n), m the row's max (the order of
-    ``ops/reduce.py``'s LogSoftmax). Not wired in yet: a kernel ready for the cross-entropy path."""
-    rows, n = x.shape
-    for r in range(rows):
-        m = x[r, 0]
-        for j in range(1, n):
-            v = x[r, j]
-            m = v if v > m else m   # noqa: FURB136 (NaN is never picked: it reaches the row via e^(NaN - m))
-        total = np.float32(0.0)
-        for j in range(n):
-            total += _exp_neg(x[r, j] - m)
-        lse = np.float32(math.log(total))
-        for j in range(n):
-            z[r, j] = (x[r, j] - m) - lse
-
-
 @_jit
 def rows_add(out, idx, g):
     """out[idx[i]] += g[i] for each i, repeats accumulating in index order (Embedding's weight
