@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..ops.elementwise_extra import OneNode
 from ..ops.nn import Celu, CeluResult, Elu, EluResult, Hardswish, Hardtanh
 from ..tensor import Tensor
+from .functional import _read
 
 __all__ = ["celu", "cosine_similarity", "glu", "group_norm", "hardsigmoid", "hardswish", "mish",
            "pairwise_distance", "relu6", "selu", "softmin", "softsign"]
@@ -22,7 +23,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 def _source(input: Tensor, inplace: bool) -> tuple[Tensor, Tensor | None]:
     """(what the formula reads, what the result is written into): in place, the formula reads a copy, so
     the values its backward saved are not the ones copy_ then changes (PyTorch keeps the original too)."""
-    return (input.clone(), input) if inplace else (input, None)
+    return (_read(input, True), input) if inplace else (input, None)
 
 
 def _result(target: Tensor | None, out: Tensor) -> Tensor:

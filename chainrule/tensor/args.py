@@ -83,15 +83,6 @@ def number_arg(value, op: str, name: str, tensor_ok: bool = True) -> None:
     raise TypeError(f"{op}(): argument '{name}' must be {kinds}, not {type(value).__name__} ({value!r})")
 
 
-def int_list_arg(value, op: str, name: str) -> None:
-    """An int or a sequence of ints (``split``'s sizes, ``roll``'s shifts): a float is a TypeError."""
-    items = value if isinstance(value, list | tuple) else (value,)
-    for v in items:
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral | core.Tensor):
-            raise TypeError(f"{op}(): argument '{name}' must be an int or a tuple of ints, not "
-                            f"{type(value).__name__} ({value!r})")
-
-
 def bool_arg(value, op: str, name: str) -> None:
     """PyTorch's check of a flag (``requires_grad=``, ``training=``): ``'yes'`` or ``1`` is a TypeError, not
     read as truthy."""

@@ -14,10 +14,17 @@ from . import core, views
 from .args import (
     as_tensor_like,
     int_arg,
-    int_list_arg,
     normalize_dim,
     shape_arg,
 )
+
+
+def _int_or_ints(value, op: str, name: str):
+    """An int (a 0-d int tensor counts) or a list of them, checked by ``shape_arg`` (``1.5`` is a TypeError)."""
+    if isinstance(value, numbers.Integral):
+        return value
+    sizes = shape_arg((value,), op, name)
+    return sizes[0] if isinstance(value, core.Tensor) else list(sizes)
 
 
 class RearrangeMethods:
@@ -84,9 +91,7 @@ class RearrangeMethods:
         >>> cr.arange(5).split([1, 4])
         (tensor([0]), tensor([1, 2, 3, 4]))
         """
-        int_list_arg(split_size_or_sections, "split", "split_size_or_sections")
-        if isinstance(split_size_or_sections, core.Tensor) and split_size_or_sections.ndim == 0:
-            split_size_or_sections = int(split_size_or_sections)    # a 0-d int tensor is its number
+        split_size_or_sections = _int_or_ints(split_size_or_sections, "split", "split_size_or_sections")
         d = normalize_dim(dim, self.ndim, "split")
         n = self._data.shape[d]
         if isinstance(split_size_or_sections, numbers.Integral):
@@ -172,9 +177,7 @@ class RearrangeMethods:
         >>> cr.arange(4).roll(1)
         tensor([3, 0, 1, 2])
         """
-        int_list_arg(shifts, "roll", "shifts")
-        if isinstance(shifts, core.Tensor) and shifts.ndim == 0:
-            shifts = int(shifts)
+        shifts = _int_or_ints(shifts, "roll", "shifts")
         if dims is None:
             if not isinstance(shifts, numbers.Integral):
                 if len(shifts) != 1:
