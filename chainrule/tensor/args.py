@@ -77,7 +77,8 @@ def int_arg(value, op: str, name: str) -> None:
 def number_arg(value, op: str, name: str, tensor_ok: bool = True) -> None:
     """PyTorch's check of a value argument (``fill_(v)``, ``clamp(min=v)``, ``masked_fill(m, v)``): a number
     (a NumPy scalar counts) or, where ``tensor_ok``, a Tensor; a string, None or a list is a TypeError."""
-    if isinstance(value, numbers.Number) or (tensor_ok and isinstance(value, core.Tensor)):
+    if value.__class__ is float or value.__class__ is int or isinstance(value, numbers.Number) or \
+            (tensor_ok and isinstance(value, core.Tensor)):   # (plain numbers first: clamp and fill_ are hot)
         return
     kinds = "Number or Tensor" if tensor_ok else "Number"
     raise TypeError(f"{op}(): argument '{name}' must be {kinds}, not {type(value).__name__} ({value!r})")
