@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from .program import Program
-from .run import module, run
+from .run import _largest, close, module, run
 
 EPS = 1e-6
 MAX_ELEMENTS = 400
@@ -112,7 +112,11 @@ def arbitrate(program: Program, failure: tuple[str, str, str]) -> str | None:
     'undecidable: <why>' (see ``decide``); None for differences that are not gradient values (or programs
     too big to difference). When torch raises computing gradients chainrule computes, 'chainrule' if its
     values agree, else 'neither' (or undecidable)."""
-    _, mode, diff = failure
+    dtype, mode, diff = failure
+    if dtype == "float32" and " value" in diff:
+        verdict = float64_reference(program, mode)
+        if verdict:
+            return verdict
     torch_failed = torch_fails_gradients(mode, diff)
     if "gradient value" not in diff and not torch_failed:
         return None
@@ -140,6 +144,38 @@ def arbitrate(program: Program, failure: tuple[str, str, str]) -> str | None:
         got = got[:len(numeric)] if len(got) >= len(numeric) else None
         return "neither" if got is None else decide(got, None, numeric) or "neither"
     return decide(got, want, numeric)
+
+
+def float64_reference(program: Program, mode: str) -> str | None:
+    """A float32 value difference decided by the same program in float64 (torch): 'chainrule' if
+    chainrule's float32 values agree with it and torch's do not (e.g. torch's float32 group_norm of a
+    group whose values are all equal divides rounding noise by sqrt(eps)), else None."""
+    ref = run(program, "torch", "float64", mode)
+    if "error" in ref:
+        return None
+    ours = _near(run(program, "chainrule", "float32", mode), ref)
+    theirs = _near(run(program, "torch", "float32", mode), ref)
+    return "chainrule (its float32 values agree with torch's float64 run, torch's float32 ones do not)" \
+        if ours and not theirs else None
+
+
+def _near(got: dict, ref: dict) -> bool:
+    """Whether a float32 run's values and gradients agree with a float64 run's to float32 precision."""
+    if "error" in got:
+        return False
+    through = _largest(w for w, _, _ in ref["values"].values())
+    pairs = [(got["values"].get(n, (None,))[0], w) for n, (w, _, _) in ref["values"].items()]
+    for key in ("grads", "second"):
+        if (got.get(key) is None) != (ref.get(key) is None):
+            return False
+        pairs += list(zip(got.get(key) or [], ref.get(key) or []))
+        through = max(through, _largest(ref.get("grads") or []))
+    for g, w in pairs:
+        if w is not None and w.dtype.kind == "f" and g is not None:
+            g = g.astype(np.float64)
+        if not close(g, w, "float32", through):
+            return False
+    return True
 
 
 def decide(got, want, numeric) -> str:

@@ -54,9 +54,11 @@ def campaign(seed: int, cases: int, shrink_failures: bool = True, progress=None,
         if failure:
             small, small_failure = shrink(program, failure) if shrink_failures else (program, failure)
             verdict = arbitrate(small, small_failure)
-            table = result.torch_wrong if verdict == "chainrule" else result.failures
+            table = result.torch_wrong if verdict and verdict.startswith("chainrule") else result.failures
             text = report(small, small_failure)
-            if verdict:
+            if verdict and verdict.startswith("chainrule ("):
+                text += f"# the arbiter sides with: {verdict}\n"
+            elif verdict:
                 text += f"# central differences (float64) agree with: {verdict}\n"
             table[kind(small_failure[2])].append(text)
             if verdict and verdict.startswith("undecidable"):

@@ -355,9 +355,16 @@ def bag(g) -> bool:
 def distance(g) -> bool:
     kind = g.choice(["pdist", "pdist", "cosine_similarity", "pairwise_distance"])
     if kind == "pdist":
+        import torch
         a = _input(g, (2,))
         if g.shape_of(a)[0] == 0 and g.shape_of(a)[1]:   # torch 2.13's backward dies of SIGFPE: never generated
             return False
+        x = g.env[a].detach()
+        apart = (x[:, None] - x[None]).abs()[~torch.eye(x.shape[0], dtype=torch.bool)]
+        if apart.numel() and float(apart.min()) < 0.01:
+            g.drop_pending()
+            return False    # two rows tie (or nearly) in a coordinate: a kink of |x_ik - x_jk|^p, whose second
+                            # derivative torch cannot give and differences cannot decide
         p = g.choice(["", ", p=1", ", p=3", ", p=0", ", p=float('inf')", ", 1.5"])
         return g.propose(kind, f"F.pdist({a}{p})", (a,))
     a = _input(g, (1, 2, 3))

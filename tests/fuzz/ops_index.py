@@ -133,7 +133,9 @@ def setitem(g) -> bool:
     elif roll < 0.75:
         key = g.const(int_const(g.r.random(shape) < 0.5, "bool"))
     else:
-        key = g.const(int_const(g.ints(shape[0], (int(g.r.integers(0, 3)),))))
+        # distinct rows: with a repeated one, which write wins is unspecified in torch (and its gradient
+        # goes to every copy, the overwritten one included)
+        key = g.const(int_const(g.r.permutation(shape[0])[:int(g.r.integers(0, 3))]))
     import torch
     with torch.no_grad():
         target = g.env[a][g.env[key] if key in g.env else eval(f"np.s_[{key}]")].shape

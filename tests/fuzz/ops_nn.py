@@ -135,7 +135,11 @@ def norm(g) -> bool:
         b = g.partner((c,)) if g.coin(0.6) and (w or not g.avoid("batch_norm_bias_only")) else None
         return g.propose(kind, f"F.batch_norm({a}, None, None, {w}, {b}, training=True)",
                          (a,) + tuple(x for x in (w, b) if x))
-    return g.propose(kind, f"F.normalize({a}, dim={g.dim(len(shape))})", (a,))
+    d = g.dim(len(shape))
+    if g.env[a].detach().norm(dim=d).lt(1e-3).any():
+        g.drop_pending()
+        return False    # a zero vector: normalize's second derivative does not exist there (torch: NaN)
+    return g.propose(kind, f"F.normalize({a}, dim={d})", (a,))
 
 
 def loss(g) -> bool:
