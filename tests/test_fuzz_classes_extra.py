@@ -132,13 +132,16 @@ GRIDS = ["g", "g.detach()"]
 
 @pytest.mark.parametrize("code", ONE_NODE + [
     f"F.grid_sample({x}, {g} / 3, mode={mode!r}, align_corners=False)"
-    for x, g, mode in itertools.product(["x.reshape(1, 1, 2, 3)", "x.reshape(1, 1, 2, 3).detach()"], GRIDS,
+    for x, g, mode in itertools.product(["x.reshape(1, 1, 2, 3)", "x.reshape(1, 1, 2, 3).detach()",
+                                         "m.ceil(x).reshape(1, 1, 2, 3)"], GRIDS,
                                         ["bilinear", "nearest"]) if not (x.endswith("detach()") and g == "g.detach()")])
 def test_create_graph_gradient_requires_grad_as_torch(torch, code):
     """Seeds 800064, 800070, 800175: hardshrink, softshrink, threshold, relu6, adaptive max
     pooling and grid_sample are one node in PyTorch whose backward reads the input (and the grid), so their
     first-order gradients require grad under create_graph; the second-order gradient is then 0 where
-    PyTorch's is, and None where PyTorch's is None (grid sampling's input)."""
+    PyTorch's is, and None where PyTorch's is None (grid sampling's input). Seed 734391: nearest sampling's
+    grid gradient has no second derivative; the input's has a zero one by the grid (the ceil() input sends
+    the input's gradient nowhere, so only the grid's reaches the sum)."""
     src = (f"x = m.tensor([1.26, -0.3, 0.7, -2.0, 0.2, 1.9], dtype=DT, requires_grad=True)\n"
            f"g = m.tensor([[[[0.3, -1.2], [1.3, 0.1]]]], dtype=DT, requires_grad=True)\nout = {code}")
     (want_rg, want), (got_rg, got) = second_order(torch, src), second_order(cr, src)

@@ -132,8 +132,9 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     flat = input.reshape(n, c, h * w)
     if mode == "nearest":   # round half to even, as PyTorch's nearbyint; the grid gets a zero gradient
         out = _read(flat, x.detach().round().long(), y.detach().round().long(), h, w, padding_mode)
-        # the grid's gradient is 0; PyTorch's has a (zero) second derivative only when the input requires grad
-        return OneNode.apply(out, "GridSampler2DBackward0", False, (1, input.requires_grad), input, grid)
+        # the grid's gradient is 0, with no second derivative; the input's has a (zero) one by the grid
+        # only (PyTorch's double backward differentiates the input's gradient, not the grid's, by the grid)
+        return OneNode.apply(out, "GridSampler2DBackward0", (False, True), (1, False), input, grid)
     x0, y0 = x.detach().floor(), y.detach().floor()
     wx, wy = (x - x0).unsqueeze(1), (y - y0).unsqueeze(1)      # the weights carry the grid's gradient
     ix, iy = x0.long(), y0.long()

@@ -133,9 +133,9 @@ class OneNode(Op):
     (hardshrink's g·1[|x| > λ] does not involve x, yet PyTorch's ``hardshrink_backward`` reads x).
     The node shows PyTorch's name (``HardshrinkBackward0``), given by the caller. ``second``: whether
     that dependence has a (zero) second derivative, as PyTorch's shrink/threshold/pool double backwards
-    do, or none at all (grid sampling's). ``zero``: (k, second) when read k gets a zero gradient from
-    this node (nearest grid sampling: the grid's gradient is 0, not None), with or without a (zero)
-    second derivative."""
+    do, or none at all (grid sampling's); a tuple gives it per read. ``zero``: (k, second) when read k
+    gets a zero gradient from this node (nearest grid sampling: the grid's gradient is 0, not None),
+    with or without a (zero) second derivative."""
 
     formula = "z = y"
     local = ("1",)
@@ -156,4 +156,9 @@ class OneNode(Op):
         if ctx.zero is not None:
             k, second, shape, dtype = ctx.zero
             rest[k] = m.attach(m.zeros(shape, dtype), reads[k], zeros=second)
-        return (m.attach(g, *reads, zeros=ctx.second), None, None, None, *rest)
+        if isinstance(ctx.second, tuple):
+            g = m.attach(g, *(r for r, z in zip(reads, ctx.second) if z))
+            g = m.attach(g, *(r for r, z in zip(reads, ctx.second) if not z), zeros=False)
+        else:
+            g = m.attach(g, *reads, zeros=ctx.second)
+        return (g, None, None, None, *rest)
