@@ -121,6 +121,10 @@ def inplace_through_view(view, compute, op: str, reads_self: bool = False):
         base._data[...] = new_base._data
     base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, new_base._output_nr, new_base._requires_grad
     view._version_box[0] += 1
+    if new.grad_fn is not None and new.grad_fn._saved_versions:    # what the op saved of its result is the
+        box = view._version_box                                     # view after the update (v.sigmoid_())
+        new.grad_fn._saved_versions = [(box, box[0], k) if b is new._version_box else (b, v, k)
+                                       for b, v, k in new.grad_fn._saved_versions]
     history = V.AsStrided.apply(base, positions)      # the view now reads its values from the new base
     view.grad_fn, view._output_nr, view._requires_grad = history.grad_fn, history._output_nr, history._requires_grad
     refresh(base, view)
