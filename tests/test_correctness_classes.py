@@ -1208,3 +1208,31 @@ def test_inplace_op_on_a_view_saves_the_view(torch, op, then, n):
         except RuntimeError as e:
             seen.append(("raises", "modified by an inplace operation" in str(e)))
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("which", ["a", "b"])
+@pytest.mark.parametrize("sa, sb, ta", [((2, 3), (4, 3, 5), False), ((2, 3), (1, 3, 5), False),
+                                        ((2, 3), (2, 4, 3, 5), False), ((3,), (4, 3, 5), False),
+                                        ((2, 3), (4, 3, 1), False), ((4, 2, 3), (3, 5), False),
+                                        ((2, 4, 3), (3, 5), True), ((2, 4, 3), (3,), True), ((2, 3), (0, 3, 5), False)])
+def test_matmul_saves_the_folded_copy_as_torch(torch, sa, sb, ta, which):
+    """PyTorch folds the larger matmul operand into a matrix; when that reshape copies (b.mT of a batched
+    b, a non-contiguous batch of a), its mm saves the copy, so changing the operand in place afterwards
+    does not make backward raise (fuzz campaign, 2-D @ N-D); otherwise it raises. Gradients to second
+    order as torch."""
+    rng = xp.random.default_rng(1)
+    arrays = rng.standard_normal(sa), rng.standard_normal(sb)
+    seen = []
+    for m in (torch, cr):
+        a0, b0 = (m.tensor(v, dtype=m.float64, requires_grad=True) for v in arrays)
+        a = (a0 * 1).transpose(0, 1) if ta else a0 * 1
+        b = b0 * 1
+        y = a @ b
+        (a if which == "a" else b).mul_(2.0)
+        try:
+            g = m.autograd.grad((y * y).sum(), [a0, b0], create_graph=True)
+            gg = m.autograd.grad(sum((x * x).sum() for x in g), [a0, b0], allow_unused=True)
+            seen.append([xp.round(x.detach().numpy(), 9).tolist() for x in g + gg])
+        except RuntimeError as e:
+            seen.append(("raises", "modified by an inplace operation" in str(e)))
+    assert seen[1] == seen[0]

@@ -282,6 +282,8 @@ class ReduceMethods:
             return L.Dot.apply(a, b)
         if a.ndim == 2 and b.ndim == 2:
             return L.Mm.apply(a, b)
+        if (a.requires_grad or b.requires_grad) and _fold_copies(a, b):
+            a, b = (a.clone(), b) if a.ndim >= b.ndim else (a, b.clone())
         return (L.Mv if b.ndim == 1 else L.Bmm).apply(a, b)
 
     def _checked_matmul(self, other, op: str, ndims: tuple, node):
@@ -405,6 +407,23 @@ def _folds(a, b) -> bool:
     if not first:                         # PyTorch folds b.mT
         shape[-2:], strides[-2:] = shape[:-3:-1], strides[:-3:-1]
     return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(len(shape) - 2))
+
+
+def _fold_copies(a, b) -> bool:
+    """Whether PyTorch's fold (``_folds``) copies the larger operand: its reshape into a matrix (of ``b.mT``
+    when ``b`` is the larger) is not a view. Its mm then saves that copy, so changing the operand in place
+    afterwards does not make backward raise; chainrule saves a clone there too."""
+    if not _folds(a, b):
+        return False
+    first = a.ndim >= b.ndim
+    data = (a if first else b)._data
+    shape, strides = list(data.shape), [st // data.itemsize for st in data.strides]
+    if not first:
+        shape[-2:], strides[-2:] = shape[:-3:-1], strides[:-3:-1]
+    if 0 in shape:
+        return False
+    merged = [(n, st) for n, st in zip(shape[:-1], strides[:-1]) if n != 1]
+    return any(st != nxt_st * nxt for (_, st), (nxt, nxt_st) in zip(merged, merged[1:]))
 
 
 def _same_dtype(op: str, a, b) -> None:
