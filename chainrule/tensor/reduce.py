@@ -282,7 +282,8 @@ class ReduceMethods:
             return L.Dot.apply(a, b)
         if a.ndim == 2 and b.ndim == 2:
             return L.Mm.apply(a, b)
-        if (a.requires_grad or b.requires_grad) and _fold_copies(a, b):
+        if (b.ndim > 2 or not a._data.flags.c_contiguous) and (a.requires_grad or b.requires_grad) \
+                and _fold_copies(a, b):
             a, b = (a.clone(), b) if a.ndim >= b.ndim else (a, b.clone())
         return (L.Mv if b.ndim == 1 else L.Bmm).apply(a, b)
 
@@ -413,9 +414,9 @@ def _fold_copies(a, b) -> bool:
     """Whether PyTorch's fold (``_folds``) copies the larger operand: its reshape into a matrix (of ``b.mT``
     when ``b`` is the larger) is not a view. Its mm then saves that copy, so changing the operand in place
     afterwards does not make backward raise; chainrule saves a clone there too."""
-    if not _folds(a, b):
-        return False
     first = a.ndim >= b.ndim
+    if first and a._data.flags.c_contiguous or not _folds(a, b):     # (a contiguous a folds as a view)
+        return False
     data = (a if first else b)._data
     shape, strides = list(data.shape), [st // data.itemsize for st in data.strides]
     if not first:
