@@ -636,6 +636,11 @@ BORDER_PAD = [
          name_differs=CIRCULAR_NAME),
     Spec("prelu", lambda m, x, w: m.nn.functional.prelu(x, w), (((2, 3, 4), (3,)), ((5,), (1,)), ((0, 3), (3,)))),
     Spec("prelu_shared", lambda m, x, w: m.nn.functional.prelu(x, w), (((2, 3, 4), (1,)), ((), (1,)))),
+    # at x = 0: the gradient is w·g, but its own derivatives take x = 0 as positive (fuzz seed 746369)
+    Spec("prelu_at_0", lambda m, x, w: m.nn.functional.prelu(x, w), domain="fixed", numeric=False,
+         values=([[-1.0, 0.0, 2.0], [0.0, -0.0, -0.5]], [0.44, -1.3, 0.7])),
+    Spec("prelu_at_0_squared", lambda m, x, w: m.nn.functional.prelu(x, w) ** 2, domain="fixed", numeric=False,
+         values=([[-1.0, 0.0, 2.0], [0.0, -0.0, -0.5]], [0.44])),
     Spec("kthvalue", lambda m, x: m.kthvalue(x, 2), ND[:2] + UNARY[1:3], "distinct"),
     Spec("kthvalue_dim_keepdim", lambda m, x: m.kthvalue(x, 3, 0, keepdim=True), (((4, 3),), ((3,),)), "distinct"),
     Spec("kthvalue_scalar", lambda m, x: m.kthvalue(x, 1), UNARY[:1], "distinct"),

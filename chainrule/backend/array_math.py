@@ -88,6 +88,11 @@ def scatter_add(shape, axis, index, values):
     return out
 
 
+def constant(x):
+    """``x`` itself; under create_graph a constant with x's values (no derivative flows through it)."""
+    return x
+
+
 def attach(g, *inputs, zeros: bool = True):
     """``g`` itself; under create_graph the result also depends on ``inputs`` (see ops.elementwise.Attach)."""
     return g

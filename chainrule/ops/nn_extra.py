@@ -8,7 +8,9 @@ from ..backend import xp
 
 class Prelu(Op):
     """The slope w arrives already shaped to broadcast against x (one per channel, or one in all).
-    At x = 0 the negative branch is taken (PyTorch's rule)."""
+    At x = 0 the negative branch is taken (PyTorch's rule). The gradients' own derivatives (create_graph)
+    take x = 0 as positive instead, as PyTorch's double backward does: its mixed terms are masked by
+    x < 0, and the gradient's slope in g at 0 is 1, though the gradient's value there is w·g."""
 
     backward_name = "PreluKernelBackward0"
     formula = "z = x if x > 0 else w·x"
@@ -22,9 +24,19 @@ class Prelu(Op):
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
-        positive = x > 0
         m = ctx.xp
-        gx, gw = m.where(positive, g, w * g), m.where(positive, 0, x * g)   # not 0·g: NaN at g = ±inf
+        gx, gw = m.where(x > 0, g, w * g), m.where(x > 0, 0, x * g)     # not 0·g: NaN at g = ±inf
+        # at x = 0 PyTorch's double backward differentiates these as on the positive side: the slope of gx in
+        # g is 1 (its value stays w·g), and gw has no slope at all (constants keep the values exact)
+        zero = x == 0
+        gx = m.where(zero & (m.abs(g) < float("inf")), m.constant(gx) + (g - m.constant(g)), gx)
+        gw = m.where(zero, m.constant(gw), gw)
         # PyTorch's backward is one node reading x and w: under create_graph each gradient has a (zero)
         # derivative w.r.t. both, never None
         return m.attach(gx, x, w), m.attach(gw, x, w)
+
+    @staticmethod
+    def backward_array(ctx, g):
+        x, w = ctx.saved_tensors
+        positive = x > 0
+        return xp.where(positive, g, w * g), xp.where(positive, 0, x * g)

@@ -148,6 +148,10 @@ def ones_like(x):
     return core.Tensor._make(xp.ones_like(_t(x)._data))
 
 
+def constant(x):
+    return core.Tensor._make(_t(x)._data)
+
+
 def attach(g, *inputs, zeros: bool = True):
     deps = [t for t in inputs if isinstance(t, core.Tensor) and t.requires_grad]
     g = _t(g)
