@@ -1236,3 +1236,25 @@ def test_matmul_saves_the_folded_copy_as_torch(torch, sa, sb, ta, which):
         except RuntimeError as e:
             seen.append(("raises", "modified by an inplace operation" in str(e)))
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("form", ["m.t(b)", "b[0]", "b.view(-1)", "b.transpose(0, 1)", "b.narrow(0, 0, 1)",
+                                  "b.unsqueeze(0)", "b.T", "b[:, 1:]", "b.view(-1)[2:]", "b.split(1)[0]",
+                                  "b.unbind(0)[1]", "b.chunk(2)[1][1:]"])
+@pytest.mark.parametrize("change", ["b.sub_(w, alpha=2)", "b[1].mul_(w[0])", "b.copy_(w.expand(2, 3))"])
+def test_views_taken_before_the_base_had_a_history(torch, form, change):
+    """A view of a tensor that did not require grad, taken before an in-place op with an operand that does
+    gave the base a history, requires grad from then on and reads its gradient through the base
+    (AsStridedBackward0), as in torch (fuzz seed 747083); a piece of split/chunk/unbind raises when used."""
+    seen = []
+    for m in (torch, cr):
+        b = m.zeros((2, 3), dtype=m.float64) * 1.0
+        v = eval(form)  # noqa: S307 - the parametrized forms above
+        w = m.tensor([[0.1, 0.2, 0.3]], dtype=m.float64, requires_grad=True)
+        exec(change, {"b": b, "w": w})  # noqa: S102
+        try:
+            g = m.autograd.grad((v * 3).sum(), w)[0].tolist()
+        except RuntimeError as e:
+            g = "raises: " + ("view" in str(e) and "modified inplace" in str(e)) * "stale view"
+        seen.append((v.requires_grad, g))
+    assert seen[1] == seen[0]

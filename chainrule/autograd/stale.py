@@ -15,7 +15,8 @@ def stale_message(view, name: str | None = None) -> str:
         fn = view.grad_fn
         name = view._multi_view[0] if fn is None or isinstance(fn, Invalid) or fn._num_outputs > 1 \
             else fn.name().removesuffix("Backward0")
-    return (f"Output {view._output_nr} of {name} is a view and its base or another view of its base has been "
+    nr = view._multi_view[1] if view._multi_view is not None else view._output_nr
+    return (f"Output {nr} of {name} is a view and its base or another view of its base has been "
             f"modified inplace. This view is the output of a function that returns multiple views. Such "
             f"functions do not allow the output views to be modified inplace. You should replace the inplace "
             f"operation by an out-of-place one.")

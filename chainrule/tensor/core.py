@@ -108,8 +108,8 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
         root = base._base if base._base is not None else base
         self._base = root
         self._version_box = root._version_box
-        if root.grad_fn is not None:       # its history may change in place: views.refresh follows it
-            views.register(root, self)
+        if root.grad_fn is not None or not root._requires_grad:    # its history may change in place (or
+            views.register(root, self)      # begin, b.sub_(w) on a b without one): views.refresh follows it
         self._multi_view = base._multi_view     # a view of a split piece is one too (always set: no getattr)
         return self
 

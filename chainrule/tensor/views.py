@@ -40,23 +40,26 @@ def register(base, view) -> None:
 
 
 def refresh(base, changed=None) -> None:
-    """After a recorded in-place change of ``base``'s memory, every live view of it that takes
-    part in the graph reads its values from the new ``base`` (PyTorch regenerates such a view's
-    grad_fn as ``AsStridedBackward0``); ``changed`` is the view the change went through, already done."""
+    """After a recorded in-place change of ``base``'s memory, every live view of it reads its values
+    from the new ``base`` (PyTorch regenerates a view's grad_fn as ``AsStridedBackward0``), and requires
+    grad from then on if ``base`` does (a view taken before ``b.sub_(w)`` gave ``b`` a history);
+    ``changed`` is the view the change went through, already done."""
     refs = getattr(base, "_views", None)
     if not refs:
         return
     for ref in refs:
         view = ref()
-        if view is None or view is changed or not view.requires_grad or view._base is not base:
+        if view is None or view is changed or view._base is not base:
             continue
         if view._multi_view is not None:          # one node made it and its siblings: no new history
             view.grad_fn = Invalid(stale_message(view))
+            view._requires_grad = view._requires_grad or base._requires_grad
             continue
         positions = V.view_positions(base._data, view._data)
         if positions is not None:
             history = V.AsStrided.apply(base, positions)
             view.grad_fn, view._output_nr = history.grad_fn, history._output_nr
+            view._requires_grad = history._requires_grad     # a view taken before base had a history
 
 
 def multi_output(base, parts, name: str) -> tuple:
