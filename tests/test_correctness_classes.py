@@ -1258,3 +1258,20 @@ def test_views_taken_before_the_base_had_a_history(torch, form, change):
             g = "raises: " + ("view" in str(e) and "modified inplace" in str(e)) * "stale view"
         seen.append((v.requires_grad, g))
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gelu_tanh_second_order_for_large_inputs(torch, dtype):
+    """gelu(approximate='tanh') under create_graph built tanh from exp(2u), which overflows in float32 from
+    x ≈ 11: its derivative was inf/inf, NaN second-order gradients (fuzz seed 747300). Now as torch, up
+    to ±inf (NaN in both there)."""
+    values = [0.0, -0.0, 1e-8, -3.0, 0.5, 5.0, 11.0, 11.2, 30.0, -30.0, 200.0, -200.0, float("inf"), -float("inf")]
+    seen = []
+    for m in (torch, cr):
+        x = m.tensor(values, dtype=getattr(m, dtype), requires_grad=True)
+        (g,) = m.autograd.grad((m.nn.functional.gelu(x, approximate="tanh") ** 2).sum(), x, create_graph=True)
+        (gg,) = m.autograd.grad((g * m.linspace(-1.0, 2.0, len(values), dtype=x.dtype)).sum(), x)
+        seen.append((g.detach().numpy().astype(float), gg.numpy().astype(float)))
+    for got, want in zip(seen[1], seen[0]):
+        assert xp.array_equal(xp.isnan(got), xp.isnan(want))
+        xp.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

@@ -70,7 +70,10 @@ class Gelu(Op):
         # Φ is recomputed from x, so under create_graph it is a function of x, not a constant
         if ctx.approximate == "tanh":
             u = (x + _TANH_C * (x * x * x)) * _TANH_K
-            t = 1.0 - 2.0 / (xp_.exp(2.0 * u) + 1.0)     # tanh u, from exp (saturates to ±1, no NaN)
+            # tanh u from exponentials that cannot overflow (exp(2u) would, in float32 from x ≈ 11, and its
+            # derivative would then be inf/inf): one term for u > 0, one for u < 0, each 0 on the other side
+            e_pos, e_neg = xp_.exp(-2.0 * xp_.maximum(u, 0.0)), xp_.exp(2.0 * xp_.minimum(u, 0.0))
+            t = (1.0 - e_pos) / (1.0 + e_pos) - (1.0 - e_neg) / (1.0 + e_neg)
             du = _TANH_K * (1.0 + 3.0 * _TANH_C * (x * x))
             return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du), None
         cdf = 0.5 * (1.0 + xp_.erf(x * _SQRT_HALF))
