@@ -21,7 +21,19 @@ EPS = 1e-6
 MAX_ELEMENTS = 400
 
 
-def _scalar(program: Program, arrays: dict, second: bool) -> float:
+CUTS = ("no_grad()", "set_grad_enabled(False)", ".detach()")   # statements whose value autograd treats as constant
+
+
+def frozen_values(program: Program, arrays: dict) -> dict:
+    """The values of the statements that cut the graph (computed under no_grad, or detached), at the point:
+    autograd treats them as constants, so the differences must too (they hold them fixed while a leaf
+    moves; otherwise they would see the leaf's effect through them, which neither library differentiates)."""
+    env = _execute(program, arrays, {})
+    return {s.defines: env[s.defines].detach().clone() for s in program.stmts
+            if s.defines and not s.leaf and any(c in s.code for c in CUTS) and s.defines in env}
+
+
+def _execute(program: Program, arrays: dict, frozen: dict) -> dict:
     m = module("torch")
     env = {"m": m, "F": m.nn.functional, "np": np, "DT": m.float64}
     with warnings.catch_warnings():
@@ -31,7 +43,16 @@ def _scalar(program: Program, arrays: dict, second: bool) -> float:
                 env[s.defines] = m.tensor(arrays[s.defines], dtype=m.float64, requires_grad=True)
             else:
                 exec(s.code, env)  # noqa: S102 - the fuzzer runs the programs it writes
+                if s.defines in frozen:
+                    t = env[s.defines]
+                    env[s.defines] = frozen[s.defines].clone().requires_grad_(t.requires_grad)
         exec(program.loss_code(), env)  # noqa: S102 - the fuzzer runs the programs it writes
+    return env
+
+
+def _scalar(program: Program, arrays: dict, second: bool, frozen: dict) -> float:
+    m = module("torch")
+    env = _execute(program, arrays, frozen)
     leaves = [env[n] for n in program.leaves]
     if not second:
         return float(env["loss"])
@@ -72,8 +93,10 @@ def numerical(program: Program, second: bool, detail: bool = False) -> list:
             exec(s.code, env)  # noqa: S102 - the fuzzer runs the programs it writes
             arrays[s.defines] = env[s.defines].detach().numpy().astype(np.float64)
 
+    frozen = frozen_values(program, arrays)
+
     def f():
-        return _scalar(program, arrays, second)
+        return _scalar(program, arrays, second, frozen)
 
     f0 = f()
     out = []
