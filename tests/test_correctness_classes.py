@@ -1275,3 +1275,28 @@ def test_gelu_tanh_second_order_for_large_inputs(torch, dtype):
     for got, want in zip(seen[1], seen[0]):
         assert xp.array_equal(xp.isnan(got), xp.isnan(want))
         xp.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("loss", ["F.cross_entropy(x, t, reduction='none')", "F.nll_loss(x, t, reduction='none')",
+                                  "F.nll_loss(x, t, reduction='sum')", "F.cross_entropy(x, t)"])
+@pytest.mark.parametrize("shape", [(1, 0, 0), (0, 0), (2, 0, 0, 4)])
+def test_nll_loss_with_no_classes_reads_its_upstream_gradient(torch, loss, shape):
+    """With no classes nothing is picked and the input's gradient is zeros, but PyTorch's backward reads
+    the upstream gradient: under create_graph a second-order gradient reaches what that upstream depends
+    on (an empty tensor, not None; fuzz seed 747584)."""
+    seen = []
+    for m in (torch, cr):
+        F = m.nn.functional
+        x0 = m.zeros(shape, dtype=m.float64, requires_grad=True)
+        x = x0 * 1.0
+        t = m.zeros((shape[0],) + shape[2:], dtype=m.int64)
+        y = eval(loss)  # noqa: S307 - the parametrized forms above
+        w = m.zeros((y.numel(),), dtype=m.float64, requires_grad=True)
+        out = m.dot(y.reshape(-1), w)
+        try:
+            grads = m.autograd.grad(out, [x0], create_graph=True, allow_unused=True)
+            second = m.autograd.grad(grads[0].sum(), [x0, w], allow_unused=True)
+            seen.append([None if s is None else tuple(s.shape) for s in second])
+        except RuntimeError as e:
+            seen.append(str(e)[:20])
+    assert seen[1] == seen[0]

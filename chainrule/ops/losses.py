@@ -298,7 +298,7 @@ class NllLoss(Op):
         if ctx.reduction == "none":
             g = xp_.reshape(g, coef.shape)
         if shape2[1] == 0:              # no classes, nothing was picked
-            return xp_.attach(xp_.zeros_like(x), x), None, None, None, None
+            return xp_.attach(xp_.zeros_like(x), x, g), None, None, None, None   # torch reads g too
         values = xp_.expand_dims(g * coef, 1)
         gx = xp_.scatter_add(shape2, 1, index, values)
         if len(ctx.shape) == 1:
