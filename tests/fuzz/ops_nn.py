@@ -182,6 +182,12 @@ def loss(g) -> bool:
     t = g.partner(g.shape_of(a), 0.0, 1.0)
     if kind == "kl_div":
         red = g.choice([red, ", reduction='batchmean'"])
+        # a target that requires grad stays off 0, where t·log t has no derivative (torch's NaN gradient there
+        # then spreads through other ops' double backwards by NaN·0, each library's own way); a constant one
+        # may hold exact zeros
+        t = g.partner(g.shape_of(a), 0.01, 1.0) if g.coin(0.7) else g.const(
+            f"m.tensor({g.values(g.shape_of(a), 0.0, 1.0).tolist()!r}, dtype=DT)" if g.meta[a].numel
+            else f"m.zeros({g.shape_of(a)!r}, dtype=DT)")
         return g.propose(kind, f"F.kl_div({a}, {t}{red})", (a, t))
     # pos_weight without grad: torch 2.13 refuses to differentiate w.r.t. it (chainrule can)
     pw = f", pos_weight={g.leaf(g.shape_of(a)[-1:], 0.5, 2.0, grad=False)}" if g.coin(0.2) else ""
