@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 
@@ -424,7 +425,7 @@ def _fold_copies(a, b) -> bool:
     if 0 in shape:
         return False
     merged = [(n, st) for n, st in zip(shape[:-1], strides[:-1]) if n != 1]
-    return any(st != nxt_st * nxt for (_, st), (nxt, nxt_st) in zip(merged, merged[1:]))
+    return any(st != nxt_st * nxt for (_, st), (nxt, nxt_st) in itertools.pairwise(merged))
 
 
 def _same_dtype(op: str, a, b) -> None:
