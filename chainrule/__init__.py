@@ -42,7 +42,6 @@ from .tensor import Size, Tensor, device
 from .tensor.creation import (
     arange,
     as_tensor,
-    bernoulli,
     empty,
     empty_like,
     eye,
@@ -50,14 +49,22 @@ from .tensor.creation import (
     from_numpy,
     full,
     full_like,
+    linspace,
+    ones,
+    ones_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .tensor.device import get_default_device, set_default_device
+from .tensor.functions import *
+from .tensor.random import (
+    bernoulli,
     get_rng_state,
     initial_seed,
-    linspace,
     manual_seed,
     multinomial,
     normal,
-    ones,
-    ones_like,
     rand,
     rand_like,
     randint,
@@ -67,12 +74,7 @@ from .tensor.creation import (
     randperm,
     seed,
     set_rng_state,
-    tensor,
-    zeros,
-    zeros_like,
 )
-from .tensor.device import get_default_device, set_default_device
-from .tensor.functions import *
 
 float = float32
 double = float64

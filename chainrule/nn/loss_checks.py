@@ -65,6 +65,34 @@ def common_shape(a, b):
         return None
 
 
+def check_broadcast_all(fn: str, **tensors: Tensor) -> None:
+    """The tensors a loss combines elementwise must broadcast to one shape; the error names the loss and each
+    argument with its shape (not the internal ``sub`` or ``mul`` that would fail), in PyTorch's words.
+
+    >>> import chainrule as cr
+    >>> check_broadcast_all("margin_ranking_loss", input1=cr.ones(2), input2=cr.ones(3))
+    Traceback (most recent call last):
+    RuntimeError: margin_ranking_loss: input1 (2,) and input2 (3,) do not broadcast to one shape: the size of input2 (3) must match the size 2 of input1 at non-singleton dimension 0
+    """
+    shapes = [tuple(t.shape) for t in tensors.values()]
+    if all(shape == shapes[0] for shape in shapes):   # the usual case costs nothing more
+        return
+    names = list(tensors)
+    joined: tuple = ()
+    for k, (name, shape) in enumerate(zip(names, shapes, strict=True)):
+        both = common_shape(joined, shape)
+        if both is None:
+            parts = [f"{n} {s}" for n, s in zip(names, shapes, strict=True)]
+            listing = ", ".join(parts[:-1]) + " and " + parts[-1]
+            ndim = max(len(joined), len(shape))
+            dim = next(ndim - i for i in range(1, ndim + 1) if i <= len(joined) and i <= len(shape)
+                       and joined[-i] != shape[-i] and joined[-i] != 1 and shape[-i] != 1)
+            raise RuntimeError(f"{fn}: {listing} do not broadcast to one shape: the size of {name} "
+                               f"({shape[dim - ndim]}) must match the size {joined[dim - ndim]} of "
+                               f"{' and '.join(names[:k])} at non-singleton dimension {dim}")
+        joined = both
+
+
 def check_tensors(input, target, fn: str) -> None:
     """A loss takes two Tensors; a list or NumPy array target is a common slip (PyTorch fails on ``.size``)."""
     for name, value in (("input", input), ("target", target)):

@@ -23,7 +23,7 @@ from ..tensor.creation import arange, ones_like, zeros_like
 from ..tensor.functions import minimum
 from .functional_extra import pairwise_distance
 from .loss import _legacy_reduction, _Loss, _reduce, _WeightedLoss
-from .loss_checks import check_reduction, check_tensors
+from .loss_checks import check_broadcast_all, check_reduction, check_tensors
 
 _EPS = 1e-12   # PyTorch's EPSILON in cosine_embedding_loss
 
@@ -40,6 +40,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
                            f"input1: {tuple(input1.shape)}, input2: {tuple(input2.shape)}, target: "
                            f"{tuple(target.shape)}")
+    check_broadcast_all("margin_ranking_loss", input1=input1, input2=input2, target=target)
     return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction, "margin_ranking_loss")
 
 
@@ -94,6 +95,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     """max(0, d(a, p) - d(a, n) + margin) with the p-norm distance (Balntas et al.'s ``swap`` optional)."""
     reduction = _reduction(size_average, reduce, reduction, "triplet_margin_loss")
     _same_ndim(anchor, positive, negative, "triplet_margin_loss")
+    check_broadcast_all("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
@@ -133,6 +135,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     """
     reduction = _reduction(size_average, reduce, reduction, "poisson_nll_loss")
     check_tensors(input, target, "poisson_nll_loss")
+    check_broadcast_all("poisson_nll_loss", input=input, target=target)
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
     if full:   # log(y!) ≈ y·log(y) - y + ½·log(2πy), only where y > 1 (PyTorch's rule)
         stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()

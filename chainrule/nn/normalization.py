@@ -3,6 +3,8 @@ with running averages for eval) and ``LayerNorm`` (statistics over each sample's
 
 from __future__ import annotations
 
+import numbers
+
 from .. import backend
 from ..autograd.grad_mode import no_grad
 from ..backend import xp
@@ -121,9 +123,7 @@ class LayerNorm(Module):
                  device=None, dtype=None) -> None:
         super().__init__()
         require_cpu(device, type(self).__name__)
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
+        self.normalized_shape = normalized_shape_arg(normalized_shape, "LayerNorm")
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         _affine(self, self.normalized_shape, elementwise_affine, bias, dtype)
@@ -152,6 +152,12 @@ class GroupNorm(Module):
         super().__init__()
         require_cpu(device, type(self).__name__)
         layer_sizes("GroupNorm", num_channels=num_channels)
+        if not isinstance(num_groups, numbers.Real) or isinstance(num_groups, bool):   # (PyTorch takes 2.0)
+            raise TypeError(f"GroupNorm: num_groups must be an int, got {type(num_groups).__name__} "
+                            f"({num_groups!r})")
+        if num_groups == 0:
+            raise ZeroDivisionError(f"GroupNorm: num_groups must be positive, got 0 (num_channels={num_channels} "
+                                    f"is split into num_groups groups)")
         if num_channels % num_groups != 0:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
                              f"({num_groups})")
@@ -170,6 +176,29 @@ class GroupNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
                 f"bias={self.bias is not None}")
+
+
+def normalized_shape_arg(normalized_shape, layer: str) -> tuple:
+    """LayerNorm/RMSNorm's ``normalized_shape``, as PyTorch reads it: an int or a list/tuple of ints, the
+    sizes of the last dimensions to normalise over; anything else is a TypeError naming the layer.
+
+    >>> normalized_shape_arg(4, "LayerNorm")
+    (4,)
+    """
+    if isinstance(normalized_shape, numbers.Integral) and not isinstance(normalized_shape, bool):
+        normalized_shape = (normalized_shape,)
+    expected = "an int or a tuple of ints (the sizes of the last dimensions to normalise over)"
+    if not isinstance(normalized_shape, list | tuple):
+        raise TypeError(f"{layer}: normalized_shape must be {expected}, got {type(normalized_shape).__name__} "
+                        f"({normalized_shape!r})")
+    for pos, size in enumerate(normalized_shape):
+        if not isinstance(size, numbers.Integral) or isinstance(size, bool):
+            raise TypeError(f"{layer}: normalized_shape must be {expected}, but found element of type "
+                            f"{type(size).__name__} at pos {pos}: {normalized_shape!r}")
+        if size < 0:
+            raise RuntimeError(f"{layer}: Trying to create tensor with negative dimension {size}: "
+                               f"normalized_shape={list(normalized_shape)}")
+    return tuple(int(size) for size in normalized_shape)
 
 
 def _affine(module: Module, shape, affine: bool, bias: bool, dtype) -> None:

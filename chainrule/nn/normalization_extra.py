@@ -10,7 +10,7 @@ from ..tensor import Tensor
 from ..tensor.device import require_cpu
 from . import functional_more as FM
 from .module import Module
-from .normalization import _affine, _BatchNorm, _reset_affine
+from .normalization import _affine, _BatchNorm, _reset_affine, normalized_shape_arg
 
 
 class BatchNorm3d(_BatchNorm):
@@ -86,9 +86,7 @@ class RMSNorm(Module):
                  dtype=None) -> None:
         super().__init__()
         require_cpu(device, "RMSNorm")
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
+        self.normalized_shape = normalized_shape_arg(normalized_shape, "RMSNorm")
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         _affine(self, self.normalized_shape, elementwise_affine, False, dtype)

@@ -3,6 +3,8 @@ combine tensors.
 
 - ``core``         the Tensor class itself: data, ``requires_grad``, ``grad``, ``grad_fn``, ``backward``
 - ``args``         PyTorch's argument conventions: dims, shapes, indices, scalar and dtype promotion
+- ``scalars``      a Python number meeting a tensor as PyTorch reads it (int low bits, float32 overflow)
+- ``arithmetic_args`` the operands of clamp and of the integer divisions
 - ``arithmetic``   operators, comparisons and elementwise math (a mixin)
 - ``reduce``       sums, means, norms, matmul and other reductions (a mixin)
 - ``shape``        reshape, view, permute, expand, split … (a mixin)
@@ -14,8 +16,10 @@ combine tensors.
 - ``factory``      ``new_zeros``/``new_ones``/``new_full``/``new_empty``/``new_tensor`` and ``stride()`` (a mixin)
 - ``contract``     einsum, tensordot, kron, cdist (composites of the ops), searchsorted, bucketize
 - ``format``       printing, as PyTorch prints
-- ``creation``     ``tensor``, ``zeros``, ``randn`` … and the random-number functions
-- ``functions``    the ``chainrule.<op>(t, ...)`` namespace (``cat``, ``stack``, ``tanh`` …)
+- ``creation``     ``tensor``, ``zeros``, ``arange`` … (re-exports ``random``)
+- ``random``       ``rand``, ``randn``, ``randint``, ``manual_seed`` … the random-number functions
+- ``functions``    the ``chainrule.<op>(t, ...)`` namespace (``cat``, ``stack`` …; re-exports ``functions_methods``)
+- ``functions_methods`` the namespace's one-line forms of Tensor methods (``tanh = _method("tanh")`` …)
 - ``differentiable`` the namespace backward formulas use under ``create_graph=True``
 
 ``chainrule.tensor`` as an attribute is the ``tensor(...)`` creation function, as in PyTorch; this package is

@@ -11,12 +11,13 @@ import operator
 import warnings
 
 from .. import backend
-from ..autograd.function import notify_inplace
+from ..autograd.function import notify, notify_inplace
 from ..autograd.grad_mode import state
 from ..backend import xp
 from ..ops import arithmetic as A
 from ..ops import elementwise as E
 from . import core
+from .scalars import F32_MAX, float_operand, float_value_fits, int_operand, int_value
 
 _ndarray = xp.ndarray
 _Scalar = (int, float, bool)
@@ -57,9 +58,11 @@ def dtype_arg(dtype, op: str):
 @contextlib.contextmanager
 def overflow_is_an_error(op: str, dtype):
     """A Python int too big for the dtype (``tensor([300], dtype=uint8)``): PyTorch's RuntimeError, not
-    NumPy's OverflowError."""
+    NumPy's OverflowError. A float too big for float32 (``tensor([1e200])``) is ±inf, silently as in PyTorch,
+    not with NumPy's "overflow encountered in cast" warning."""
     try:
-        yield
+        with xp.errstate(over="ignore"):
+            yield
     except OverflowError as e:
         raise RuntimeError(f"{op}: value cannot be converted to type {dtype} without overflow ({e})") from None
 
@@ -226,6 +229,8 @@ def binary(op, a, b):
             if b.__class__ is int:
                 b = int_operand(b, a._data.dtype, op.op_name)
             a = _scalar_promoted(a, b)
+        if b.__class__ is float and not -F32_MAX <= b <= F32_MAX:
+            b = float_operand(b, a._data.dtype)
         return op.apply(a, b)
     if b is None or isinstance(b, list | tuple | str):
         raise TypeError(f"{op.op_name}: unsupported operand of type {type(b).__name__} for a Tensor"
@@ -238,38 +243,6 @@ def binary(op, a, b):
 
 def _as_tensor_hint(value) -> str:
     return f"; make it a tensor first: chainrule.tensor({value!r})" if isinstance(value, list | tuple) else ""
-
-
-_int_ranges: dict = {}   # NumPy integer dtype -> (lowest, highest)
-
-
-def int_operand(value: int, dtype, op: str) -> int:
-    """A Python int meeting an integer (or bool) tensor, as PyTorch reads it: cast to the tensor's dtype
-    the C way, keeping the low bits (``int32_tensor + 2**40`` adds 0, ``uint8_tensor + 300`` adds 44),
-    where NumPy raises OverflowError. An int beyond 64 bits is PyTorch's OverflowError.
-
-    >>> import chainrule as cr
-    >>> cr.tensor([1], dtype=cr.int32) + 2**31
-    tensor([-2147483647], dtype=chainrule.int32)
-    """
-    if dtype.kind == "b":   # bool tensor and int: int64, as _scalar_promoted makes it
-        dtype = xp.dtype(xp.int64)
-        if value >= 2 ** 63:
-            raise RuntimeError(f"{op}: Promotion for uint16, uint32, uint64 types is not supported, attempted "
-                               f"to promote Bool and UInt64 (the Python int {value} does not fit in int64)")
-    bounds = _int_ranges.get(dtype)
-    if bounds is None:
-        info = xp.iinfo(dtype)
-        bounds = _int_ranges[dtype] = (int(info.min), int(info.max))
-    low, high = bounds
-    if low <= value <= high:
-        return value
-    if not -2 ** 63 <= value < 2 ** 64:
-        raise OverflowError(f"{op}: the Python int {value} is too big to convert to any tensor dtype "
-                            f"(at most 64 bits)")
-    bits = 8 * dtype.itemsize
-    value %= 1 << bits
-    return value - (1 << bits) if value > high else value
 
 
 def _scalar_promoted(a, b):
@@ -310,8 +283,10 @@ def where(condition, input, other):
         input = _scalar_promoted(input, other)
     elif isinstance(other, T) and isinstance(input, _Scalar):
         other = _scalar_promoted(other, input)
-    elif not isinstance(input, T) and not isinstance(other, T):
-        input = T._make(backend.to_array(input))
+    elif not isinstance(input, T) and not isinstance(other, T):   # two numbers: one dtype, as PyTorch picks it
+        kinds = {input.__class__, other.__class__}
+        dtype = backend.default_float if float in kinds else backend.int64 if int in kinds else None
+        input, other = T._make(backend.to_array(input, dtype)), T._make(backend.to_array(other, dtype))
     return E.Where.apply(cond, input, other)
 
 
@@ -323,10 +298,10 @@ def _where_operands(input, other) -> None:
         if isinstance(value, list | tuple | str) or value is None:
             raise TypeError(f"where(): argument '{name}' must be a Tensor or a number, not "
                             f"{type(value).__name__}{_as_tensor_hint(value)}")
-        if value.__class__ is int and isinstance(tensor, T) and tensor._data.dtype.kind in "iu" \
-                and int_operand(value, tensor._data.dtype, "where") != value:
-            raise RuntimeError(f"where: value cannot be converted to type {tensor.dtype} without overflow: "
-                               f"{value}")
+        if value.__class__ is int and isinstance(tensor, T) and tensor._data.dtype.kind in "iu":
+            int_value(value, tensor._data.dtype, "where")
+        if value.__class__ is float and isinstance(tensor, T) and not -F32_MAX <= value <= F32_MAX:
+            float_value_fits(value, tensor._data.dtype, "where")
 
 
 def _changed(t, op: str):
@@ -343,14 +318,18 @@ def _correction(unbiased, correction) -> int:
     return 0 if unbiased is False else 1
 
 
-def _normalize_index(index) -> tuple:
-    """Turn any index into a tuple NumPy understands, with Tensors replaced by their arrays."""
+def _normalize_index(index, ndim: int) -> tuple:
+    """Turn any index into a tuple NumPy understands, with Tensors replaced by their arrays (``ndim``: the
+    indexed tensor's number of dimensions)."""
     T = core.Tensor
     if not isinstance(index, tuple):
         index = (index,)
     out = []
+    ellipses = 0
     for i in index:
-        if isinstance(i, T):
+        if i is Ellipsis:
+            ellipses += 1
+        elif isinstance(i, T):
             i = i._data
             if i.dtype == xp.uint8:     # PyTorch still reads a uint8 tensor as a mask, with a warning
                 warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool "
@@ -370,5 +349,54 @@ def _normalize_index(index) -> tuple:
         elif isinstance(i, numbers.Integral) and not isinstance(i, int):
             i = int(i)
         out.append(i)
+    if ellipses > 1:
+        return _one_ellipsis(out, ndim)
     return tuple(out)
 
+
+def _one_ellipsis(index: list, ndim: int) -> tuple:
+    """PyTorch's reading of an index with several ``...``: the first stands for the dimensions the other
+    entries leave over, and each later one skips that many again, so it is harmless only where nothing
+    but ``...`` follows it, or where it stands for no dimension (``x[..., 0, ...]`` is ``x[..., 0]``)."""
+    used = sum(i.ndim if getattr(i, "dtype", None) is not None and i.dtype.kind == "b" else 1
+               for i in index if i is not None and i is not Ellipsis)
+    first = index.index(Ellipsis)
+    later = [k for k in range(first + 1, len(index)) if index[k] is Ellipsis]
+    if ndim - used > 0 and any(i is not Ellipsis for i in index[later[0]:]):
+        shown = ", ".join("..." if i is Ellipsis else type(i).__name__ if hasattr(i, "dtype") else repr(i)
+                          for i in index)
+        raise IndexError(f"index: an index can only have one ellipsis ('...') followed by more entries: in "
+                         f"[{shown}] the second '...' would skip {ndim - used} more dimension(s) of a {ndim}-D "
+                         f"tensor (PyTorch raises an IndexError here too); write one '...'")
+    return tuple(i for k, i in enumerate(index) if k not in later)
+
+
+def _size(size, op: str) -> tuple:
+    """The shape from ``f(2, 3)`` or ``f((2, 3))``; a negative size is PyTorch's error, named for ``op``."""
+    try:
+        shape = shape_arg(size, op)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}(): argument 'size' must be a tuple of ints or ints, got {size!r} (write "
+                        f"{op}(2, 3) or {op}((2, 3)))") from None
+    bad = [d for d in shape if d < 0]
+    if bad:
+        raise RuntimeError(f"{op}: Trying to create tensor with negative dimension {bad[0]}: {list(shape)} "
+                           f"(every size must be >= 0)")
+    return shape
+
+
+def _np_dtype(dtype, default=None, op: str = "tensor"):
+    if dtype is None:
+        return (default or backend.default_float).np
+    return dtype_arg(dtype, op).np
+
+
+def _finish(array, requires_grad: bool, op: str):
+    """A new tensor made by a creation function: observers are told, ``requires_grad`` is checked and set."""
+    t = core.Tensor._make(array)
+    if state.observed:
+        notify("constant_made", t)
+    if requires_grad:   # True, or a truthy non-bool such as 'yes', which PyTorch refuses
+        bool_arg(requires_grad, op, "requires_grad")
+        t.requires_grad_(True)
+    return t

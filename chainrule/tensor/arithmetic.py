@@ -16,18 +16,16 @@ from .args import (
     _floatify,
     _Mul,
     _no_grad_result,
-    _raw,
     _Scalar,
     _scalar_promoted,
     _Sub,
     as_tensor_like,
     binary,
-    int_operand,
-    number_arg,
-    promote,
     py_scalar,
     where,
 )
+from .arithmetic_args import clamp_tensor, division_operands
+from .scalars import F32_MAX, float_value_fits, int_operand, int_power, operand
 
 
 class MathMethods:
@@ -41,7 +39,7 @@ class MathMethods:
     # or a Python float with a float tensor) before the general promotion in ``binary``.
     def __add__(self, other):
         if (other.__class__ is self.__class__ and other._data.dtype is self._data.dtype) or \
-                (other.__class__ is float and self._data.dtype.kind == "f"):
+                (other.__class__ is float and self._data.dtype.kind == "f" and -F32_MAX <= other <= F32_MAX):
             return _Add(self, other)
         return binary(A.Add, self, other)
 
@@ -49,7 +47,8 @@ class MathMethods:
 
     def __sub__(self, other):
         if (other.__class__ is self.__class__ and other._data.dtype is self._data.dtype
-                and self._data.dtype.kind != "b") or (other.__class__ is float and self._data.dtype.kind == "f"):
+                and self._data.dtype.kind != "b") or (other.__class__ is float and self._data.dtype.kind == "f"
+                                                      and -F32_MAX <= other <= F32_MAX):
             return _Sub(self, other)
         _no_bool_subtraction(self, other)
         return binary(A.Sub, self, other)
@@ -60,12 +59,13 @@ class MathMethods:
         if isinstance(other, _Scalar):
             if other.__class__ is int and self._data.dtype.kind in "biu":   # low bits, as PyTorch reads it
                 other = int_operand(other, self._data.dtype, "rsub")
-            return A.RSub.apply(_scalar_promoted(self, other), other)
+            x = _scalar_promoted(self, other)
+            return A.RSub.apply(x, operand(other, x, "rsub"))
         return binary(A.Sub, as_tensor_like(other, self), self)
 
     def __mul__(self, other):
         if (other.__class__ is self.__class__ and other._data.dtype is self._data.dtype) or \
-                (other.__class__ is float and self._data.dtype.kind == "f"):
+                (other.__class__ is float and self._data.dtype.kind == "f" and -F32_MAX <= other <= F32_MAX):
             return _Mul(self, other)
         return binary(A.Mul, self, other)
 
@@ -86,15 +86,18 @@ class MathMethods:
         return as_tensor_like(other, self).__truediv__(self)
 
     def __floordiv__(self, other):
-        other = py_scalar(other)
-        _divide_check("floor_divide", self._data, _raw(other))
+        x, other = division_operands(self, py_scalar(other), "floor_divide")
+        _divide_check("floor_divide", x._data, other)
         with xp.errstate(divide="ignore", invalid="ignore"):   # floats: ±inf/nan, as PyTorch, silently
-            return _no_grad_result(xp.floor_divide(self._data, _raw(other)))
+            return _no_grad_result(xp.floor_divide(x._data, other))
 
     def __rfloordiv__(self, other):
         other = py_scalar(other)
-        _divide_check("floor_divide", xp.asarray(_raw(other)), self._data)
-        return _no_grad_result(xp.floor_divide(_raw(other), self._data))
+        x = _scalar_promoted(self, other) if isinstance(other, _Scalar) else self   # 3.5 // int_tensor: float32
+        other = operand(other, x, "floor_divide")
+        _divide_check("floor_divide", xp.asarray(other), x._data)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            return _no_grad_result(xp.floor_divide(other, x._data))
 
     def __pow__(self, exponent):
         exponent = py_scalar(exponent)
@@ -103,16 +106,22 @@ class MathMethods:
                 if not isinstance(exponent, float):
                     raise RuntimeError(f"pow: Integers to negative integer powers are not allowed ({self.dtype} "
                                        f"tensor ** {exponent}); use a float, e.g. x.float() ** {exponent}")
-                return A.Pow.apply(_floatify(self), exponent)
+                x = _floatify(self)
+                return A.Pow.apply(x, operand(exponent, x, "pow"))
             if self._data.dtype.kind == "b":   # True ** 2 is int64 1 in PyTorch (NumPy would make int8)
-                return A.Pow.apply(self.long(), exponent)
-            return A.Pow.apply(self, exponent)
+                return A.Pow.apply(self.long(), operand(exponent, self, "pow"))
+            if exponent.__class__ is int and self._data.dtype.kind in "iu":
+                int_power(exponent, self, "pow")
+            return A.Pow.apply(self, operand(exponent, self, "pow"))
         return binary(A.PowTensor, self, exponent)
 
     def __rpow__(self, base):
         base = py_scalar(base)
         if isinstance(base, _Scalar):
-            return A.RPow.apply(_floatify(self) if isinstance(base, float) else self, base)
+            if isinstance(base, float):
+                x = _floatify(self)
+                return A.RPow.apply(x, operand(base, x, "pow"))
+            return A.RPow.apply(self, operand(base, self, "pow"))
         return binary(A.PowTensor, as_tensor_like(base, self), self)
 
     def __matmul__(self, other):
@@ -188,8 +197,15 @@ class MathMethods:
         if rounding_mode == "floor":
             return self.__floordiv__(other)
         if rounding_mode == "trunc":
-            _divide_check("div", self._data, _raw(other))
-            return _no_grad_result(xp.trunc(self._data / _raw(other)).astype(self._data.dtype))
+            x, other = division_operands(self, py_scalar(other), "div")
+            _divide_check("div", x._data, other)
+            a = x._data
+            if a.dtype.kind == "f":
+                with xp.errstate(divide="ignore", invalid="ignore"):   # ±inf/nan, as PyTorch, silently
+                    return _no_grad_result(xp.trunc(a / other).astype(a.dtype, copy=False))
+            # integers exactly (a float64 quotient would round beyond 2**53): floor, then one step towards 0
+            q = xp.floor_divide(a, other)
+            return _no_grad_result(q + ((xp.remainder(a, other) != 0) & (q < 0)).astype(q.dtype))
         return self.__truediv__(other)
 
     divide = true_divide = div
@@ -346,36 +362,19 @@ class MathMethods:
         >>> cr.tensor([-2.0, 0.5, 3.0]).clamp(min=0.0, max=1.0)
         tensor([0.0000, 0.5000, 1.0000])
         """
-        min, max = py_scalar(min), py_scalar(max)
-        if min is None and max is None:
-            raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-        for name, bound in (("min", min), ("max", max)):
-            if bound is not None:
-                number_arg(bound, "clamp", name)
-        if isinstance(min, core.Tensor) or isinstance(max, core.Tensor):
-            # PyTorch's clamp with tensor bounds: one node saving x and both bounds (ClampBackward0),
-            # in the dtype of all three
-            x = self
-            bounds = [b if b is None or isinstance(b, core.Tensor) else core.Tensor._make(xp.asarray(b, x._data.dtype))
-                      for b in (min, max)]
-            for b in bounds:
-                if b is not None:
-                    x, _ = promote(x, b)
-            lo, hi = (b if b is None or b._data.dtype == x._data.dtype else promote(x, b)[1] for b in bounds)
-            return E.ClampT.apply(x, lo, hi)
-        if self._data.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
-            return _floatify(self).clamp(min, max)        # an integer tensor with float bounds: float32
-        return U.Clamp.apply(self, min, max)
+        return clamp_tensor(self, min, max, "clamp")
 
-    clip = clamp
+    def clip(self, min=None, max=None):
+        """``clamp(min, max)``: limit each element to [min, max]."""
+        return clamp_tensor(self, min, max, "clip")
 
     def clamp_min(self, min):
         """``clamp(min=min)``: max(x, min), elementwise."""
-        return self.clamp(min=min)
+        return clamp_tensor(self, min, None, "clamp_min")
 
     def clamp_max(self, max):
         """``clamp(max=max)``: min(x, max), elementwise."""
-        return self.clamp(max=max)
+        return clamp_tensor(self, None, max, "clamp_max")
 
     def maximum(self, other):
         """The elementwise larger of self and other (broadcast); NaN wins. Gradient: to the larger input,
@@ -408,6 +407,11 @@ class MathMethods:
         >>> cr.tensor([0.0, 10.0]).lerp(cr.tensor([10.0, 20.0]), 0.25)
         tensor([ 2.5000, 12.5000])
         """
+        if self._data.dtype.kind != "f":
+            raise NotImplementedError(f"lerp: not implemented for {self.dtype} tensors (PyTorch's "
+                                      f"\"lerp_kernel_scalar\" not implemented); convert first: x.float().lerp(...)")
+        if weight.__class__ is float and not -F32_MAX <= weight <= F32_MAX:
+            float_value_fits(weight, self._data.dtype, "lerp")
         return self + (end - self) * weight
 
 

@@ -13,6 +13,7 @@ from .args import (
     keepdim_arg,
     normalize_dims,
 )
+from .scalars import operand
 
 
 class ComparisonMethods:
@@ -28,27 +29,27 @@ class ComparisonMethods:
         >>> cr.tensor([1, 2, 3]) == 2
         tensor([False,  True, False])
         """
-        return _no_grad_result(xp.equal(self._data, _raw(other)))
+        return _no_grad_result(xp.equal(self._data, operand(other, self, "eq")))
 
     def __ne__(self, other):
         """self != other, elementwise: a bool tensor (``ne``, ``not_equal``). No gradient."""
-        return _no_grad_result(xp.not_equal(self._data, _raw(other)))
+        return _no_grad_result(xp.not_equal(self._data, operand(other, self, "ne")))
 
     def __lt__(self, other):
         """self < other, elementwise: a bool tensor (``lt``, ``less``). No gradient."""
-        return _no_grad_result(xp.less(self._data, _raw(other)))
+        return _no_grad_result(xp.less(self._data, operand(other, self, "lt")))
 
     def __le__(self, other):
         """self <= other, elementwise: a bool tensor (``le``, ``less_equal``). No gradient."""
-        return _no_grad_result(xp.less_equal(self._data, _raw(other)))
+        return _no_grad_result(xp.less_equal(self._data, operand(other, self, "le")))
 
     def __gt__(self, other):
         """self > other, elementwise: a bool tensor (``gt``, ``greater``). No gradient."""
-        return _no_grad_result(xp.greater(self._data, _raw(other)))
+        return _no_grad_result(xp.greater(self._data, operand(other, self, "gt")))
 
     def __ge__(self, other):
         """self >= other, elementwise: a bool tensor (``ge``, ``greater_equal``). No gradient."""
-        return _no_grad_result(xp.greater_equal(self._data, _raw(other)))
+        return _no_grad_result(xp.greater_equal(self._data, operand(other, self, "ge")))
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
     greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
@@ -170,7 +171,7 @@ class ComparisonMethods:
 
 def _bitwise(ufunc, symbol: str, x, other):
     """``&``, ``|``, ``^`` on bools and integers; on floats PyTorch refuses, and so do we, with the fix."""
-    a, b = x._data, _raw(other)
+    a, b = x._data, operand(other, x, ufunc.__name__)
     try:
         return ufunc(a, b)
     except TypeError:

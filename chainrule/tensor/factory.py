@@ -9,7 +9,8 @@ from __future__ import annotations
 from .. import backend
 from ..backend import xp
 from . import core
-from .args import dtype_arg, normalize_dim, shape_arg
+from .args import dtype_arg, normalize_dim, overflow_is_an_error, shape_arg
+from .scalars import float_value_fits
 
 
 def _size(size, op: str) -> tuple:
@@ -70,7 +71,9 @@ class FactoryMethods:
         >>> cr.zeros(1).new_full((2,), 1.5)
         tensor([1.5000, 1.5000])
         """
-        array = xp.full(_size((size,), "new_full"), fill_value, self._new_dtype(dtype, "new_full"))
+        new_dtype = self._new_dtype(dtype, "new_full")
+        float_value_fits(fill_value, new_dtype, "new_full")
+        array = xp.full(_size((size,), "new_full"), fill_value, new_dtype)
         return _new(self, array, requires_grad)
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
@@ -81,7 +84,9 @@ class FactoryMethods:
         tensor([1, 2])
         """
         raw = data._data if isinstance(data, core.Tensor) else data
-        array = backend.to_array(raw, backend.from_np_dtype(self._new_dtype(dtype, "new_tensor")))
+        new_dtype = backend.from_np_dtype(self._new_dtype(dtype, "new_tensor"))
+        with overflow_is_an_error("new_tensor", new_dtype):
+            array = backend.to_array(raw, new_dtype)
         return _new(self, array, requires_grad)
 
     def stride(self, dim=None):

@@ -14,6 +14,7 @@ from .args import (
     normalize_dim,
     number_arg,
 )
+from .scalars import F32_MAX, float_value_fits, int_value
 
 
 def _index_is_tensor(index, op: str) -> None:
@@ -29,7 +30,7 @@ class IndexingMethods:
     __slots__ = ()
 
     def __getitem__(self, index):
-        index = _normalize_index(index)
+        index = _normalize_index(index, self._data.ndim)
         basic = I.is_basic(index)
         if not basic and any(type(i) is int for i in index):
             # PyTorch selects the integer positions first (views), then indexes with the tensors, so
@@ -48,7 +49,7 @@ class IndexingMethods:
         return out
 
     def __setitem__(self, index, value):
-        index = _normalize_index(index)
+        index = _normalize_index(index, self._data.ndim)
         T = core.Tensor
         if isinstance(value, T) and value._data.dtype != self._data.dtype and \
                 any(getattr(i, "dtype", None) is not None and i.dtype.kind in "iu" for i in index):
@@ -161,6 +162,10 @@ class IndexingMethods:
             if value.requires_grad:
                 return E.Where.apply(m, value.to(self._data.dtype), self)
             value = value.item()
+        elif value.__class__ is float and not -F32_MAX <= value <= F32_MAX:   # (-inf, a common fill, passes)
+            float_value_fits(value, self._data.dtype, "masked_fill")
+        elif value.__class__ is int and self._data.dtype.kind in "iu":
+            value = int_value(value, self._data.dtype, "masked_fill")
         return I.MaskedFill.apply(self, m, value)
 
 

@@ -11,6 +11,7 @@ from ..ops import elementwise_extra as X
 from ..ops import unary as U
 from ..ops import unary_extra as UX
 from .args import _floatify, _no_grad_result, _Scalar, as_tensor_like, binary
+from .scalars import divisor, operand
 
 
 def _with_scalar(t, c):
@@ -122,7 +123,7 @@ class MoreMathMethods:
         tensor([1., 1.])
         """
         if isinstance(other, _Scalar):
-            return X.RemainderScalar.apply(_with_scalar(self, other), other)
+            return X.RemainderScalar.apply(_with_scalar(self, other), divisor(other, self, "remainder"))
         return binary(X.Remainder, self, other)
 
     def fmod(self, other):
@@ -133,13 +134,15 @@ class MoreMathMethods:
         tensor([-1.,  1.])
         """
         if isinstance(other, _Scalar):
-            return X.FmodScalar.apply(_with_scalar(self, other), other)
+            return X.FmodScalar.apply(_with_scalar(self, other), divisor(other, self, "fmod"))
         return binary(X.Fmod, self, other)
 
     def __mod__(self, other):
         return self.remainder(other)
 
     def __rmod__(self, other):
+        if other.__class__ is int:   # the int read in self's dtype (its low bits), as PyTorch reads it
+            other = operand(other, self, "remainder")
         return as_tensor_like(other, self).remainder(self)
 
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
