@@ -1300,3 +1300,22 @@ def test_nll_loss_with_no_classes_reads_its_upstream_gradient(torch, loss, shape
         except RuntimeError as e:
             seen.append(str(e)[:20])
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("shape", [(0, 2), (0, 2, 4), (2, 2, 0)])
+@pytest.mark.parametrize("params", ["weight", "bias", "both", "running"])
+def test_batch_norm_of_an_empty_input_skips_the_dtype_check(torch, shape, params):
+    """PyTorch's batch_norm returns before its mixed-dtype check when the input is empty: a float64 empty
+    batch with float32 weight, bias or running stats gives a float64 empty output and zero float32
+    gradients (fuzz seed 772749: chainrule raised 'mixed dtype')."""
+    seen = []
+    for m in (torch, cr):
+        x = m.zeros(shape, dtype=m.float64, requires_grad=True)
+        w = m.tensor([-1.5, -2.2], requires_grad=True) if params in ("weight", "both") else None
+        b = m.tensor([0.5, 0.2], requires_grad=True) if params in ("bias", "both") else None
+        stats = (m.zeros(2), m.ones(2)) if params == "running" else (None, None)
+        y = m.nn.functional.batch_norm(x, *stats, w, b, training=params != "running")
+        y.sum().backward()
+        seen.append((str(y.dtype).split(".")[-1], tuple(y.shape), y.requires_grad,
+                     [None if t is None else (str(t.grad.dtype).split(".")[-1], t.grad.tolist()) for t in (w, b)]))
+    assert seen[1] == seen[0]

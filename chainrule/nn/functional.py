@@ -119,8 +119,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected an input of shape (N, C) or (N, C, *), got {tuple(input.shape)}")
     c = input.shape[1]
-    _check_norm_args("batch_norm", input, (c,), running_mean=running_mean, running_var=running_var,
-                     weight=weight, bias=bias)
+    # an empty input skips the dtype check, as PyTorch's batch_norm returns before it
+    _check_norm_args("batch_norm", input, (c,), input.numel() != 0, running_mean=running_mean,
+                     running_var=running_var, weight=weight, bias=bias)
     if input.numel() == 0:   # PyTorch: no statistics, no running-stat update; a clone scaled by weight[0]
         out = input.clone()
         if weight is not None:
@@ -164,13 +165,13 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     if tuple(input.shape[input.ndim - k:]) != normalized_shape or k == 0:
         raise RuntimeError(f"layer_norm: the last dims of the input {tuple(input.shape)} must equal "
                            f"normalized_shape {normalized_shape}")
-    _check_norm_args("layer_norm", input, normalized_shape, weight=weight, bias=bias)
+    _check_norm_args("layer_norm", input, normalized_shape, True, weight=weight, bias=bias)
     return LayerNorm.apply(input, weight, bias, k, eps)
 
 
-def _check_norm_args(fn: str, input: Tensor, shape: tuple, **params) -> None:
-    """A normalisation needs a float input, and parameters/running stats of ``shape`` and the input's dtype
-    (PyTorch: "mixed dtype (CPU): all inputs must share same datatype")."""
+def _check_norm_args(fn: str, input: Tensor, shape: tuple, dtypes: bool, **params) -> None:
+    """A normalisation needs a float input, and parameters/running stats of ``shape`` and (``dtypes``) the
+    input's dtype (PyTorch: "mixed dtype (CPU): all inputs must share same datatype")."""
     if not input.is_floating_point():
         raise RuntimeError(f"{fn}: expected a floating-point input, got {input.dtype}; convert it with .float()")
     for name, t in params.items():
@@ -179,7 +180,7 @@ def _check_norm_args(fn: str, input: Tensor, shape: tuple, **params) -> None:
         if tuple(t.shape) != shape:
             raise RuntimeError(f"{fn}: expected {name} of shape {shape} (one value per normalised feature), "
                                f"got {tuple(t.shape)}")
-        if t.dtype != input.dtype:
+        if dtypes and t.dtype != input.dtype:
             raise RuntimeError(f"{fn}: mixed dtype (CPU): all inputs must share same datatype: the input is "
                                f"{input.dtype} but {name} is {t.dtype}; convert the input with "
                                f".to({t.dtype}) or the module with .to({input.dtype})")
