@@ -11,6 +11,7 @@ import itertools
 import math
 import subprocess
 import sys
+import warnings
 
 import pytest
 from op_specs import ALL, Spec
@@ -1318,4 +1319,29 @@ def test_batch_norm_of_an_empty_input_skips_the_dtype_check(torch, shape, params
         y.sum().backward()
         seen.append((str(y.dtype).split(".")[-1], tuple(y.shape), y.requires_grad,
                      [None if t is None else (str(t.grad.dtype).split(".")[-1], t.grad.tolist()) for t in (w, b)]))
+    assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("xd, wd", [("float64", "float32"), ("float32", "float64")])
+@pytest.mark.parametrize("rows", [2, 0])
+def test_rms_norm_with_a_weight_of_another_dtype(torch, xd, wd, rows):
+    """PyTorch's rms_norm with a weight of another dtype warns (once per process, 'Mismatch dtype between
+    input and weight …') and returns the input's dtype; gradients as torch's."""
+    from chainrule.tensor import core
+    core.warned_once.discard("rms_norm dtype")
+    seen = []
+    for m in (torch, cr):
+        x = m.tensor(xp.linspace(-1, 2, rows * 3).reshape(rows, 3), dtype=getattr(m, xd), requires_grad=True)
+        w = m.tensor([0.5, -1.0, 2.0], dtype=getattr(m, wd), requires_grad=True)
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            y = m.nn.functional.rms_norm(x * 1.5, (3,), w)
+        (y * m.arange(1.0, 1.0 + y.numel(), dtype=y.dtype).reshape(y.shape)).sum().backward()
+        seen.append((str(y.dtype).split(".")[-1], xp.round(y.detach().numpy().astype(float), 5).tolist(),
+                     xp.round(w.grad.numpy().astype(float), 4).tolist(), str(w.grad.dtype).split(".")[-1]))
+        if m is cr:
+            names = {"float64": "double", "float32": "float"}
+            assert [str(r.message) for r in rec] == [(
+                f"Mismatch dtype between input and weight: input dtype = {names[xd]}, weight dtype = {names[wd]}, "
+                f"Cannot dispatch to fused implementation.")]
     assert seen[1] == seen[0]

@@ -12,6 +12,7 @@ from ..backend import xp
 from ..ops.elementwise_extra import OneNode
 from ..ops.nn_extra import Prelu
 from ..tensor import Tensor
+from ..tensor.core import _warn_once
 from . import functional as F
 
 
@@ -166,7 +167,17 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps:
         eps = float(xp.finfo(input._data.dtype).eps)
     dims = tuple(range(input.ndim - k, input.ndim))
     y = input * (input * input).mean(dims, keepdim=True).add(eps).rsqrt()
-    return y if weight is None else y * weight
+    if weight is None:
+        return y
+    if weight.dtype != input.dtype:     # PyTorch: warned once, and the result in the input's dtype
+        _warn_once("rms_norm dtype", f"Mismatch dtype between input and weight: input dtype = "
+                   f"{_C_NAMES.get(input.dtype.name, input.dtype.name)}, weight dtype = "
+                   f"{_C_NAMES.get(weight.dtype.name, weight.dtype.name)}, Cannot dispatch to fused implementation.")
+        return (y * weight).to(input.dtype)
+    return y * weight
+
+
+_C_NAMES = {"float64": "double", "float32": "float", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
