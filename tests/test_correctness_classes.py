@@ -1345,3 +1345,38 @@ def test_rms_norm_with_a_weight_of_another_dtype(torch, xd, wd, rows):
                 f"Mismatch dtype between input and weight: input dtype = {names[xd]}, weight dtype = {names[wd]}, "
                 f"Cannot dispatch to fused implementation.")]
     assert seen[1] == seen[0]
+
+
+MIXED = ["F.group_norm(x, 1, w)", "F.group_norm(x, 1, None, w)", "F.instance_norm(x, weight=w, bias=w)",
+         "F.instance_norm(x, running_mean=w, running_var=w.abs())", "F.layer_norm(x, x.shape[-1:])",
+         "F.batch_norm(x, w.detach(), w.detach().abs(), training=False)", "F.local_response_norm(x, 2)",
+         "F.mse_loss(x, t)", "F.l1_loss(x, t)", "F.smooth_l1_loss(x, t)", "F.huber_loss(x, t)", "F.kl_div(x, t)",
+         "F.binary_cross_entropy(x.clamp(0.1, 0.9), t)", "F.binary_cross_entropy_with_logits(x, t)",
+         "F.soft_margin_loss(x, t)", "F.soft_margin_loss(x, t, reduction='none')",
+         "F.multilabel_soft_margin_loss(x, t)", "F.poisson_nll_loss(x, t)",
+         "F.gaussian_nll_loss(x, t, t.abs() + 1)", "F.hinge_embedding_loss(x, t)", "F.cosine_similarity(x, t)",
+         "F.pairwise_distance(x, t)", "F.prelu(x, w)", "m.where(x > 0, x, t)", "m.maximum(x, t)", "m.atan2(x, t)",
+         "F.linear(x, t)", "F.glu(m.cat([x, t], -1))", "m.lerp(x, t, 0.5)", "x.lerp(t, t)", "m.cat([x, t])"]
+
+
+@pytest.mark.parametrize("code", MIXED)
+@pytest.mark.parametrize("xd, wd", [("float64", "float32"), ("float32", "float64")])
+@pytest.mark.parametrize("shape", [(2, 3), (0, 3), (2, 0), (0, 3, 2), (2, 3, 0)])
+def test_mixed_float_dtypes_and_empty_shapes_as_torch(torch, code, xd, wd, shape):
+    """A float64 input with float32 parameters or targets (as `.float()` of an int tensor makes in a float64
+    program), empty or not: each op raises where torch does (group_norm's 'mixed dtype', lerp's 'expected
+    dtype'), else returns torch's dtype and shape (soft_margin_loss: the input's dtype) and backward runs."""
+    seen = []
+    for m in (torch, cr):
+        env = {"m": m, "F": m.nn.functional,
+               "x": m.ones(shape, dtype=getattr(m, xd), requires_grad=True) * 0.7,
+               "w": m.ones(shape[1], dtype=getattr(m, wd), requires_grad=True) * 1.3,
+               "t": m.ones(shape, dtype=getattr(m, wd)) * 0.4}
+        try:
+            y = eval(code, env)
+            if y.requires_grad:
+                y.sum().backward()
+            seen.append((str(y.dtype).split(".")[-1], tuple(y.shape)))
+        except (RuntimeError, ValueError, IndexError, TypeError) as e:
+            seen.append(type(e).__name__)
+    assert seen[1] == seen[0]

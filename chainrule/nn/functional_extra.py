@@ -193,6 +193,9 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     return (x1 - x2 + eps).norm(p, dim, keepdim=keepdim)
 
 
+_C_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}
+
+
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Normalise each sample's channels in ``num_groups`` groups (mean 0, biased var 1), then scale/shift.
@@ -207,6 +210,11 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     if num_groups <= 0 or c % num_groups:
         raise RuntimeError(f"group_norm: Expected number of channels in input ({c}) to be divisible by "
                            f"num_groups ({num_groups}) (input of shape {tuple(input.shape)})")
+    for param in (weight, bias):
+        if param is not None and param.dtype != input.dtype:
+            raise RuntimeError(f"group_norm: mixed dtype (CPU): expect parameter to have scalar type of "
+                               f"{_C_TYPE.get(input.dtype.name, input.dtype.name)} (the input is {input.dtype}, a "
+                               f"parameter {param.dtype}); convert one with .to()")
     grouped = input.reshape(n, num_groups, input.numel() // max(n * num_groups, 1))   # not -1: n may be 0
     xc = grouped - grouped.mean(-1, keepdim=True)
     y = (xc * ((xc * xc).mean(-1, keepdim=True) + eps).rsqrt()).reshape(input.shape)

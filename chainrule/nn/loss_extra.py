@@ -66,7 +66,10 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     max(z, 0) + log(1 + e^(-|z|)) differentiated piece by piece, has the slope -y/2 at x = 0)."""
     reduction = _reduction(size_average, reduce, reduction, "soft_margin_loss")
     check_tensors(input, target, "soft_margin_loss")
-    return _reduce(-LogSigmoid.apply(input * target), reduction, "soft_margin_loss")
+    loss = -LogSigmoid.apply(input * target)
+    if loss.dtype != input.dtype:       # PyTorch's kernel writes into an output of the input's dtype
+        loss = loss.to(input.dtype)
+    return _reduce(loss, reduction, "soft_margin_loss")
 
 
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, size_average=None,

@@ -412,6 +412,10 @@ class MathMethods:
                                       f"\"lerp_kernel_scalar\" not implemented); convert first: x.float().lerp(...)")
         if weight.__class__ is float and not -F32_MAX <= weight <= F32_MAX:
             float_value_fits(weight, self._data.dtype, "lerp")
+        for name, t in (("end", end), ("weight", weight)):
+            if isinstance(t, core.Tensor) and t._data.dtype != self._data.dtype:
+                raise RuntimeError(f"lerp: expected dtype {self.dtype.name} for `{name}` but got dtype "
+                                   f"{t.dtype.name} (PyTorch's lerp does not promote); convert it with .to()")
         return self + (end - self) * weight
 
 
