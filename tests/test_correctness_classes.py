@@ -1380,3 +1380,20 @@ def test_mixed_float_dtypes_and_empty_shapes_as_torch(torch, code, xd, wd, shape
         except (RuntimeError, ValueError, IndexError, TypeError) as e:
             seen.append(type(e).__name__)
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("op", ["==", "!=", "<", "<=", ">", ">="])
+@pytest.mark.parametrize("da, db", [("float32", "float64"), ("float64", "float32"), ("int64", "float32"),
+                                    ("bool", "float64"), ("int32", "int64"), ("uint8", "int64")])
+@pytest.mark.parametrize("sa, sb", [((3,), ()), ((), (3,)), ((3,), (3,)), ((), ())])
+def test_comparisons_of_mixed_dtypes_promote_as_torch(torch, op, da, db, sa, sb):
+    """Two tensors of different dtypes are compared in PyTorch's result dtype: a dimensioned float32 tensor
+    outranks a 0-d float64 one, so 0.1 (float32) == 0.1 (float64, 0-d) is True in torch; NumPy compared in
+    float64 (False)."""
+    vals = [0.1, 0.3, 300.7, -1.0]
+    seen = []
+    for m in (torch, cr):
+        a = m.tensor(xp.resize(xp.array(vals), sa), dtype=getattr(m, da))
+        b = m.tensor(xp.resize(xp.array(vals), sb), dtype=getattr(m, db))
+        seen.append(eval(f"a {op} b", {"a": a, "b": b}).tolist())
+    assert seen[1] == seen[0]

@@ -4,9 +4,11 @@ through them, as in PyTorch."""
 
 from __future__ import annotations
 
+from .. import backend
 from ..autograd.function import notify
 from ..autograd.grad_mode import state
 from ..backend import xp
+from . import core
 from .args import (
     _no_grad_result,
     _raw,
@@ -29,27 +31,27 @@ class ComparisonMethods:
         >>> cr.tensor([1, 2, 3]) == 2
         tensor([False,  True, False])
         """
-        return _no_grad_result(xp.equal(self._data, operand(other, self, "eq")))
+        return _compare(xp.equal, self, other, "eq")
 
     def __ne__(self, other):
         """self != other, elementwise: a bool tensor (``ne``, ``not_equal``). No gradient."""
-        return _no_grad_result(xp.not_equal(self._data, operand(other, self, "ne")))
+        return _compare(xp.not_equal, self, other, "ne")
 
     def __lt__(self, other):
         """self < other, elementwise: a bool tensor (``lt``, ``less``). No gradient."""
-        return _no_grad_result(xp.less(self._data, operand(other, self, "lt")))
+        return _compare(xp.less, self, other, "lt")
 
     def __le__(self, other):
         """self <= other, elementwise: a bool tensor (``le``, ``less_equal``). No gradient."""
-        return _no_grad_result(xp.less_equal(self._data, operand(other, self, "le")))
+        return _compare(xp.less_equal, self, other, "le")
 
     def __gt__(self, other):
         """self > other, elementwise: a bool tensor (``gt``, ``greater``). No gradient."""
-        return _no_grad_result(xp.greater(self._data, operand(other, self, "gt")))
+        return _compare(xp.greater, self, other, "gt")
 
     def __ge__(self, other):
         """self >= other, elementwise: a bool tensor (``ge``, ``greater_equal``). No gradient."""
-        return _no_grad_result(xp.greater_equal(self._data, operand(other, self, "ge")))
+        return _compare(xp.greater_equal, self, other, "ge")
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
     greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
@@ -178,3 +180,17 @@ def _bitwise(ufunc, symbol: str, x, other):
         kinds = f"{a.dtype} and {getattr(b, 'dtype', type(b).__name__)}"
         raise RuntimeError(f"{ufunc.__name__}: the {symbol} operator needs bool or integer tensors, got {kinds}; "
                            f"for masks compare first, e.g. (x > 0) {symbol} (y > 0)") from None
+
+
+def _compare(ufunc, x, other, op: str):
+    """``x op other`` as a bool tensor. Two tensors of different dtypes are compared in PyTorch's result
+    dtype, where a dimensioned float32 tensor outranks a 0-d float64 one (NumPy would compare in float64:
+    ``float32_tensor == float64_scalar_tensor`` could then differ from PyTorch's answer)."""
+    a = x._data
+    if isinstance(other, core.Tensor) and other._data.dtype != a.dtype:
+        b = other._data
+        target = backend.result_dtype(backend.from_np_dtype(a.dtype), a.ndim, backend.from_np_dtype(b.dtype),
+                                      b.ndim).np
+        with xp.errstate(over="ignore"):      # a float64 beyond float32's range is ±inf there, as in PyTorch
+            return _no_grad_result(ufunc(a.astype(target, copy=False), b.astype(target, copy=False)))
+    return _no_grad_result(ufunc(a, operand(other, x, op)))
