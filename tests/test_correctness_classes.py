@@ -1397,3 +1397,31 @@ def test_comparisons_of_mixed_dtypes_promote_as_torch(torch, op, da, db, sa, sb)
         b = m.tensor(xp.resize(xp.array(vals), sb), dtype=getattr(m, db))
         seen.append(eval(f"a {op} b", {"a": a, "b": b}).tolist())
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("shape, groups", [((1, 1), 1), ((1, 3), 3), ((1, 3), 1), ((2, 2), 2), ((1, 2, 1), 2),
+                                           ((1, 4), 2), ((0, 2), 2), ((1, 0), 1)])
+def test_group_norm_of_one_value_per_group_raises_as_torch(torch, shape, groups):
+    """PyTorch's F.group_norm refuses an input whose groups hold one value each (its _verify_batch_size:
+    'Expected more than 1 value per channel when training'; fuzz seeds 770913, 773457)."""
+    seen = []
+    for m in (torch, cr):
+        try:
+            seen.append(m.nn.functional.group_norm(m.ones(shape), groups).shape == shape)
+        except ValueError as e:
+            seen.append("Expected more than 1 value per channel" in str(e))
+    assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("shape", [(0, 3, 3), (2, 0, 3)])
+@pytest.mark.parametrize("form", ["m.flatten(b, -2, -1)", "b.reshape(-1)", "b.reshape(3, 0, 3)"])
+def test_reshape_of_an_empty_tensor_is_a_view(torch, shape, form):
+    """PyTorch reshapes an empty tensor as a view: after its base gets a history in place, the reshaped
+    tensor requires grad too (fuzz seed 770918)."""
+    seen = []
+    for m in (torch, cr):
+        b = -m.zeros(shape, dtype=m.float64)
+        v = eval(form, {"m": m, "b": b})
+        b.sub_(m.zeros(shape, dtype=m.float64, requires_grad=True), alpha=2)
+        seen.append((v._base is not None, v.requires_grad, tuple(v.shape)))
+    assert seen[1] == seen[0]

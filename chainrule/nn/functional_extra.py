@@ -8,6 +8,8 @@ so that the boundary points get PyTorch's one-sided value.
 
 from __future__ import annotations
 
+import math
+
 from ..ops.elementwise_extra import OneNode
 from ..ops.nn import Celu, CeluResult, Elu, EluResult, Hardswish, Hardtanh
 from ..tensor import Tensor
@@ -207,6 +209,10 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     if input.ndim < 2:
         raise RuntimeError(f"group_norm: expected an input of shape (N, C, *), got {tuple(input.shape)}")
     n, c = input.shape[0], input.shape[1]
+    if num_groups and (n * c // num_groups) * math.prod(input.shape[2:]) == 1:    # PyTorch's _verify_batch_size
+        raise ValueError(f"group_norm: Expected more than 1 value per channel when training, got input size "
+                         f"{[n * c // num_groups, num_groups] + list(input.shape[2:])} (each of the {num_groups} "
+                         f"groups of this input of shape {tuple(input.shape)} holds one value)")
     if num_groups <= 0 or c % num_groups:
         raise RuntimeError(f"group_norm: Expected number of channels in input ({c}) to be divisible by "
                            f"num_groups ({num_groups}) (input of shape {tuple(input.shape)})")

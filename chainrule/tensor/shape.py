@@ -37,7 +37,8 @@ class ShapeMethods:
         if shape == self._data.shape:
             return self
         out = S.Reshape.apply(self, shape)
-        return out._view_of(self) if xp.may_share_memory(out._data, self._data) else out
+        # an empty tensor always reshapes as a view in PyTorch (NumPy's may_share_memory says no for it)
+        return out._view_of(self) if not self._data.size or xp.may_share_memory(out._data, self._data) else out
 
     def view(self, *shape, size=None, dtype=None):
         """The same elements in a new shape (one size may be -1), as a view sharing self's memory and version
