@@ -1425,3 +1425,28 @@ def test_reshape_of_an_empty_tensor_is_a_view(torch, shape, form):
         b.sub_(m.zeros(shape, dtype=m.float64, requires_grad=True), alpha=2)
         seen.append((v._base is not None, v.requires_grad, tuple(v.shape)))
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("code", ["a.add_(b)", "a.mul_(b)", "a.sub_(b, alpha=2)", "a.div_(b)", "a.pow_(b.abs())",
+                                  "a.clamp_(min=b)", "a.copy_(b)", "a.lerp_(b * 1, 0.5)"])
+@pytest.mark.parametrize("da, db", [("float32", "float64"), ("float64", "float32")])
+@pytest.mark.parametrize("shape", [(3,), (), (0,)])
+def test_inplace_op_with_another_dtype_keeps_the_gradient_dtype(torch, code, da, db, shape):
+    """An in-place op whose other operand has another float dtype computes in the promoted dtype and writes
+    into self's: the gradient reaching self's history, and self's leaf, is in self's dtype, as in torch
+    (chainrule's was float64 for a float32 self)."""
+    seen = []
+    for m in (torch, cr):
+        a0 = m.tensor(xp.resize(xp.array([0.3, -1.2, 2.0]), shape), dtype=getattr(m, da), requires_grad=True)
+        b = m.tensor(xp.resize(xp.array([1.5, 0.7, -0.4]), shape), dtype=getattr(m, db), requires_grad=True)
+        a = a0 * 1.0
+        try:
+            eval(code, {"a": a, "b": b})
+        except RuntimeError as e:
+            seen.append(type(e).__name__)
+            continue
+        ga, gb, g0 = m.autograd.grad((a * a).sum(), [a, b, a0], allow_unused=True)
+        seen.append([None if g is None else (str(g.dtype).split(".")[-1],
+                                             xp.round(xp.nan_to_num(g.double().numpy(), nan=7.5), 4).tolist())
+                     for g in (ga, gb, g0)])
+    assert seen[1] == seen[0]

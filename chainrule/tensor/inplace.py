@@ -44,9 +44,11 @@ class InplaceMethods:
         before = self._version_box[0]
         new = compute(old)
         _check_fits(self, new._data, op)
-        if new._data.dtype != self._data.dtype and not xp.can_cast(new._data.dtype, self._data.dtype, "same_kind"):
-            raise RuntimeError(f"{op}: result type {new.dtype.name} can't be cast to the desired output type "
-                               f"{self.dtype.name}")
+        if new._data.dtype != self._data.dtype:
+            if not xp.can_cast(new._data.dtype, self._data.dtype, "same_kind"):
+                raise RuntimeError(f"{op}: result type {new.dtype.name} can't be cast to the desired output type "
+                                   f"{self.dtype.name}")
+            new = new.to(self.dtype)    # recorded: the gradient reaching self's history is in self's dtype
         self._data[...] = new._data
         self.grad_fn, self._output_nr = new.grad_fn, new._output_nr
         self._requires_grad = new._requires_grad
@@ -228,6 +230,10 @@ class InplaceMethods:
 
     def lerp_(self, end, weight):
         """In place: self += weight·(end − self), a fraction ``weight`` of the way to end; returns self."""
+        for name, t in (("end", end), ("weight", weight)):
+            if isinstance(t, core.Tensor) and t._data.dtype != self._data.dtype:
+                raise RuntimeError(f"lerp_: expected dtype {self.dtype.name} for `{name}` but got dtype "
+                                   f"{t.dtype.name} (PyTorch's lerp does not promote); convert it with .to()")
         return self.add_((end - self) * weight)
 
     # Random fills draw PyTorch's values for the same generator state (chainrule.backend.random).

@@ -205,6 +205,8 @@ def compare(program: Program, got: dict, want: dict, dtype: str, mode: str, ref:
                     return f"{what} of input {k}: chainrule {g}, torch {w}"
             elif (g is None) != (w is None):
                 return f"{what} of input {k}: chainrule {'None' if g is None else 'a tensor'}, torch the other"
+            elif g is not None and g.dtype != w.dtype:
+                return f"{what} dtype of input {k}: chainrule {g.dtype}, torch {w.dtype}"
             elif not close(g, w, precision, through) and not (
                     ref and k < len(ref.get(key) or []) and as_accurate(g, w, ref[key][k], through)):
                 return f"{what} value of input {k}"
