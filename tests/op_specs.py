@@ -651,6 +651,13 @@ BORDER_PAD = [
 # gradients require grad as PyTorch's do, whose backward reads the input (and the grid).
 ONE_NODE = [
     Spec("hardshrink", lambda m, x: m.nn.functional.hardshrink(x), ND[:2] + UNARY[:3]),
+    # pdist: one node saving input and result (OneNodeResult); torch 2.13 has no double backward for it
+    Spec("pdist", lambda m, x: m.nn.functional.pdist(x), (((4, 3),), ((2, 5),)),
+         double="torch 2.13 has no double backward for pdist (NotImplementedError); chainrule's is checked by "
+                "central differences"),
+    Spec("pdist_inf", lambda m, x: m.nn.functional.pdist(x, p=float("inf")), (((4, 3),),),
+         double="torch 2.13 has no double backward for pdist (NotImplementedError); chainrule's is checked by "
+                "central differences"),
     Spec("softshrink", lambda m, x: m.nn.functional.softshrink(x, 0.3), ND[:2]),
     Spec("threshold", lambda m, x: m.nn.functional.threshold(x, 0.1, -2.0), ND[:2]),
     Spec("adaptive_max_pool2d", lambda m, x: m.nn.functional.adaptive_max_pool2d(x, (2, 1)),

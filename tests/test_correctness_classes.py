@@ -1450,3 +1450,27 @@ def test_inplace_op_with_another_dtype_keeps_the_gradient_dtype(torch, code, da,
                                              xp.round(xp.nan_to_num(g.double().numpy(), nan=7.5), 4).tolist())
                      for g in (ga, gb, g0)])
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("code", ["F.group_norm(x, 1)", "F.group_norm(x, 1, w, w)", "F.group_norm(x.transpose(1, 2), 3)",
+                                  "F.pdist(x.reshape(-1, 3))", "F.pdist(x.reshape(-1, 3), p=float('inf'))",
+                                  "F.pdist(x.reshape(-1, 3), p=0)", "F.pdist(x.reshape(-1, 3), p=1)",
+                                  "F.layer_norm(x, (3,))", "F.batch_norm(x, None, None, training=True)"])
+@pytest.mark.parametrize("target", ["x", "y"])
+@pytest.mark.parametrize("shape", [(2, 2, 3), (0, 2, 3)])
+def test_norms_and_pdist_save_what_torch_saves(torch, code, target, shape):
+    """PyTorch's group_norm saves its input (a contiguous copy of a non-contiguous one), pdist its input and
+    its result: changing one in place afterwards makes backward raise exactly when torch's does (fuzz seeds
+    780257, an empty transposed input to group_norm, and 782934, pdist's result squared in place)."""
+    seen = []
+    for m in (torch, cr):
+        x = m.linspace(-1, 2, math.prod(shape), dtype=m.float64).reshape(shape).requires_grad_() * 1.0
+        w = m.ones(2 if "transpose" not in code else 3, dtype=m.float64, requires_grad=True)
+        y = eval(code, {"F": m.nn.functional, "x": x, "w": w})
+        {"x": x, "y": y}[target].add_(1.0)
+        try:
+            y.sum().backward()
+            seen.append("ok")
+        except RuntimeError as e:
+            seen.append("modified by an inplace operation" in str(e))
+    assert seen[1] == seen[0]

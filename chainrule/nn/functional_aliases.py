@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 
 from ..backend import xp
-from ..ops.elementwise_extra import OneNode
+from ..ops.elementwise_extra import OneNodeResult
 from ..tensor import Tensor
 from ..tensor.creation import tensor
 from . import functional as F
@@ -106,15 +106,17 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
     i, j = xp.triu_indices(input.shape[0], 1)
     diff = input[tensor(i)] - input[tensor(j)]
     if p == 0:   # the number of differing coordinates (its gradient is 0, as PyTorch's one node reads input)
-        count = (diff != 0).sum(1).to(input.dtype)
-        return OneNode.apply(count, "PdistBackward0", False, (0, False), input) if input.requires_grad else count
-    if input.shape[1] == 0:   # no coordinates: every distance is 0 (an empty max would raise for p = inf)
-        return diff.abs().sum(1)
-    if p == float("inf"):     # PyTorch's pdist gives every coordinate tied for the largest the whole slope
-        d = diff.abs()        # (norm would split it among the ties): the value max|d|, the slope by the mask
+        out, zero = (diff != 0).sum(1).to(input.dtype), (0, False)
+    elif input.shape[1] == 0:   # no coordinates: every distance is 0 (an empty max would raise for p = inf)
+        out, zero = diff.abs().sum(1), None
+    elif p == float("inf"):     # PyTorch's pdist gives every coordinate tied for the largest the whole slope
+        d = diff.abs()          # (norm would split it among the ties): the value max|d|, the slope by the mask
         top = d.detach().amax(1, keepdim=True)
-        return top.squeeze(1) + ((d - d.detach()) * (d.detach() == top)).sum(1)
-    return diff.norm(p, dim=1)
+        out, zero = top.squeeze(1) + ((d - d.detach()) * (d.detach() == top)).sum(1), None
+    else:
+        out, zero = diff.norm(p, dim=1), None
+    # PyTorch's one node saves the input and the result: changing either in place afterwards makes backward raise
+    return OneNodeResult.apply(out, "PdistBackward0", False, zero, input) if input.requires_grad else out
 
 
 def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:

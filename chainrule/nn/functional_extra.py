@@ -225,10 +225,15 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     xc = grouped - grouped.mean(-1, keepdim=True)
     y = (xc * ((xc * xc).mean(-1, keepdim=True) + eps).rsqrt()).reshape(input.shape)
     shape = (1, c) + (1,) * (input.ndim - 2)
+    # PyTorch's one node saves the input (or a contiguous copy of a non-contiguous one, which nothing else
+    # can change) and the weight: changing either in place afterwards makes backward raise; under
+    # create_graph the weight's gradient Σ g·ŷ requires grad with the weight (with no second derivative),
+    # even when the input does not
+    reads = [t for t in (input if input._data.flags.c_contiguous or not input.numel() else None, weight)
+             if t is not None]
+    if any(t.requires_grad for t in reads) or (reads and input.requires_grad):
+        y = OneNode.apply(y, "NativeGroupNormBackward0", False, None, *reads)
     if weight is not None:
-        # PyTorch's one node reads the weight: under create_graph its gradient Σ g·ŷ requires grad with
-        # the weight (with no second derivative), even when the input does not
-        y = OneNode.apply(y, "NativeGroupNormBackward0", False, None, weight) if weight.requires_grad else y
         y = y * weight.reshape(shape)
     if bias is not None:
         y = y + bias.reshape(shape)

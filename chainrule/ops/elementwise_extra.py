@@ -140,6 +140,8 @@ class OneNode(Op):
     formula = "z = y"
     local = ("1",)
 
+    n_reads = None      # OneNodeResult: the saved tensors after the reads (its output)
+
     @staticmethod
     def forward(ctx, y, name, second, zero, *reads):
         ctx.backward_name = name
@@ -150,7 +152,7 @@ class OneNode(Op):
 
     @staticmethod
     def backward(ctx, g):
-        reads = ctx.saved_tensors
+        reads = ctx.saved_tensors[:ctx.n_reads] if ctx.n_reads is not None else ctx.saved_tensors
         m = ctx.xp
         rest = [None] * len(reads)
         if ctx.zero is not None:
@@ -162,3 +164,15 @@ class OneNode(Op):
         else:
             g = m.attach(g, *reads, zeros=ctx.second)
         return (g, None, None, None, *rest)
+
+
+class OneNodeResult(OneNode):
+    """A ``OneNode`` whose PyTorch backward also reads the op's result (pdist's ``_pdist_backward``): it
+    saves its output too, so changing the result in place afterwards makes backward raise."""
+
+    @staticmethod
+    def forward(ctx, y, name, second, zero, *reads):
+        out = OneNode.forward(ctx, y, name, second, zero, *reads)
+        ctx.n_reads = len(reads)
+        ctx.save_for_backward(*reads, out)
+        return out
