@@ -1474,3 +1474,30 @@ def test_norms_and_pdist_save_what_torch_saves(torch, code, target, shape):
         except RuntimeError as e:
             seen.append("modified by an inplace operation" in str(e))
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("code", ["a.var(-1)", "a.var()", "a.var(correction=3)", "a.var(0, correction=2)",
+                                  "a.var(-1, keepdim=True)", "a.std()", "a.cumprod(0)", "a.cumprod(-1)"])
+@pytest.mark.parametrize("shape", [(), (0,), (2, 0), (1,), (2,), (1, 3)])
+def test_degenerate_var_and_cumprod_gradients_as_torch(torch, code, shape):
+    """var with no degrees of freedom over a 0-d input or all elements: PyTorch's gradient is g times a
+    constant (NaN where x is its mean, +inf elsewhere), not 2(x - mean)/0, so under create_graph it does not
+    require grad; cumprod of at most one element passes g through. Values, requires_grad and second order
+    as torch."""
+    seen = []
+    for m in (torch, cr):
+        a = m.tensor(xp.linspace(-1.3, 2.1, math.prod(shape)).reshape(shape) + 0.013, dtype=m.float64,
+                     requires_grad=True)
+        try:
+            y = eval(code, {"a": a})
+        except (RuntimeError, IndexError) as e:
+            seen.append(type(e).__name__)
+            continue
+        up = m.tensor(xp.linspace(0.5, 1.5, y.numel()).reshape(tuple(y.shape)), dtype=m.float64)
+        (g,) = m.autograd.grad(y, a, up, create_graph=True)
+        row = [g.requires_grad, xp.nan_to_num(g.detach().numpy(), nan=9.5, posinf=8.5, neginf=-8.5).round(8).tolist()]
+        if g.requires_grad:
+            (gg,) = m.autograd.grad((g * 0.7).sum(), a, allow_unused=True)
+            row.append(None if gg is None else xp.nan_to_num(gg.numpy().copy(), nan=9.5).round(8).tolist())
+        seen.append(row)
+    assert seen[1] == seen[0]

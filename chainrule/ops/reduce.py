@@ -110,6 +110,11 @@ class Var(Op):
         if 0 in ctx.shape and ctx.axis is None:  # PyTorch: an empty full reduction's gradient reads g, not x
             return _keep(g, ctx.shape, ctx.axis, ctx.keepdim) * ctx.xp.zeros(ctx.shape, ctx.dtype), None, None, None
         centred = x - ctx.xp.sum(x, axis=ctx.axis, keepdims=True) / _count(ctx.shape, ctx.axis)
+        if ctx.dof <= 0 and (ctx.axis is None or not ctx.shape):
+            # PyTorch: 2/(n - c) is inf, so g·NaN where x is its mean (inf·0) and g·inf elsewhere, a constant
+            # factor (the gradient does not depend on x)
+            factor = ctx.xp.where(centred == 0, math.nan, math.inf)
+            return _keep(g, ctx.shape, ctx.axis, ctx.keepdim) * factor, None, None, None
         return _keep(g, ctx.shape, ctx.axis, ctx.keepdim) * 2 * centred / ctx.dof, None, None, None
 
 

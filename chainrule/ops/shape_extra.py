@@ -6,6 +6,8 @@ other way; ``diagonal`` and ``take`` read positions, so their gradient adds ``g`
 
 from __future__ import annotations
 
+import math
+
 from ..autograd.function import Op
 from ..backend import xp
 
@@ -116,7 +118,7 @@ class Cumprod(Op):
     def backward(ctx, g):
         x, z = ctx.saved_tensors
         xp_, axis = ctx.xp, ctx.axis
-        if x.ndim == 0 or x.shape[axis] <= 1:      # z = x: the gradient passes through unchanged
+        if x.ndim == 0 or x.shape[axis] <= 1 or math.prod(x.shape) <= 1:   # z = x, or empty: g passes through
             return g, None
         if not bool((x == 0).any()):
             return xp_.flip(xp_.cumsum(xp_.flip(g * z, axis), axis), axis) / x, None
