@@ -1501,3 +1501,34 @@ def test_degenerate_var_and_cumprod_gradients_as_torch(torch, code, shape):
             row.append(None if gg is None else xp.nan_to_num(gg.numpy().copy(), nan=9.5).round(8).tolist())
         seen.append(row)
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("code", ["v.zero_()", "v.fill_(5.0)", "v.fill_(m.tensor(2.5))"])
+@pytest.mark.parametrize("view", ["a.unsqueeze(2).expand(3, 3, 2)", "a[:, :1].expand(3, 3)", "a[0].expand(2, 3)"])
+def test_fill_of_an_expanded_view_without_grad(torch, code, view):
+    """zero_/fill_ through an expand()ed view that repeats elements writes the one value into the base, as
+    PyTorch does (a raw NumPy 'assignment destination is read-only' escaped; fuzz seed 760498)."""
+    seen = []
+    for m in (torch, cr):
+        a = m.arange(9.0).reshape(3, 3)
+        v = eval(view, {"a": a})
+        try:
+            eval(code, {"v": v, "m": m})
+        except RuntimeError as e:     # a tensor value: torch refuses (it reads as well as writes)
+            seen.append("more than one element of the written-to tensor" in str(e))
+            continue
+        seen.append((a.tolist(), v.tolist()))
+    assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("shape", [(1, 0), (1, 0, 2), (1, 3), (2, 0)])
+def test_batch_norm_batch_of_one_is_checked_first(torch, shape):
+    """PyTorch's batch_norm checks 'more than 1 value per channel when training' before anything else, even
+    for an input with no channels (fuzz seed 760228)."""
+    seen = []
+    for m in (torch, cr):
+        try:
+            seen.append(tuple(m.nn.functional.batch_norm(m.ones(shape), None, None, training=True).shape))
+        except ValueError as e:
+            seen.append("Expected more than 1 value per channel" in str(e))
+    assert seen[1] == seen[0]

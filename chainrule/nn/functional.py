@@ -122,6 +122,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     # an empty input skips the dtype check, as PyTorch's batch_norm returns before it
     _check_norm_args("batch_norm", input, (c,), input.numel() != 0, running_mean=running_mean,
                      running_var=running_var, weight=weight, bias=bias)
+    n = input.shape[0] * math.prod(input.shape[2:])        # values per channel
+    if training and n == 1:     # (checked before anything else, even for an input with no channels)
+        raise ValueError(f"batch_norm: Expected more than 1 value per channel when training, got input "
+                         f"size {tuple(input.shape)} (a batch of one cannot be normalised by its own "
+                         f"statistics; use a bigger batch or model.eval())")
     if input.numel() == 0:   # PyTorch: no statistics, no running-stat update; a clone scaled by weight[0]
         out = input.clone()
         if weight is not None:
@@ -130,11 +135,6 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, c) + (1,) * (input.ndim - 2)
     if training or running_mean is None:
-        n = input.shape[0] * math.prod(input.shape[2:])        # values per channel
-        if training and n == 1:
-            raise ValueError(f"batch_norm: Expected more than 1 value per channel when training, got input "
-                             f"size {tuple(input.shape)} (a batch of one cannot be normalised by its own "
-                             f"statistics; use a bigger batch or model.eval())")
         mean = input.mean(dims, keepdim=True)
         xc = input - mean
         var = (xc * xc).mean(dims, keepdim=True)

@@ -8,6 +8,7 @@ from ..autograd.function import notify_inplace
 from ..autograd.grad_mode import state
 from ..backend import random, xp
 from ..ops import inplace as P
+from ..ops import views as V
 from . import core, views
 from .args import (
     _changed,
@@ -145,7 +146,18 @@ class InplaceMethods:
             # the old value's gradient is a constant zero (FillBackward2/ZeroBackward0), as PyTorch's
             return self._inplace(lambda old: P.Zero.apply(old) if name == "zero_" else P.Fill.apply(old, value),
                                  name)
-        self._data[...] = _raw(value)
+        positions = None if self._data.flags.writeable or self._base is None else \
+            V.view_positions(self._base._data, self._data)
+        if positions is None:
+            self._data[...] = _raw(value)
+        else:      # an expand()ed view (read-only in NumPy): one value for every element is well defined, as in
+            unique = xp.unique(positions)     # PyTorch; it fills the base's elements (not a tensor's value)
+            if isinstance(value, core.Tensor) and unique.size != positions.size:
+                raise RuntimeError(f"{name}: unsupported operation: more than one element of the written-to tensor "
+                                   f"refers to a single memory location (the view of shape {tuple(self.shape)} "
+                                   f"repeats elements, as expand() does). Please clone() the tensor before "
+                                   f"performing the operation.")
+            self._base._data.flat[unique] = _raw(value)
         return _changed(self, name)
 
     def copy_(self, src):
