@@ -1532,3 +1532,22 @@ def test_batch_norm_batch_of_one_is_checked_first(torch, shape):
         except ValueError as e:
             seen.append("Expected more than 1 value per channel" in str(e))
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("grad", [False, True])
+@pytest.mark.parametrize("key, value", [("0:0", (2, 0, 3)), ("e", (2, 0, 3)), ("0:0", (1, 0, 3)), ("0", (2, 3)),
+                                        (":", (1, 2, 3)), (":", (2, 2, 3)), ("i", (3,)), ("i", (2, 1)),
+                                        ("x > 0", (0,)), ("x > 0", (1, 0))])
+def test_setitem_value_must_broadcast_to_the_indexed_shape(torch, key, value, grad):
+    """x[key] = value: the value broadcasts to the indexed shape after dropping leading 1s, or PyTorch
+    raises 'shape mismatch' (NumPy let an empty target take a (2, 0, 3) value; fuzz seed 802848)."""
+    seen = []
+    for m in (torch, cr):
+        x = m.zeros(2, 3, requires_grad=grad) * 1.0 if grad else m.zeros(2, 3)
+        env = {"x": x, "e": m.tensor([], dtype=m.int64), "i": m.tensor([0, 1]), "v": m.ones(value)}
+        try:
+            exec(f"x[{key}] = v", env)  # noqa: S102 - the parametrized keys above
+            seen.append(x.tolist())
+        except RuntimeError:
+            seen.append("raises")
+    assert seen[1] == seen[0]

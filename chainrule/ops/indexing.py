@@ -81,6 +81,8 @@ def fit_value(x, index, v):
     target = x[index].shape
     while core.ndim > len(target) and core.shape[0] == 1:
         core = core[0]
+    if core.ndim > len(target) or xp.broadcast_shapes(core.shape, target) != target:   # (NumPy lets an empty
+        raise ValueError("shape mismatch")            # target take e.g. a (2, 0, 3) value; PyTorch does not)
     return core
 
 

@@ -59,7 +59,10 @@ class IndexingMethods:
                                f"(convert the value with .to({self.dtype.name}))")
         if state.enabled and (self.requires_grad or (isinstance(value, T) and value.requires_grad)):
             v = value if isinstance(value, T) else T._make(xp.asarray(value, self._data.dtype))
-            self._inplace(lambda old: I.IndexPut.apply(old, index, v.to(old._data.dtype)), "setitem")
+            try:
+                self._inplace(lambda old: I.IndexPut.apply(old, index, v.to(old._data.dtype)), "setitem")
+            except ValueError as e:
+                raise _setitem_error(self, index, _raw(value), e) from None
             return
         try:
             self._data[index] = I.fit_value(self._data, index, _raw(value))
