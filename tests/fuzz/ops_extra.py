@@ -366,6 +366,10 @@ def distance(g) -> bool:
             return False    # two rows tie (or nearly) in a coordinate: a kink of |x_ik - x_jk|^p, whose second
                             # derivative torch cannot give and differences cannot decide
         p = g.choice(["", ", p=1", ", p=3", ", p=0", ", p=float('inf')", ", 1.5"])
+        if "inf" in p and apart.numel() and x.shape[1] > 1:
+            top2 = apart.topk(2, dim=-1).values
+            if float((top2[:, 0] - top2[:, 1]).min()) < 0.01:    # the largest coordinate nearly ties: max's kink
+                p = ""
         return g.propose(kind, f"F.pdist({a}{p})", (a,))
     a = _input(g, (1, 2, 3))
     shape = g.shape_of(a)
