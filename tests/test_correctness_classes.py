@@ -1551,3 +1551,23 @@ def test_setitem_value_must_broadcast_to_the_indexed_shape(torch, key, value, gr
         except RuntimeError:
             seen.append("raises")
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize("key, value", [("i", "m.tensor(1.0)"), ("i", "m.ones(3)"), ("x > -1", "m.tensor(1.0)"),
+                                        ("x > -1", "m.ones(1)"), ("x > -1", "m.ones(1, 1)"),
+                                        ("x > -1", "m.ones(6)"), ("x > 1", "m.ones(0)"),
+                                        ("m.zeros((2, 3), dtype=m.bool)", "m.ones(0)")])
+def test_setitem_with_a_value_of_another_dtype(torch, key, value):
+    """An integer-tensor key, or a mask with a value of other than one element, goes through PyTorch's
+    index_put_, which refuses a value of another dtype, even when nothing is selected (fuzz seed 813411); a
+    mask with a one-element value is masked_fill, which converts it."""
+    seen = []
+    for m in (torch, cr):
+        x = m.zeros(2, 3, dtype=m.float64)
+        env = {"m": m, "x": x, "i": m.tensor([0])}
+        try:
+            exec(f"x[{key}] = {value}", env)  # noqa: S102 - the parametrized forms above
+            seen.append(x.tolist())
+        except RuntimeError:
+            seen.append("raises")
+    assert seen[1] == seen[0]

@@ -52,8 +52,10 @@ class IndexingMethods:
         index = _normalize_index(index, self._data.ndim)
         T = core.Tensor
         if isinstance(value, T) and value._data.dtype != self._data.dtype and \
-                any(getattr(i, "dtype", None) is not None and i.dtype.kind in "iu" for i in index):
-            # integer-tensor keys go through PyTorch's index_put_, which does not convert the value
+                any(getattr(i, "dtype", None) is not None and (i.dtype.kind in "iu" or i.dtype.kind == "b"
+                                                               and value._data.size != 1) for i in index):
+            # integer-tensor keys (and a mask with a value of other than one element: one is masked_fill) go
+            # through PyTorch's index_put_, which does not convert the value
             raise RuntimeError(f"setitem: Index put requires the source and destination dtypes match, got "
                                f"{self.dtype.name} for the destination and {value.dtype.name} for the source "
                                f"(convert the value with .to({self.dtype.name}))")
