@@ -276,6 +276,9 @@ class NllLoss(Op):
             picked = xp.take_along_axis(x2, index, axis=1).squeeze(1)
         coef = xp.full(s2.shape, -1, x.dtype) if w is None else -w.astype(x.dtype, copy=False).reshape(s2.shape)
         loss = picked * coef
+        ignored = target == ignore_index
+        if ignored.any():       # PyTorch skips an ignored target: 0, even where the input is NaN (not NaN·0)
+            loss = xp.where(ignored.reshape(loss.shape), 0.0, loss).astype(x.dtype, copy=False)
         if reduction == "none":
             # x: only its shape matters, but PyTorch's backward takes it too (see backward)
             ctx.save_for_backward(x, coef, index)
