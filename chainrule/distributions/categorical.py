@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 from ..tensor import Size, Tensor
-from ..tensor.creation import full, multinomial, tensor
+from ..tensor.creation import full, tensor
+from ..tensor.random import multinomial
 from .distribution import Distribution
 
 __all__ = ["Categorical"]

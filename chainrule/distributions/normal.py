@@ -6,7 +6,8 @@ import math
 
 from ..autograd import no_grad
 from ..tensor import Size, Tensor
-from ..tensor.creation import randn, tensor
+from ..tensor.creation import tensor
+from ..tensor.random import randn
 from .distribution import Distribution
 
 __all__ = ["Normal"]

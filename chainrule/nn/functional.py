@@ -20,7 +20,7 @@ from ..ops.nn import Elu, EluResult, Embedding, Gelu, Hardtanh, LeakyRelu, Linea
 from ..ops.unary import Erf
 from ..tensor import Tensor
 from ..tensor.args import bool_arg, dtype_arg, int_arg
-from ..tensor.creation import _drawn
+from ..tensor.random import _drawn
 from .functional_conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d  # noqa: F401
 from .loss import (  # noqa: F401  (losses live next to their modules; F exposes them too)
     binary_cross_entropy,

@@ -24,7 +24,7 @@ from .args import (
     py_scalar,
     where,
 )
-from .arithmetic_args import clamp_tensor, division_operands
+from .arithmetic_args import clamp_tensor, division_operands, lerp_operands
 from .scalars import F32_MAX, float_value_fits, int_operand, int_power, operand
 
 
@@ -412,10 +412,7 @@ class MathMethods:
                                       f"\"lerp_kernel_scalar\" not implemented); convert first: x.float().lerp(...)")
         if weight.__class__ is float and not -F32_MAX <= weight <= F32_MAX:
             float_value_fits(weight, self._data.dtype, "lerp")
-        for name, t in (("end", end), ("weight", weight)):
-            if isinstance(t, core.Tensor) and t._data.dtype != self._data.dtype:
-                raise RuntimeError(f"lerp: expected dtype {self.dtype.name} for `{name}` but got dtype "
-                                   f"{t.dtype.name} (PyTorch's lerp does not promote); convert it with .to()")
+        lerp_operands(self, end, weight, "lerp")
         return self + (end - self) * weight
 
 

@@ -59,3 +59,11 @@ def clamp_tensor(x, min, max, op: str):
     if x._data.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
         return U.Clamp.apply(_floatify(x), min, max)    # an integer tensor with float bounds: float32
     return U.Clamp.apply(x, min, max)
+
+
+def lerp_operands(x, end, weight, op: str) -> None:
+    """PyTorch's lerp and lerp_ do not promote: a tensor ``end`` or ``weight`` must have ``x``'s dtype."""
+    for name, t in (("end", end), ("weight", weight)):
+        if isinstance(t, core.Tensor) and t._data.dtype != x._data.dtype:
+            raise RuntimeError(f"{op}: expected dtype {x.dtype.name} for `{name}` but got dtype {t.dtype.name} "
+                               f"(PyTorch's lerp does not promote); convert it with .to()")

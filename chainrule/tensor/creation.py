@@ -1,5 +1,5 @@
 """Creating tensors: from data, filled, ranges, ``*_like``; the random draws (``randn``, ``manual_seed`` …) are in
-``random`` and re-exported here."""
+``random``."""
 
 from __future__ import annotations
 
@@ -21,24 +21,6 @@ from .args import (
 )
 from .core import Tensor
 from .device import require_cpu
-from .random import (  # the random draws and seeding: importable from here as before the split
-    _drawn,  # noqa: F401 (nn.functional's dropout draws through it, imported from here)
-    bernoulli,
-    get_rng_state,
-    initial_seed,
-    manual_seed,
-    multinomial,
-    normal,
-    rand,
-    rand_like,
-    randint,
-    randint_like,
-    randn,
-    randn_like,
-    randperm,
-    seed,
-    set_rng_state,
-)
 from .scalars import float_value_fits
 
 
@@ -211,7 +193,6 @@ def full_like(input: Tensor, fill_value, dtype=None, requires_grad: bool = False
 __all__ = [
     "arange",
     "as_tensor",
-    "bernoulli",
     "empty",
     "empty_like",
     "eye",
@@ -219,23 +200,9 @@ __all__ = [
     "from_numpy",
     "full",
     "full_like",
-    "get_rng_state",
-    "initial_seed",
     "linspace",
-    "manual_seed",
-    "multinomial",
-    "normal",
     "ones",
     "ones_like",
-    "rand",
-    "rand_like",
-    "randint",
-    "randint_like",
-    "randn",
-    "randn_like",
-    "randperm",
-    "seed",
-    "set_rng_state",
     "tensor",
     "zeros",
     "zeros_like",

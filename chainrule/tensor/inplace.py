@@ -16,6 +16,7 @@ from .args import (
     number_arg,
 )
 from .arithmetic import MathMethods
+from .arithmetic_args import lerp_operands
 
 
 class InplaceMethods:
@@ -242,10 +243,7 @@ class InplaceMethods:
 
     def lerp_(self, end, weight):
         """In place: self += weight·(end − self), a fraction ``weight`` of the way to end; returns self."""
-        for name, t in (("end", end), ("weight", weight)):
-            if isinstance(t, core.Tensor) and t._data.dtype != self._data.dtype:
-                raise RuntimeError(f"lerp_: expected dtype {self.dtype.name} for `{name}` but got dtype "
-                                   f"{t.dtype.name} (PyTorch's lerp does not promote); convert it with .to()")
+        lerp_operands(self, end, weight, "lerp_")
         return self.add_((end - self) * weight)
 
     # Random fills draw PyTorch's values for the same generator state (chainrule.backend.random).
