@@ -42,6 +42,9 @@ def _conv_transpose(fn: str, nd: int, input, weight, bias, stride, padding, outp
         raise RuntimeError(f"{fn}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input and a "
                            f"{nd + 2}-D weight (in_channels, out_channels/groups, *kernel), got input of shape "
                            f"{tuple(input.shape)} and weight of shape {tuple(weight.shape)}")
+    if input.numel() == 0:     # PyTorch computes nothing and checks no dtypes: the output has the input's
+        weight = weight if weight.dtype == input.dtype else weight.to(input.dtype)
+        bias = bias if bias is None or bias.dtype == input.dtype else bias.to(input.dtype)
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):
         raise RuntimeError(f"{fn}: input ({input.dtype}), weight ({weight.dtype})"
                            + (f" and bias ({bias.dtype})" if bias is not None else "") + " must have the same dtype")

@@ -37,6 +37,16 @@ def _check_positive(values: tuple, name: str, fn: str, minimum: int = 1) -> None
         raise ValueError(f"{fn}: {name} must be {what}, got {values}")
 
 
+def _empty_dtypes(input, weight, bias):
+    """PyTorch's dtypes for a convolution of an empty input, where it computes nothing: the weight may have
+    another dtype. The output has the input's (with a batch but no channels, the promoted one); the operands are
+    cast to it, and the casts are recorded, so each gradient comes back in its operand's dtype."""
+    x, w = input._data, weight._data
+    dtype = xp.result_type(x, w) if x.shape[0] and not x.shape[1] else x.dtype
+    cast = (lambda t: t if t is None or t._data.dtype == dtype else t.to(dtype))
+    return cast(input), cast(weight), cast(bias)
+
+
 def _conv(fn: str, nd: int, input, weight, bias, stride, padding, dilation, groups):
     T = Tensor
     if not isinstance(input, T) or not isinstance(weight, T):
@@ -50,6 +60,11 @@ def _conv(fn: str, nd: int, input, weight, bias, stride, padding, dilation, grou
         raise RuntimeError(f"{fn}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input and a "
                            f"{nd + 2}-D weight, got input of shape {tuple(x.shape)} and weight of shape "
                            f"{tuple(w.shape)}")
+    if bias is not None and bias._data.dtype != x.dtype and isinstance(padding, str):
+        bias = bias.to(input.dtype)    # PyTorch's path for string padding adds a bias of any dtype
+    if x.size == 0 and x.dtype != w.dtype and (bias is None or bias._data.dtype == x.dtype):
+        input, weight, bias = _empty_dtypes(input, weight, bias)
+        x, w = input._data, weight._data
     if x.dtype != w.dtype or (bias is not None and bias._data.dtype != x.dtype):
         raise RuntimeError(f"{fn}: input ({x.dtype}), weight ({w.dtype})"
                            + (f" and bias ({bias._data.dtype})" if bias is not None else "")

@@ -61,6 +61,17 @@ class AsStrided(Take):
     formula = "z = x.flatten()[positions]"
     local = ("1 at the view's positions",)
 
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.dtype = x.dtype
+        return Take.forward(ctx, x, index)
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.index.size == 0:     # PyTorch's as_strided_backward of an empty view: zeros, with no history
+            return ctx.xp.zeros(ctx.shape, ctx.dtype), None
+        return Take.backward(ctx, g)
+
 
 class CopySlices(IndexPut):
     """The base after an in-place op through one of its views: the op's result ``v`` written back

@@ -160,14 +160,21 @@ class RearrangeMethods:
         """
         d = normalize_dim(dim, self.ndim, "narrow")
         n = self._data.shape[d]
+        for name, value in (("start", start), ("length", length)):
+            if isinstance(value, float | bool) or not isinstance(value, numbers.Integral | core.Tensor):
+                raise TypeError(f"narrow(): argument '{name}' must be an int, got {type(value).__name__} "
+                                f"({value!r})")
         start, length = int(start), int(length)
+        if not -n <= start <= n:
+            raise IndexError(f"narrow: start out of range (expected to be in range of [{-n}, {n}], but got "
+                             f"{start}) for dim {dim} of a tensor of shape {tuple(self.shape)}")
         if length < 0:
             raise RuntimeError(f"narrow(): length must be non-negative, got {length}")
         if start < 0:
             start += n
-        if not 0 <= start <= n or length < 0 or start + length > n:
-            raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n}) "
-                             f"of dim {dim} (tensor of shape {tuple(self.shape)})")
+        if start + length > n:
+            raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n}) "
+                               f"of dim {dim} (tensor of shape {tuple(self.shape)})")
         return self[(slice(None),) * d + (slice(start, start + length),)]
 
     def roll(self, shifts, dims=None):

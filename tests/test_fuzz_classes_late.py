@@ -1,0 +1,115 @@
+"""Classes of differences from PyTorch found by the last fuzz campaigns (issue 8), each tested as a class:
+the same source runs in both libraries (``m`` is torch or chainrule) and must end the same way, over the
+family of inputs the class covers.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from test_fuzz_classes_nn import same_as_torch
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::RuntimeWarning")
+
+
+# --- convolutions of an empty input compute nothing, and PyTorch checks fewer dtypes there ---------------
+_CONV = [("conv1d", (0, 2, 3), (1, 2, 2)), ("conv2d", (0, 2, 3, 3), (1, 2, 2, 2)),
+         ("conv2d", (2, 0, 3, 3), (1, 0, 2, 2)), ("conv1d", (0, 3), (1, 0, 2)), ("conv1d", (1, 2, 3), (1, 2, 2))]
+
+
+@pytest.mark.parametrize(("fn", "xs", "ws"), _CONV)
+@pytest.mark.parametrize("padding", [0, "'valid'"])
+def test_conv_of_an_empty_input_with_other_dtypes_as_torch(torch, fn, xs, ws, padding):
+    """Seed 811094: conv2d of an empty float32 batch with a float64 weight and bias runs in torch. The weight's
+    dtype is not checked there, nor the bias's with string padding; the output has the input's dtype (with a
+    batch but no channels, the promoted one), and each gradient its operand's. A non-empty input still raises."""
+    for xd, wd, bd in itertools.product(["float32", "float64"], ["float32", "float64"], [None, "float32", "float64"]):
+        bias = "" if bd is None else f", m.ones({ws[0]}, dtype=m.{bd}, requires_grad=True)"
+        same_as_torch(torch, f"x = m.zeros({xs}, dtype=m.{xd}, requires_grad=True)\n"
+                             f"w = m.ones({ws}, dtype=m.{wd}, requires_grad=True)\n"
+                             f"out = F.{fn}(x, w{bias}, padding={padding})")
+
+
+@pytest.mark.parametrize("fn", ["conv_transpose1d", "conv_transpose2d"])
+def test_conv_transpose_of_an_empty_batch_checks_no_dtypes_as_torch(torch, fn):
+    """An empty batch: torch's transposed convolution checks no dtypes and returns the input's."""
+    nd = int(fn[-2])
+    for xd, wd, bd in itertools.product(["float32", "float64"], ["float32", "float64"], [None, "float32", "float64"]):
+        bias = "" if bd is None else f", m.ones(1, dtype=m.{bd}, requires_grad=True)"
+        same_as_torch(torch, f"x = m.zeros({(0, 2) + (3,) * nd}, dtype=m.{xd}, requires_grad=True)\n"
+                             f"w = m.ones({(2, 1) + (2,) * nd}, dtype=m.{wd}, requires_grad=True)\n"
+                             f"out = F.{fn}(x, w{bias})")
+
+
+# --- an empty view changed in place: its gradient to the base has no history ----------------------------
+_VIEWS = ["y.t()", "y.view(1, *y.shape)", "y[:, :0]", "y[:1]", "y.view(-1)", "y.unsqueeze(0)[0]"]
+
+
+def _first_order_requires_grad(m, shape, view, use):
+    x = m.ones(shape, dtype=m.float64, requires_grad=True)
+    c = m.ones((), dtype=m.float64, requires_grad=True)
+    y = x + 1
+    v = eval(view, {"y": y})     # the view expressions written above
+    v.mul_(2)
+    out = {"view": (v * c).sum(), "base": (y * c).sum(), "both": (v * c).sum() + (y * c).sum()}[use]
+    (g,) = m.autograd.grad(out, [x], create_graph=True)
+    return g.requires_grad, tuple(g.shape)
+
+
+@pytest.mark.parametrize("shape", [(2, 0), (0, 3), (2, 3)])
+@pytest.mark.parametrize("view", _VIEWS)
+def test_empty_view_changed_in_place_passes_no_history_to_its_base_as_torch(torch, shape, view):
+    """Seed 810685: after an in-place op through a view, torch reads the view through AsStridedBackward0, whose
+    gradient for an empty view is a new zero tensor: under create_graph the base's gradient from that path does
+    not require grad (so a bias behind ``F.linear(...)`` with no outputs gets a first-order gradient with no
+    history, and its second-order gradient is None)."""
+    import chainrule as cr
+    for use in ("view", "base", "both"):
+        assert _first_order_requires_grad(cr, shape, view, use) == _first_order_requires_grad(torch, shape, view, use)
+
+
+def test_linear_without_outputs_changed_in_place_has_no_second_order_bias_gradient(torch):
+    """The campaign's program, shrunk: the bias gradient's second order is None in both libraries."""
+    import chainrule as cr
+
+    def run(m):
+        x = m.ones((1, 2, 2), dtype=m.float64, requires_grad=True)
+        w = m.zeros((0, 2), dtype=m.float64, requires_grad=True)
+        b = m.zeros((0,), dtype=m.float64, requires_grad=True)
+        y = m.nn.functional.linear(x, w, b)
+        y *= 2
+        z = m.zeros((1, 0, 0), dtype=m.float64, requires_grad=True)
+        grads = m.autograd.grad((y @ z).sum(), [x, w, b, z], create_graph=True)
+        return [g.requires_grad for g in grads]
+    assert run(cr) == run(torch) == [True, True, False, True]
+
+
+@pytest.mark.parametrize("args", [(0, 0, 3), (0, 3, 0), (0, -1, 1), (0, -3, 1), (1, 1, -1), (2, 0, 1), (0, 0.5, 1),
+                                  (-3, 0, 1), (1, 3, 0)])
+def test_narrow_raises_torchs_error_types(torch, args):
+    """Found by the probe of 810685's repro: a slice past the end is a RuntimeError in torch, a start out of
+    range an IndexError, a float start a TypeError; chainrule's errors name narrow and have those types."""
+    import chainrule as cr
+
+    def run(m):
+        try:
+            return tuple(m.ones(2, 3).narrow(*args).shape)
+        except (RuntimeError, IndexError, TypeError) as e:
+            return type(e).__name__
+    assert run(cr) == run(torch)
+
+
+@pytest.mark.parametrize("b", [0.0229, -0.5245, 0.3, 1.5168, 7.0])
+def test_division_rounds_its_divisor_gradient_as_torch(torch, b):
+    """Seed 814850: the cosine of two 1-element vectors is ±1, so its gradient cancels to 0 exactly in torch's
+    float32, which computes a divisor's gradient as -g·((x/y)/y). chainrule computed -g·x/(y·y), which left
+    rounding noise (-3.8e-6 at b = 0.0229)."""
+    import chainrule as cr
+
+    def grad(m):
+        x1 = m.tensor([[1.0]], dtype=m.float32)
+        x2 = m.tensor([[b]], dtype=m.float32, requires_grad=True)
+        out = m.nn.functional.cosine_embedding_loss(x1, x2, m.tensor([-1.0]), reduction="sum")
+        return m.autograd.grad(out, [x2])[0].numpy().tolist()
+    assert grad(cr) == grad(torch)
