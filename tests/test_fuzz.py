@@ -5,6 +5,7 @@ Longer campaigns: ``python -m tests.fuzz --seed N --cases M``.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from fuzz import check, generate, shrink
 from fuzz.campaign import campaign
@@ -105,3 +106,26 @@ def test_arbiter_says_undecidable_at_a_kink_and_decides_elsewhere(torch, monkeyp
     monkeypatch.setattr(cr, "sin", lambda x: real_sin(x.detach()) + (x - x.detach()) * 2.0)
     failure = check(program, dtypes=("float64",), modes=("grad",))
     assert arbitrate(program, failure) == "torch"
+
+
+def test_float32_noise_measures_cancellation_not_errors(torch, monkeypatch):
+    """``float32_noise``: how far torch's float32 results move when the leaves move by one unit in the last
+    place. Seed 814850's second-order gradient is cancellation (terms of 1e3, true value -3e-5), and torch's
+    own result moves by about 1e-3, so chainrule's (differently rounded) value is accepted. A well-conditioned
+    program moves by rounding only, so a derivative 1% off is still a difference in float32."""
+    from fuzz.run import as_accurate, float32_noise, run
+
+    program = generate(814850)
+    want = run(program, "torch", "float32", "second")
+    noise = float32_noise(program, "second", want)
+    assert noise is not None and noise["second", 7].max() > 1e-4
+    planted = _planted_program()
+    quiet = float32_noise(planted, "second", run(planted, "torch", "float32", "second"))
+    assert max(float(v.max()) for v in quiet.values() if v.size) < 1e-5
+    ref, got = np.array([1.0]), np.array([1.0 + 5e-3])     # torch exact, chainrule 5e-3 off
+    assert not as_accurate(got, ref, ref, noise=np.array([1e-4]))
+    assert as_accurate(got, ref, ref, noise=np.array([2e-3]))
+    real_sin = cr.sin
+    monkeypatch.setattr(cr, "sin", lambda x: real_sin(x.detach()) + (x - x.detach()) * x.detach().cos() * 1.01)
+    failure = check(planted, dtypes=("float32",), modes=("grad",))
+    assert failure is not None and "gradient value" in failure[2], failure

@@ -82,7 +82,8 @@ class Mul(Op):
 
 
 class Div(Op):
-    """∂z/∂y is computed as -z/y."""
+    """∂z/∂y is computed as PyTorch rounds it, -(x/y)/y (in float32, -x/(y·y) can leave rounding noise where
+    the exact gradient cancels to 0, as in the cosine of two 1-element vectors)."""
 
     formula = "z = x / y"
     local = ("1/y", "-x/y²")
@@ -100,7 +101,7 @@ class Div(Op):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         gx = g / y if ctx.needs(0) else None
-        gy = -g * x / (y * y) if ctx.needs(1) else None
+        gy = -g * (x / y / y) if ctx.needs(1) else None
         return gx, gy
 
 
