@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 from test_fuzz_classes_nn import same_as_torch
 
@@ -113,3 +114,22 @@ def test_division_rounds_its_divisor_gradient_as_torch(torch, b):
         out = m.nn.functional.cosine_embedding_loss(x1, x2, m.tensor([-1.0]), reduction="sum")
         return m.autograd.grad(out, [x2])[0].numpy().tolist()
     assert grad(cr) == grad(torch)
+
+
+@pytest.mark.parametrize("target", [1.0, -1.0])
+@pytest.mark.parametrize("other", ["zeros", "values"])
+def test_cosine_of_zero_vectors_second_order_in_float32_as_torch(torch, target, other):
+    """Seed 746952: at all-zero vectors the cosine's denominator is 1e-12, and its second-order gradient in
+    float32 is about 1.5e12 in torch; chainrule's was NaN while it squared the divisor (1e-24 and beyond)."""
+    import chainrule as cr
+
+    def second(m):
+        a = m.zeros((2, 3), dtype=m.float32, requires_grad=True)
+        b = (m.zeros((2, 3), dtype=m.float32) if other == "zeros"
+             else m.tensor([[0.5, -1.0, 2.0], [1.0, 1.0, 1.0]], dtype=m.float32)).requires_grad_()
+        out = m.nn.functional.cosine_embedding_loss(a, b, m.tensor([target, target]), reduction="sum")
+        ga, gb = m.autograd.grad(out, [a, b], create_graph=True)
+        s = (ga * m.tensor([[1.0, 2.0, 3.0], [0.5, 0.1, 0.2]])).sum() + (gb * 1.5).sum()
+        return [g.numpy() for g in m.autograd.grad(s, [a, b])]
+    for g, w in zip(second(cr), second(torch)):
+        np.testing.assert_allclose(g, w, rtol=1e-6)
