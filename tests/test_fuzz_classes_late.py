@@ -133,3 +133,55 @@ def test_cosine_of_zero_vectors_second_order_in_float32_as_torch(torch, target, 
         return [g.numpy() for g in m.autograd.grad(s, [a, b])]
     for g, w in zip(second(cr), second(torch)):
         np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+# --- which tensors an op's backward reads: changing one in place afterwards makes backward raise ------------
+_SAVES = {
+    "relu": "F.relu(x)", "elu": "F.elu(x)", "selu": "F.selu(x)", "gelu": "F.gelu(x)", "silu": "F.silu(x)",
+    "mish": "F.mish(x)", "softplus": "F.softplus(x)", "hardswish": "F.hardswish(x)", "hardtanh": "F.hardtanh(x)",
+    "logsigmoid": "F.logsigmoid(x)", "softshrink": "F.softshrink(x)", "threshold": "F.threshold(x, 0.1, 2.0)",
+    "glu": "F.glu(x, 0)", "log_softmax": "F.log_softmax(x, 1)", "normalize": "F.normalize(x)",
+    "layer_norm": "F.layer_norm(x, (3,))", "sigmoid": "m.sigmoid(x)", "tanh": "m.tanh(x)", "abs": "x.abs()",
+    "mse_loss": "F.mse_loss(x, t)", "smooth_l1_loss": "F.smooth_l1_loss(x, t)", "huber_loss": "F.huber_loss(x, t)",
+    "soft_margin_loss": "F.soft_margin_loss(x, t)", "soft_margin_loss_none": "F.soft_margin_loss(x, t, reduction='none')",
+    "bce_with_logits": "F.binary_cross_entropy_with_logits(x, (t + 1) / 2)",
+    "hinge_embedding_loss": "F.hinge_embedding_loss(x, t)", "poisson_nll_loss": "F.poisson_nll_loss(x, t.abs())",
+    "margin_ranking_loss": "F.margin_ranking_loss(x[0], x[1], t[0])",
+    "multilabel_soft_margin_loss": "F.multilabel_soft_margin_loss(x, (t + 1) / 2)",
+    "cross_entropy": "F.cross_entropy(x, m.tensor([0, 2]))", "multi_margin_loss": "F.multi_margin_loss(x, m.tensor([0, 2]))",
+    "cosine_similarity": "F.cosine_similarity(x, t)", "pairwise_distance": "F.pairwise_distance(x, t)",
+    "logsumexp": "x.logsumexp(1)", "std": "x.std(1)", "prod": "x.prod(1)", "cumprod": "x.cumprod(1)",
+    "topk": "x.topk(2, 1)[0]", "pow": "x ** 2", "div": "t / x", "clamp": "x.clamp(-0.5, 0.5)",
+    "atan2": "m.atan2(x, t)", "pdist": "F.pdist(x)", "group_norm": "F.group_norm(x, 1)",
+    "batch_norm": "F.batch_norm(x, None, None, training=True)", "max_pool1d": "F.max_pool1d(x.unsqueeze(0), 2)",
+    "prelu": "F.prelu(x, m.tensor([0.25], dtype=m.float64))",
+}
+
+
+def _after_inplace(m, code, which, target_requires_grad):
+    x = m.tensor([[0.3, -1.2, 0.7], [1.5, 0.2, -0.4]], dtype=m.float64, requires_grad=True) * 1
+    t0 = m.tensor([[1.0, -1.0, 1.0], [-1.0, 1.0, 1.0]], dtype=m.float64, requires_grad=target_requires_grad)
+    t = t0 * 1 if target_requires_grad else t0.clone()
+    try:
+        y = eval(code, {"m": m, "F": m.nn.functional, "x": x, "t": t})     # the sources written above
+    except RuntimeError:
+        return "forward"
+    {"input": x, "target": t, "output": y}[which].add_(1)
+    try:
+        y.sum().backward()
+    except RuntimeError:
+        return "backward"
+    return "ok"
+
+
+@pytest.mark.parametrize("name", sorted(_SAVES))
+def test_in_place_change_after_an_op_raises_where_torch_does(torch, name):
+    """Seed 830713: torch's soft_margin_loss is one node that saves input and target, so changing either in
+    place afterwards makes backward raise (and a target that requires grad raises at once). chainrule's
+    composition saved neither. Every op here: changing its input, target or output in place afterwards ends as
+    in torch."""
+    import chainrule as cr
+    for which in ("input", "target", "output"):
+        for target_rg in (False, True):
+            want = _after_inplace(torch, _SAVES[name], which, target_rg)
+            assert _after_inplace(cr, _SAVES[name], which, target_rg) == want, (which, target_rg, want)

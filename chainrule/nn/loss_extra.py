@@ -22,7 +22,7 @@ from ..tensor import Tensor
 from ..tensor.creation import arange, ones_like, zeros_like
 from ..tensor.functions import minimum
 from .functional_extra import pairwise_distance
-from .loss import _legacy_reduction, _Loss, _reduce, _WeightedLoss
+from .loss import _constant, _legacy_reduction, _Loss, _reduce, _WeightedLoss
 from .loss_checks import check_broadcast_all, check_reduction, check_tensors
 
 _EPS = 1e-12   # PyTorch's EPSILON in cosine_embedding_loss
@@ -66,10 +66,13 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     max(z, 0) + log(1 + e^(-|z|)) differentiated piece by piece, has the slope -y/2 at x = 0)."""
     reduction = _reduction(size_average, reduce, reduction, "soft_margin_loss")
     check_tensors(input, target, "soft_margin_loss")
+    _constant(target, "target", "soft_margin_loss")
     loss = -LogSigmoid.apply(input * target)
     if loss.dtype != input.dtype:       # PyTorch's kernel writes into an output of the input's dtype
         loss = loss.to(input.dtype)
-    return _reduce(loss, reduction, "soft_margin_loss")
+    loss = _reduce(loss, reduction, "soft_margin_loss")
+    # PyTorch's one node saves input and target: changing either in place afterwards makes backward raise
+    return OneNode.apply(loss, "SoftMarginLossBackward0", True, None, input, target) if input.requires_grad else loss
 
 
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, size_average=None,
