@@ -129,3 +129,15 @@ def test_float32_noise_measures_cancellation_not_errors(torch, monkeypatch):
     monkeypatch.setattr(cr, "sin", lambda x: real_sin(x.detach()) + (x - x.detach()) * x.detach().cos() * 1.01)
     failure = check(planted, dtypes=("float32",), modes=("grad",))
     assert failure is not None and "gradient value" in failure[2], failure
+
+
+def test_arbiter_rejects_torchs_nan_at_a_kink(torch):
+    """Seed 830781: at a kink a one-sided derivative is a convention, but NaN is none: torch's NaN there, where
+    chainrule gives the right-hand derivative, is torch's error; a value that is neither side stays undecidable."""
+    from fuzz.arbiter import decide
+
+    kink = {"left": np.array([-1e6, 2.0]), "right": np.array([1.07, 2.0]), "central": np.array([-5e5, 2.0]),
+            "richardson": np.array([-5e5, 2.0])}
+    assert decide([np.array([1.07, 2.0])], [np.array([np.nan, 2.0])], [kink]).startswith("chainrule")
+    assert decide([np.array([3.0, 2.0])], [np.array([np.nan, 2.0])], [kink]).startswith("undecidable")
+    assert decide([np.array([1.07, 2.0])], [np.array([0.5, 2.0])], [kink]).startswith("undecidable")
