@@ -185,3 +185,38 @@ def test_in_place_change_after_an_op_raises_where_torch_does(torch, name):
         for target_rg in (False, True):
             want = _after_inplace(torch, _SAVES[name], which, target_rg)
             assert _after_inplace(cr, _SAVES[name], which, target_rg) == want, (which, target_rg, want)
+
+
+# --- comparisons with what is not a tensor or a number; shape errors of tril/triu -----------------------------
+_OTHERS = ["'a'", "None", "[1.0, 1.0]", "(1.0, 1.0)", "object()", "1", "1.5", "True", "m.ones(1)"]
+
+
+@pytest.mark.parametrize("other", _OTHERS)
+@pytest.mark.parametrize("op", ["==", "!=", "<", ">=", ".eq", ".lt"])
+def test_comparison_with_any_operand_ends_as_torch(torch, other, op):
+    """Found by a probe: ``x == 'a'`` let a raw NumPy UFuncTypeError escape, and ``x == [1.0, 1.0]`` compared
+    elementwise. In torch, == and != with what is not a tensor or a number fall back to Python's identity
+    (False/True), the orderings raise TypeError, and the named methods raise TypeError."""
+    import chainrule as cr
+
+    def run(m):
+        x = m.ones(2)
+        code = f"x {op} {other}" if op[0] != "." else f"x{op}({other})"
+        try:
+            r = eval(code, {"m": m, "x": x})      # the operands written above
+        except TypeError:
+            return "TypeError"
+        return r.tolist() if hasattr(r, "tolist") else r
+    assert run(cr) == run(torch)
+
+
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3), (2, 0, 3)])
+def test_tril_triu_need_a_matrix_as_torch(torch, shape):
+    import chainrule as cr
+    for op in ("tril", "triu"):
+        def run(m, op=op):
+            try:
+                return getattr(m.ones(shape), op)().tolist()
+            except RuntimeError as e:
+                return "RuntimeError" if str(e).startswith(op) or m is torch else str(e)
+        assert run(cr) == run(torch)

@@ -4,6 +4,8 @@ through them, as in PyTorch."""
 
 from __future__ import annotations
 
+import numbers
+
 from .. import backend
 from ..autograd.function import notify
 from ..autograd.grad_mode import state
@@ -16,6 +18,30 @@ from .args import (
     normalize_dims,
 )
 from .scalars import operand
+
+_NUMBERS = (numbers.Number, xp.ndarray, xp.generic)
+
+
+def _operator(compare):
+    """``compare`` as a Python operator: NotImplemented for an operand that is not a tensor or a number."""
+    def operator(self, other):
+        if isinstance(other, (core.Tensor, *_NUMBERS)):
+            return compare(self, other)
+        return NotImplemented
+    operator.__name__, operator.__doc__ = compare.__name__, compare.__doc__
+    return operator
+
+
+def _method(operator, name: str):
+    """The named form (``x.eq(other)``): a TypeError naming it for an operand that is not a tensor or a number."""
+    def method(self, other):
+        out = operator(self, other)
+        if out is NotImplemented:
+            raise TypeError(f"{name}(): argument 'other' must be a Tensor or a number, got {type(other).__name__} "
+                            f"({other!r:.40})")
+        return out
+    method.__name__, method.__doc__ = name, operator.__doc__
+    return method
 
 
 class ComparisonMethods:
@@ -53,7 +79,11 @@ class ComparisonMethods:
         """self >= other, elementwise: a bool tensor (``ge``, ``greater_equal``). No gradient."""
         return _compare(xp.greater_equal, self, other, "ge")
 
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    # a str, None, list …: NotImplemented, so Python answers as for torch (== is False, < a TypeError)
+    __eq__, __ne__, __lt__, __le__, __gt__, __ge__ = (_operator(f) for f in (__eq__, __ne__, __lt__, __le__,
+                                                                             __gt__, __ge__))
+    eq, ne, lt, le, gt, ge = (_method(f, name) for f, name in ((__eq__, "eq"), (__ne__, "ne"), (__lt__, "lt"),
+                                                               (__le__, "le"), (__gt__, "gt"), (__ge__, "ge")))
     greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
 
     def __and__(self, other):

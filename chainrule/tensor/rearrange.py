@@ -145,11 +145,11 @@ class RearrangeMethods:
                 [1., 1., 0.],
                 [1., 1., 1.]])
         """
-        return S.Tri.apply(self, diagonal, True)
+        return S.Tri.apply(_matrices(self, "tril"), diagonal, True)
 
     def triu(self, diagonal=0):
         """The upper triangle: elements below the ``diagonal``-th diagonal set to 0; see ``tril``."""
-        return S.Tri.apply(self, diagonal, False)
+        return S.Tri.apply(_matrices(self, "triu"), diagonal, False)
 
     def narrow(self, dim, start, length):
         """The slice ``start:start + length`` along ``dim`` (a view, as ``t[..., start:start + length]``).
@@ -311,3 +311,9 @@ class RearrangeMethods:
             hi, lo = x.narrow(d, 1, m - 1), x.narrow(d, 0, m - 1)
             x = hi != lo if x._data.dtype == xp.bool_ else hi - lo
         return x
+
+
+def _matrices(t, op: str):
+    if t.ndim < 2:
+        raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got shape {tuple(t.shape)}")
+    return t
