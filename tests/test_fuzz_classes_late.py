@@ -220,3 +220,64 @@ def test_tril_triu_need_a_matrix_as_torch(torch, shape):
             except RuntimeError as e:
                 return "RuntimeError" if str(e).startswith(op) or m is torch else str(e)
         assert run(cr) == run(torch)
+
+
+@pytest.mark.parametrize("length", [1, 2, 3])
+@pytest.mark.parametrize("kernel", [2, 3])
+@pytest.mark.parametrize("padding", [0, 1])
+@pytest.mark.parametrize("dilation", [1, 2, 3])
+def test_max_pool_index_of_a_window_of_padding_or_minus_inf_as_torch(torch, length, kernel, padding, dilation):
+    """Seed 831419: a window that holds only padding (or only -inf) has the value -inf, and torch's index is
+    its first position inside the input on the dilation grid (chainrule said -1, the padding it picked)."""
+    import chainrule as cr
+    if padding > kernel // 2:
+        pytest.skip("torch requires padding <= kernel_size / 2")
+    ninf = float("-inf")
+    for stride in (1, 2):
+        for values in ([ninf] * length, [0.5] * length, [ninf] + [1.0] * (length - 1)):
+            def run(m, values=values, stride=stride):
+                x = m.tensor([values], dtype=m.float64)
+                try:
+                    out, index = m.nn.functional.max_pool1d(x, kernel, stride=stride, padding=padding,
+                                                            dilation=dilation, return_indices=True)
+                except RuntimeError:
+                    return "RuntimeError"
+                return out.tolist(), index.tolist()
+            assert run(cr) == run(torch), (values, stride)
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (3, 3), (2, 3, 4), (0, 3), (3, 1)])
+@pytest.mark.parametrize("offset", [-2, 0, 1, 3])
+def test_diagonal_is_a_view_as_torch(torch, shape, offset):
+    """Found by a probe of which ops return views: torch's diagonal is a view, so writing into it changes the
+    base, and an in-place op through it is recorded on the base (chainrule returned a copy)."""
+    import chainrule as cr
+
+    def run(m):
+        n = int(np.prod(shape))
+        x = m.arange(float(n)).reshape(shape)
+        x.diagonal(offset, 0, 1).add_(100)
+        leaf = m.arange(float(n)).reshape(shape).requires_grad_()
+        y = leaf * 2
+        y.diagonal(offset, 0, 1).mul_(3)
+        (y * m.arange(float(n)).reshape(shape)).sum().backward()
+        return x.tolist(), leaf.grad.tolist()
+    assert run(cr) == run(torch)
+
+
+@pytest.mark.parametrize("op", ["gather", "scatter", "scatter_add"])
+def test_gather_and_scatter_of_a_0d_tensor_return_new_tensors_as_torch(torch, op):
+    """Seed 831161: gather of a 0-d tensor returned a view of an intermediate, so a later fill_ went through
+    CopySlices and the leaf's first-order gradient required grad (torch: a constant 0)."""
+    import chainrule as cr
+
+    def run(m):
+        x = m.tensor(-0.15, dtype=m.float64, requires_grad=True)
+        i = m.tensor(0)
+        y = {"gather": lambda: x.gather(-1, i), "scatter": lambda: x.scatter(0, i, x * 2),
+             "scatter_add": lambda: x.scatter_add(0, i, x * 2)}[op]()
+        y.fill_(0.5)
+        w = m.tensor(-0.0, dtype=m.float64, requires_grad=True)
+        grads = m.autograd.grad((y ** w).sum(), [x, w], create_graph=True)
+        return [(g.tolist(), g.requires_grad) for g in grads]
+    assert run(cr) == run(torch)

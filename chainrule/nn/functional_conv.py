@@ -218,8 +218,15 @@ def _flat_indices(out, x, k, geom):
         arg = P.max_pool(x._data, k, geom, out.shape[2], out.shape[3])[1]
     oh, ow = out.shape[2], out.shape[3]
     ki, kj = arg // k[1], arg % k[1]
-    rows = xp.arange(oh)[:, None] * geom.stride[0] - geom.padding[0] + ki * geom.dilation[0]
-    cols = xp.arange(ow)[None, :] * geom.stride[1] - geom.padding[2] + kj * geom.dilation[1]
+    top = xp.arange(oh)[:, None] * geom.stride[0] - geom.padding[0]
+    left = xp.arange(ow)[None, :] * geom.stride[1] - geom.padding[2]
+    rows, cols = top + ki * geom.dilation[0], left + kj * geom.dilation[1]
+    # A window whose max is padding (it holds only -inf, or nothing): PyTorch's index is the window's first
+    # position inside the input on the dilation grid (past the end if there is none)
+    pad = (rows < 0) | (rows >= x.shape[2]) | (cols < 0) | (cols >= x.shape[3])
+    first_row = top + geom.dilation[0] * (-(top // geom.dilation[0])).clip(0)
+    first_col = left + geom.dilation[1] * (-(left // geom.dilation[1])).clip(0)
+    rows, cols = xp.where(pad, first_row, rows), xp.where(pad, first_col, cols)
     return Tensor._make((rows * x.shape[3] + cols).astype(xp.int64))
 
 

@@ -53,11 +53,23 @@ class Diagonal(Op):
     def forward(ctx, x, offset, dim1, dim2):
         ctx.shape = x.shape
         ctx.index = _diagonal_index(x.shape, offset, dim1, dim2)
-        return x[ctx.index]
+        return _diagonal_view(x, offset, dim1, dim2)
 
     @staticmethod
     def backward(ctx, g):
         return ctx.xp.index_add(ctx.shape, ctx.index, g), None, None, None
+
+
+def _diagonal_view(x, offset: int, dim1: int, dim2: int):
+    """The diagonal as a strided view of ``x`` (writable where ``x`` is), as PyTorch's: one step along it moves
+    one row and one column (NumPy's own ``diagonal`` is read-only)."""
+    start = [slice(None)] * x.ndim
+    start[dim1], start[dim2] = slice(max(-offset, 0), None), slice(max(offset, 0), None)
+    corner = x[tuple(start)]
+    rest = [d for d in range(x.ndim) if d not in (dim1, dim2)]
+    n = min(corner.shape[dim1], corner.shape[dim2])
+    return xp.lib.stride_tricks.as_strided(corner, tuple(x.shape[d] for d in rest) + (n,),
+                                           tuple(x.strides[d] for d in rest) + (x.strides[dim1] + x.strides[dim2],))
 
 
 def _diagonal_index(shape: tuple, offset: int, dim1: int, dim2: int) -> tuple:

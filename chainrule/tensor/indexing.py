@@ -6,6 +6,7 @@ from ..autograd.grad_mode import state
 from ..backend import xp
 from ..ops import elementwise as E
 from ..ops import indexing as I
+from ..ops import shape as S
 from . import core
 from .args import (
     _changed,
@@ -22,6 +23,12 @@ def _index_is_tensor(index, op: str) -> None:
     if not isinstance(index, core.Tensor | xp.ndarray):
         raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}; make it a tensor "
                         f"first: chainrule.tensor({index!r})")
+
+
+def _new(t, shape):
+    """``t`` (a result no one else holds) in ``shape``, not as a view: PyTorch's gather/scatter of a 0-d tensor
+    return new tensors, so an in-place change of the result is recorded as on any result."""
+    return t if tuple(t.shape) == tuple(shape) else S.Reshape.apply(t, shape)
 
 
 class IndexingMethods:
@@ -85,7 +92,7 @@ class IndexingMethods:
         """
         _index_is_tensor(index, "gather")
         if self.ndim == 0:   # a 0-d input acts as shape (1,); the result has the index's shape
-            return self.reshape(1).gather(0, _flat_index(index, "gather")).reshape(_raw(index).shape)
+            return _new(self.reshape(1).gather(0, _flat_index(index, "gather")), _raw(index).shape)
         d = normalize_dim(dim, self.ndim, "gather")
         idx = _check_index("gather", self, d, index)
         return I.Gather.apply(self, d, idx)
@@ -102,7 +109,7 @@ class IndexingMethods:
         src = value if src is None else src
         if self.ndim == 0:
             flat = src.reshape(-1) if isinstance(src, core.Tensor) else src
-            return self.reshape(1).scatter(0, _flat_index(index, "scatter"), flat).reshape(())
+            return _new(self.reshape(1).scatter(0, _flat_index(index, "scatter"), flat), ())
         d = normalize_dim(dim, self.ndim, "scatter")
         idx = _check_index("scatter", self, d, index, src)
         return I.Scatter.apply(self, d, idx, src)
@@ -116,7 +123,7 @@ class IndexingMethods:
         tensor([3., 0., 3.])
         """
         if self.ndim == 0:
-            return self.reshape(1).scatter_add(0, _flat_index(index, "scatter_add"), src.reshape(-1)).reshape(())
+            return _new(self.reshape(1).scatter_add(0, _flat_index(index, "scatter_add"), src.reshape(-1)), ())
         d = normalize_dim(dim, self.ndim, "scatter_add")
         idx = _check_index("scatter_add", self, d, index, src)
         return self + I.ScatterAdd.apply(src, self._data.shape, d, idx)

@@ -220,7 +220,7 @@ class RearrangeMethods:
 
     def diagonal(self, offset=0, dim1=0, dim2=1):
         """The diagonal ``offset`` above (below, if negative) the main one, in the plane (dim1, dim2), as the
-        last dimension. (A copy: PyTorch returns a view, so writing into it does not change ``self`` here.)
+        last dimension: a view, as in PyTorch (writing into it changes ``self``).
 
         >>> import chainrule as cr
         >>> cr.arange(9).reshape(3, 3).diagonal(1)
@@ -230,7 +230,7 @@ class RearrangeMethods:
         b = normalize_dim(dim2, self.ndim, "diagonal")
         if a == b:
             raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-        return SX.Diagonal.apply(self, int(offset), a, b)
+        return SX.Diagonal.apply(self, int(offset), a, b)._view_of(self)
 
     def movedim(self, source, destination):
         """Move dimension(s) ``source`` to position(s) ``destination``, keeping the others in order.
