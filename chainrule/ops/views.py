@@ -62,15 +62,15 @@ class AsStrided(Take):
     local = ("1 at the view's positions",)
 
     @staticmethod
-    def forward(ctx, x, index):
-        ctx.dtype = x.dtype
-        return Take.forward(ctx, x, index)
+    def forward(ctx, x, index, view=False):   # saves nothing: the base changes in place right after (CopySlices)
+        ctx.shape, ctx.index, ctx.dtype, ctx.view = x.shape, index, x.dtype, view
+        return x.reshape(-1)[index]
 
     @staticmethod
     def backward(ctx, g):
-        if ctx.index.size == 0:     # PyTorch's as_strided_backward of an empty view: zeros, with no history
-            return ctx.xp.zeros(ctx.shape, ctx.dtype), None
-        return Take.backward(ctx, g)
+        if ctx.view and ctx.index.size == 0:   # a view's history (PyTorch's AsStridedBackward0), empty: its
+            return ctx.xp.zeros(ctx.shape, ctx.dtype), None, None   # gradient is zeros, with no history
+        return Take.backward(ctx, g) + (None,)
 
 
 class CopySlices(IndexPut):

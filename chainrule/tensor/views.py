@@ -57,7 +57,7 @@ def refresh(base, changed=None) -> None:
             continue
         positions = V.view_positions(base._data, view._data)
         if positions is not None:
-            history = V.AsStrided.apply(base, positions)
+            history = V.AsStrided.apply(base, positions, True)
             view.grad_fn, view._output_nr = history.grad_fn, history._output_nr
             view._requires_grad = history._requires_grad     # a view taken before base had a history
 
@@ -128,7 +128,7 @@ def inplace_through_view(view, compute, op: str, reads_self: bool = False):
         box = view._version_box                                     # view after the update (v.sigmoid_())
         new.grad_fn._saved_versions = [(box, box[0], k) if b is new._version_box else (b, v, k)
                                        for b, v, k in new.grad_fn._saved_versions]
-    history = V.AsStrided.apply(base, positions)      # the view now reads its values from the new base
+    history = V.AsStrided.apply(base, positions, True)      # the view now reads its values from the new base
     view.grad_fn, view._output_nr, view._requires_grad = history.grad_fn, history._output_nr, history._requires_grad
     refresh(base, view)
     return view
