@@ -281,3 +281,20 @@ def test_gather_and_scatter_of_a_0d_tensor_return_new_tensors_as_torch(torch, op
         grads = m.autograd.grad((y ** w).sum(), [x, w], create_graph=True)
         return [(g.tolist(), g.requires_grad) for g in grads]
     assert run(cr) == run(torch)
+
+
+_SAVES_METHODS = {"erfinv": "x.erfinv()", "median": "x.median()", "take": "x.take(m.tensor([0, 4]))",
+                  "nan_to_num": "x.nan_to_num()", "cdist": "m.cdist(x, t)", "median_dim": "x.median(1)[0]",
+                  "kthvalue": "x.kthvalue(2)[0]", "logsumexp": "x.logsumexp(1)", "norm_inf": "x.norm(float('inf'))",
+                  "cumsum": "x.cumsum(1)", "sort": "x.sort(1)[0]", "index_select": "x.index_select(1, m.tensor([0, 2]))",
+                  "masked_select": "x[x > 0]", "fmod": "m.fmod(x, 0.7)", "expm1": "x.expm1()", "rsqrt": "x.exp().rsqrt()"}
+
+
+@pytest.mark.parametrize("name", sorted(_SAVES_METHODS))
+def test_in_place_change_after_a_method_raises_where_torch_does(torch, name):
+    """A probe of what each op's backward reads: torch's erfinv saves its input (chainrule saved the result),
+    median() its input and result, take its input, nan_to_num its input, cdist its inputs and result."""
+    import chainrule as cr
+    for which in ("input", "output"):
+        want = _after_inplace(torch, _SAVES_METHODS[name], which, False)
+        assert _after_inplace(cr, _SAVES_METHODS[name], which, False) == want, (which, want)

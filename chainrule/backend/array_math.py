@@ -43,7 +43,7 @@ from numpy import (  # noqa: F401  (re-exported vocabulary)
 from numpy.linalg import inv  # noqa: F401  (linalg.det / solve backward)
 
 from . import sum_to  # noqa: F401
-from .special import erf  # noqa: F401
+from .special import erf, erfinv  # noqa: F401
 
 
 def zeros(shape, dtype):

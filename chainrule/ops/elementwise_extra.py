@@ -117,12 +117,12 @@ class NanToNum(Op):
     @staticmethod
     def forward(ctx, x, nan, posinf, neginf):
         finite = xp.isfinite(x)
-        ctx.save_for_backward(finite)
+        ctx.save_for_backward(finite, x)    # x as PyTorch saves it: changing it in place afterwards raises
         return xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
 
     @staticmethod
     def backward(ctx, g):
-        (finite,) = ctx.saved_tensors
+        finite = ctx.saved_tensors[0]
         return ctx.xp.where(finite, g, 0), None, None, None
 
 

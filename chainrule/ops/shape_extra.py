@@ -95,10 +95,12 @@ class Take(Op):
     @staticmethod
     def forward(ctx, x, index):
         ctx.shape, ctx.index = x.shape, index
+        ctx.save_for_backward(x)      # as PyTorch's TakeBackward0: changing x in place afterwards raises
         return x.reshape(-1)[index]
 
     @staticmethod
     def backward(ctx, g):
+        ctx.saved_tensors     # noqa: B018 - reading them checks that x was not changed in place since
         size = 1
         for n in ctx.shape:
             size *= n

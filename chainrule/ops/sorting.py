@@ -89,12 +89,15 @@ class Median(Op):
             z = flat[-1:].reshape(())
         else:
             z = flat[(flat.size - 1) // 2].reshape(())
+        out = xp.array(z)          # a 0-d array (flat[k] is a NumPy scalar), saved as the output below
         if x.dtype.kind == "f":
             tie = xp.isnan(x) if xp.isnan(z) else (x == z)
-            ctx.save_for_backward((tie / max(int(tie.sum()), 1)).astype(x.dtype))
-        return z.copy()
+            # x and the result are saved as PyTorch's MedianBackward0 saves them: changing either in place
+            # afterwards makes backward raise
+            ctx.save_for_backward((tie / max(int(tie.sum()), 1)).astype(x.dtype), x, out)
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        (share,) = ctx.saved_tensors
+        share = ctx.saved_tensors[0]
         return (g * share,)

@@ -19,13 +19,13 @@ class Erfinv(Op):
 
     @staticmethod
     def forward(ctx, x):
-        z = _array(erfinv(x))
-        ctx.save_for_backward(z)
-        return z
+        ctx.save_for_backward(x)    # x, as PyTorch saves it (its backward computes erfinv(x) again)
+        return _array(erfinv(x))
 
     @staticmethod
     def backward(ctx, g):
-        (z,) = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
+        z = ctx.xp.erfinv(x)
         return (g * (math.sqrt(math.pi) / 2.0) * ctx.xp.exp(z * z),)
 
 

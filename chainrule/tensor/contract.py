@@ -12,6 +12,7 @@ import math
 import string
 
 from ..backend import xp
+from ..ops.elementwise_extra import OneNodeResult
 from .args import _no_grad_result, as_tensor_like, promote
 from .core import Tensor
 
@@ -200,9 +201,9 @@ def cdist(x1, x2, p: float = 2.0, compute_mode=None) -> Tensor:
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
-    if p == 0:
-        return (diff != 0).sum(-1).to(diff.dtype)
-    return diff.norm(p=p, dim=-1)
+    out = (diff != 0).sum(-1).to(diff.dtype) if p == 0 else diff.norm(p=p, dim=-1)
+    # PyTorch's one node saves x1, x2 and the result: changing one in place afterwards makes backward raise
+    return OneNodeResult.apply(out, "CdistBackward0", False, None, x1, x2) if out.requires_grad else out
 
 
 def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None) -> Tensor:

@@ -47,6 +47,10 @@ def log(x):
     return _t(x).log()
 
 
+def erfinv(x):
+    return _t(x).erfinv()
+
+
 def erf(x):
     return U.Erf.apply(_t(x))
 
