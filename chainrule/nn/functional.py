@@ -16,10 +16,10 @@ from ..autograd.grad_mode import no_grad
 from ..backend import default_generator, random, xp
 from ..ops.elementwise import FusedGrad
 from ..ops.fused import LayerNorm
-from ..ops.nn import Elu, EluResult, Embedding, Gelu, Hardtanh, LeakyRelu, Linear, LogSigmoid
+from ..ops.nn import Elu, EluResult, Embedding, Gelu, LeakyRelu, Linear, LogSigmoid
 from ..ops.unary import Erf
 from ..tensor import Tensor
-from ..tensor.args import bool_arg, dtype_arg, int_arg
+from ..tensor.args import bool_arg, dtype_arg, int_arg, require_kind
 from ..tensor.random import _drawn
 from .functional_conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d  # noqa: F401
 from .loss import (  # noqa: F401  (losses live next to their modules; F exposes them too)
@@ -102,6 +102,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if p == 1.0:  # PyTorch draws nothing here
         mask = Tensor._make(xp.zeros((), input._data.dtype))
     else:   # drawn through _drawn, so chainrule.compile draws a new mask on every replay
+        require_kind(input, "dropout", error=RuntimeError)     # (PyTorch's float mask cannot scale integers)
         shape, dtype = input._data.shape, input._data.dtype
         mask = _drawn("dropout", lambda: random.bernoulli_(xp.empty(shape, dtype), 1.0 - p, default_generator)
                       / dtype.type(1.0 - p), default_generator, False)
@@ -172,8 +173,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
 def _check_norm_args(fn: str, input: Tensor, shape: tuple, dtypes: bool, **params) -> None:
     """A normalisation needs a float input, and parameters/running stats of ``shape`` and (``dtypes``) the
     input's dtype (PyTorch: "mixed dtype (CPU): all inputs must share same datatype")."""
-    if not input.is_floating_point():
-        raise RuntimeError(f"{fn}: expected a floating-point input, got {input.dtype}; convert it with .float()")
+    require_kind(input, fn)
     for name, t in params.items():
         if t is None:
             continue
@@ -241,7 +241,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
-    """x / max(‖x‖_p, eps) along ``dim``."""
+    """x / max(‖x‖_p, eps) along ``dim`` (floating point input only, as PyTorch)."""
+    require_kind(input, "normalize", error=RuntimeError)
     return input / input.norm(p, dim, keepdim=True).clamp_min(eps)
 
 
@@ -264,12 +265,14 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     if isinstance(negative_slope, str):   # float('0.1') would read it; PyTorch wants a number
         raise TypeError(f"leaky_relu(): argument 'negative_slope' (position 2) must be Number, not str "
                         f"({negative_slope!r})")
+    require_kind(input, "leaky_relu")
     out = LeakyRelu.apply(_read(input, inplace), float(negative_slope))
     return input.copy_(out) if inplace else out
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0 else α(eˣ - 1), one ``Elu`` node with PyTorch's derivatives at 0."""
+    require_kind(input, "elu")
     if inplace:   # elu_: saves its result, as PyTorch's EluBackward1
         return input._inplace(lambda old: EluResult.apply(old, float(alpha), 1.0, 1.0), "elu_")
     return Elu.apply(input, float(alpha), 1.0, 1.0)
@@ -278,6 +281,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x·Φ(x) (exact, via erf) or the tanh approximation (``approximate='tanh'``)."""
     if approximate in ("none", "tanh"):
+        require_kind(input, "gelu")
         return Gelu.apply(input, approximate)
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
@@ -289,6 +293,7 @@ def erf(input: Tensor) -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x·σ(x) (also called swish)."""
+    require_kind(input, "silu")
     x = _read(input, inplace)
     out = x * x.sigmoid()
     return input.copy_(out) if inplace else out
@@ -304,11 +309,13 @@ def tanh(input: Tensor) -> Tensor:
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log σ(x), stable for large |x|."""
+    require_kind(input, "logsigmoid")
     return LogSigmoid.apply(input)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + e^(βx))/β, and x itself where βx > threshold (PyTorch's rule; also avoids overflow)."""
+    require_kind(input, "softplus")
     bx = input * beta if beta != 1 else input
     soft = bx.clamp(max=threshold).exp().log1p()
     if beta != 1:
@@ -334,12 +341,6 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     """x_i - log Σ_j e^(x_j) along ``dim`` (stable: never forms e^x of large x)."""
     dtype = dtype_arg(dtype, "log_softmax")
     return input.log_softmax(_softmax_dim("log_softmax", input.ndim, _stacklevel) if dim is None else dim, dtype)
-
-
-def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
-    """x clamped to [min_val, max_val]; unlike clamp its gradient is 0 at the bounds (PyTorch's rule)."""
-    out = Hardtanh.apply(_read(input, inplace), float(min_val), float(max_val))
-    return input.copy_(out) if inplace else out
 
 
 # --- more of torch.nn.functional, defined in their own files (imported last: they use the above) ----
@@ -377,6 +378,7 @@ from .functional_extra import (  # noqa: F401
     group_norm,
     hardsigmoid,
     hardswish,
+    hardtanh,
     mish,
     pairwise_distance,
     relu6,

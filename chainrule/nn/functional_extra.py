@@ -13,9 +13,11 @@ import math
 from ..ops.elementwise_extra import OneNode
 from ..ops.nn import Celu, CeluResult, Elu, EluResult, Hardswish, Hardtanh
 from ..tensor import Tensor
+from ..tensor.args import require_kind
+from ..tensor.scalars import int_value
 from .functional import _read
 
-__all__ = ["celu", "cosine_similarity", "glu", "group_norm", "hardsigmoid", "hardswish", "mish",
+__all__ = ["celu", "cosine_similarity", "glu", "group_norm", "hardsigmoid", "hardswish", "hardtanh", "mish",
            "pairwise_distance", "relu6", "selu", "softmin", "softsign"]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -39,8 +41,43 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     >>> relu6(cr.tensor([-1.0, 3.0, 9.0]))
     tensor([0., 3., 6.])
     """
+    return _hardtanh(input, 0.0, 6.0, inplace, "relu6")      # PyTorch's relu6 is hardtanh(x, 0, 6)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """x clamped to [min_val, max_val]; unlike clamp its gradient is 0 at the bounds (PyTorch's rule).
+
+    An integer tensor keeps its dtype, the bounds truncated to integers (as PyTorch); bool is refused.
+
+    >>> import chainrule as cr
+    >>> hardtanh(cr.tensor([-3.0, 0.5, 2.0])), hardtanh(cr.tensor([-3, 0, 2]), -1.5, 1.5)
+    (tensor([-1.0000,  0.5000,  1.0000]), tensor([-1,  0,  1]))
+    """
+    return _hardtanh(input, min_val, max_val, inplace, "hardtanh")
+
+
+def _hardtanh(input: Tensor, lo: float, hi: float, inplace: bool, op: str) -> Tensor:
+    if lo > hi:
+        raise ValueError(f"{op}: min_val cannot be greater than max_val (got {lo} and {hi})")
+    if input._data.dtype.kind == "f":
+        lo, hi = float(lo), float(hi)
+    else:   # PyTorch clamps integers to the bounds truncated (-1.5 to -1), in their dtype; it has no bool kernel
+        require_kind(input, op, "fiu", RuntimeError)
+        lo, hi = _int_bound(lo, input, op), _int_bound(hi, input, op)
     input, target = _source(input, inplace)
-    return _result(target, Hardtanh.apply(input, 0.0, 6.0))      # PyTorch's relu6 is hardtanh(x, 0, 6)
+    return _result(target, Hardtanh.apply(input, lo, hi))
+
+
+def _int_bound(value: float, x: Tensor, op: str) -> int:
+    """A bound for an integer tensor as PyTorch converts it: truncated towards 0, and it must fit x's dtype
+    (for uint8: no negative bound)."""
+    if not math.isfinite(value):
+        raise RuntimeError(f"{op}: the bound {value} cannot be converted to {x.dtype.name} without overflow (an "
+                           f"integer tensor is clamped to integer bounds); convert with .float()")
+    if x._data.dtype.kind == "u" and int(value) < 0:
+        raise RuntimeError(f"{op}: cannot clamp a {x.dtype.name} tensor to the negative bound {value} (PyTorch "
+                           f"refuses negative limits for an unsigned type); convert with .long() or .float()")
+    return int_value(int(value), x._data.dtype, op)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -50,6 +87,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     >>> selu(cr.tensor([0.0, 1.0]))
     tensor([0.0000, 1.0507])
     """
+    require_kind(input, "selu")
     if inplace:   # selu_: saves its result, as PyTorch's EluBackward1
         return input._inplace(lambda old: EluResult.apply(old, _SELU_ALPHA, _SELU_SCALE, 1.0), "selu_")
     return Elu.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
@@ -67,6 +105,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (ZeroDivisionError in x/alpha)")
+    require_kind(input, "celu")
     if inplace:   # celu_: saves its result, as PyTorch's CeluBackward1
         return input._inplace(lambda old: CeluResult.apply(old, float(alpha), 1.0, 1.0 / alpha), "celu_")
     return Celu.apply(input, float(alpha), 1.0, 1.0 / alpha)
@@ -80,6 +119,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     tensor([0.])
     """
     # softplus with PyTorch's threshold: above 20, log(1 + eˣ) is x to double precision.
+    require_kind(input, "mish")
     input, target = _source(input, inplace)
     soft = input.where(input > 20, input.clamp(max=20).exp().log1p())
     return _result(target, input * soft.tanh())
@@ -92,6 +132,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     >>> hardswish(cr.tensor([-4.0, 0.0, 4.0]))
     tensor([-0., 0., 4.])
     """
+    require_kind(input, "hardswish")
     input, target = _source(input, inplace)
     return _result(target, Hardswish.apply(input))
 
@@ -106,6 +147,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     >>> hardsigmoid(cr.tensor([-4.0, 0.0, 4.0]))
     tensor([0.0000, 0.5000, 1.0000])
     """
+    require_kind(input, "hardsigmoid")
     input, target = _source(input, inplace)
     inside = (input > -3).logical_and(input < 3)
     out = (input / 6.0 + 0.5).where(inside, (input >= 3).to(input.dtype))
@@ -121,6 +163,7 @@ def softsign(input: Tensor) -> Tensor:
     >>> softsign(cr.tensor([1.0]))
     tensor([0.5000])
     """
+    require_kind(input, "softsign", "fiu")   # integers give float32, as in PyTorch; bool has no abs
     return input / (input.abs() + 1.0)
 
 
@@ -133,6 +176,10 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     """
     if dim is None:
         dim = 0 if input.ndim in (0, 1, 3) else 1   # PyTorch's legacy implicit dim
+    # PyTorch negates first (a bool input is the negation's RuntimeError), then has no integer softmax
+    require_kind(input, "softmin", "fiu", RuntimeError, "invert a mask with `~`, or convert with .float()")
+    if dtype is None:
+        require_kind(input, "softmin")
     return (-input).softmax(dim, dtype)
 
 
@@ -148,6 +195,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     size = input.shape[dim]
     if size % 2:
         raise RuntimeError(f"glu: Halving dimension must be even, but dimension {dim % input.ndim} is size {size}")
+    require_kind(input, "glu")
     a, b = input.chunk(2, dim)
     return a * b.sigmoid()
 
@@ -166,6 +214,8 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     >>> cosine_similarity(cr.tensor([[1.0, 0.0]]), cr.tensor([[1.0, 1.0]]))
     tensor([0.7071])
     """
+    if x2._data.dtype.kind != "f":   # PyTorch's common dtype of the two must be floating point
+        require_kind(x1, "cosine_similarity", error=RuntimeError)
     x1b, x2b = _broadcast_pair(x1, x2)
     n1 = _norm_with_grad_of_unclamped(x1b, dim, eps)
     n2 = _norm_with_grad_of_unclamped(x2b, dim, eps)
@@ -191,6 +241,8 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     >>> pairwise_distance(cr.tensor([[3.0, 0.0]]), cr.tensor([[0.0, 4.0]]), eps=0.0)
     tensor([5.])
     """
+    for x in (x1, x2):   # integers give float32, as in PyTorch; a bool cannot be subtracted
+        require_kind(x, "pairwise_distance", "fiu", RuntimeError)
     dim = -1 if max(x1.ndim, x2.ndim) > 0 else 0
     return (x1 - x2 + eps).norm(p, dim, keepdim=keepdim)
 
@@ -216,6 +268,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     if num_groups <= 0 or c % num_groups:
         raise RuntimeError(f"group_norm: Expected number of channels in input ({c}) to be divisible by "
                            f"num_groups ({num_groups}) (input of shape {tuple(input.shape)})")
+    require_kind(input, "group_norm")
     for param in (weight, bias):
         if param is not None and param.dtype != input.dtype:
             raise RuntimeError(f"group_norm: mixed dtype (CPU): expect parameter to have scalar type of "

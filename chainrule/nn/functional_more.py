@@ -12,6 +12,7 @@ from ..backend import xp
 from ..ops.elementwise_extra import OneNode
 from ..ops.nn_extra import Prelu
 from ..tensor import Tensor
+from ..tensor.args import require_kind
 from ..tensor.core import _warn_once
 from . import functional as F
 
@@ -28,6 +29,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
                            f"(shape {tuple(weight.shape)})")
     if input.dtype != weight.dtype:
         raise RuntimeError(f"prelu: Type promoting not supported. Got input {input.dtype} and weight {weight.dtype}")
+    require_kind(input, "prelu")
     n = weight.numel()
     if n == 1:
         return Prelu.apply(input, weight.reshape(()))
@@ -163,6 +165,7 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps:
                            f"{shape}")
     if weight is not None and tuple(weight.shape) != shape:
         raise RuntimeError(f"rms_norm: expected weight of shape {shape}, got {tuple(weight.shape)}")
+    require_kind(input, "rms_norm")
     if eps is None:
         eps = float(xp.finfo(input._data.dtype).eps)
     dims = tuple(range(input.ndim - k, input.ndim))
@@ -187,6 +190,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     >>> hardshrink(cr.tensor([-1.0, 0.2, 0.7]))
     tensor([-1.0000,  0.0000,  0.7000])
     """
+    require_kind(input, "hardshrink")
     return OneNode.apply(input.masked_fill(input.abs() <= lambd, 0.0), "HardshrinkBackward0", True, None, input)
 
 
@@ -197,6 +201,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     >>> softshrink(cr.tensor([-1.0, 0.2, 0.7]))
     tensor([-0.5000,  0.0000,  0.2000])
     """
+    require_kind(input, "softshrink")
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be in range [0, inf) for input dtype {input.dtype}, but "
                            f"found {lambd}")
@@ -210,6 +215,7 @@ def tanhshrink(input: Tensor) -> Tensor:
     >>> tanhshrink(cr.tensor([0.0]))
     tensor([0.])
     """
+    require_kind(input, "tanhshrink", "fiu", RuntimeError)   # integers give float32; a bool cannot be subtracted
     return input - input.tanh()
 
 
@@ -220,6 +226,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     >>> threshold(cr.tensor([0.5, 2.0]), 1.0, -3.0)
     tensor([-3.,  2.])
     """
+    require_kind(input, "threshold", "fiu")   # integers keep their dtype, as in PyTorch; bool has no kernel
     # in place: computed from a copy, so the node's saved input is not the tensor copy_ changes
     source = input.clone() if inplace else input
     out = OneNode.apply(source.masked_fill(source <= threshold, value), "ThresholdBackward0", True, None, source)

@@ -67,7 +67,7 @@ class Sum(Op):
         ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
         if x.dtype.kind == "f":          # the ufunc itself: np.sum's Python wrapper costs more than a small sum
             return xp.add.reduce(x, axis=axis, keepdims=keepdim)
-        return xp.sum(x, axis=axis, keepdims=keepdim)   # integers widen to int64, as PyTorch's
+        return xp.sum(x, axis=axis, keepdims=keepdim, dtype=xp.int64)   # integers widen to int64, as PyTorch's
 
     @staticmethod
     def backward(ctx, g):
@@ -155,8 +155,8 @@ class Prod(Op):
         ctx.backward_name = "ProdBackward0" if axis is None else "ProdBackward1"
         if x.dtype.kind == "f":   # the ufunc from here: overflow to inf stays silent, as in PyTorch
             z = xp.asarray(xp.multiply.reduce(x, axis=axis, keepdims=keepdim))
-        else:                     # integers widen to int64, as PyTorch's
-            z = xp.asarray(xp.prod(x, axis=axis, keepdims=keepdim))
+        else:                     # integers widen to int64, as PyTorch's (NumPy: uint8 to uint64)
+            z = xp.asarray(xp.prod(x, axis=axis, keepdims=keepdim, dtype=xp.int64))
         ctx.save_for_backward(x, z)
         ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
         return z
@@ -408,10 +408,10 @@ class Cumsum(Op):
     def forward(ctx, x, axis):
         ctx.axis = axis
         if x.ndim == 0:                   # NumPy's cumsum flattens a 0-d input to shape (1,)
-            return x.copy()
+            return x.copy() if x.dtype.kind == "f" else x.astype(xp.int64)
         if x.dtype.kind == "f":           # the ufunc from here: overflow to inf stays silent, as in PyTorch
             return xp.add.accumulate(x, axis=axis)
-        return xp.cumsum(x, axis=axis)   # integers widen to int64, as PyTorch's
+        return xp.cumsum(x, axis=axis, dtype=xp.int64)   # integers widen to int64, as PyTorch's
 
     @staticmethod
     def backward(ctx, g):

@@ -266,9 +266,14 @@ class ZeroGrad(Op):
         return ctx.xp.zeros_like(g)
 
 
+def _sign(x):
+    """NumPy has no bool sign; PyTorch's is the bool itself (True is +1, False is 0)."""
+    return x.copy() if x.dtype.kind == "b" else xp.sign(x)
+
+
 class Sign(ZeroGrad):
     formula = "z = sign(x)"
-    _f = staticmethod(xp.sign)
+    _f = staticmethod(_sign)
 
 
 class Floor(ZeroGrad):

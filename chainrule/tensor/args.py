@@ -260,6 +260,26 @@ def _floatify(a):
     return a if a._data.dtype.kind == "f" else a.to(backend.default_float.np)
 
 
+# what an op needs, by the dtype kinds it takes: (the words an error uses, how to convert)
+_NEEDS = {"f": ("a floating point tensor", "convert with .float()"),
+          "fiu": ("a floating point or integer tensor, not bool", "convert with .float() or .long()")}
+
+
+def require_kind(x, op: str, kinds: str = "f", error: type = NotImplementedError, hint: str = "") -> None:
+    """Refuse a dtype PyTorch has no kernel of ``op`` for, rather than compute in another one: ``kinds`` are the
+    dtype kinds ``op`` takes (``"f"``: floating point only, as silu or softmax; ``"fiu"``: numbers but not bool,
+    as abs or relu), ``error`` is PyTorch's exception for the rest. A tensor that passes costs one kind test.
+
+    >>> import chainrule as cr
+    >>> require_kind(cr.tensor([1, 2]), "silu")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    NotImplementedError: silu: not implemented for int64 inputs: it needs a floating point tensor; convert ...
+    """
+    if x._data.dtype.kind not in kinds:
+        needs, convert = _NEEDS[kinds]
+        raise error(f"{op}: not implemented for {x.dtype.name} inputs: it needs {needs}; {hint or convert}")
+
+
 def _no_grad_result(array):
     return core.Tensor._make(array)
 

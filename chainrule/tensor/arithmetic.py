@@ -22,6 +22,7 @@ from .args import (
     as_tensor_like,
     binary,
     py_scalar,
+    require_kind,
     where,
 )
 from .arithmetic_args import clamp_tensor, division_operands, lerp_operands
@@ -131,12 +132,16 @@ class MathMethods:
         return as_tensor_like(other, self).matmul(self)
 
     def __neg__(self):
+        if self._data.dtype.kind == "b":   # (the kind tested here: a call would cost the float path more)
+            _no_bool_negation(self)
         return A.Neg.apply(self)
 
     def __pos__(self):
         return self
 
     def __abs__(self):
+        if self._data.dtype.kind == "b":
+            require_kind(self, "abs", "fiu")
         return U.Abs.apply(self)
 
     def add(self, other, alpha=1):
@@ -222,7 +227,10 @@ class MathMethods:
         return self.__pow__(exponent)
 
     def neg(self):
-        """−self, elementwise (the unary ``-`` operator; ``negative`` is an alias)."""
+        """−self, elementwise (the unary ``-`` operator; ``negative`` is an alias). Bool tensors are refused, as in
+        PyTorch: invert a mask with ``~``."""
+        if self._data.dtype.kind == "b":
+            _no_bool_negation(self)
         return A.Neg.apply(self)
 
     negative = neg
@@ -234,6 +242,8 @@ class MathMethods:
         >>> cr.tensor([-1.5, 0.0, 2.0]).abs()
         tensor([1.5000, 0.0000, 2.0000])
         """
+        if self._data.dtype.kind == "b":   # PyTorch has no bool kernel: NotImplementedError
+            require_kind(self, "abs", "fiu")
         return U.Abs.apply(self)
 
     absolute = abs
@@ -243,8 +253,8 @@ class MathMethods:
         return A.Reciprocal.apply(_floatify(self))
 
     def square(self):
-        """x², elementwise. Gradient: 2x."""
-        return A.Pow.apply(self, 2)
+        """x², elementwise (a bool tensor squares as int64, as in PyTorch). Gradient: 2x."""
+        return A.Pow.apply(self if self._data.dtype.kind != "b" else self.long(), 2)
 
     # --- unary math ------------------------------------------------------------------------
     def exp(self):
@@ -322,35 +332,43 @@ class MathMethods:
         >>> cr.tensor([-1.0, 0.0, 2.0]).relu()
         tensor([0., 0., 2.])
         """
+        if self._data.dtype.kind == "b":   # PyTorch: RuntimeError
+            require_kind(self, "relu", "fiu", RuntimeError)
         return U.Relu.apply(self)
 
     def sign(self):
-        """−1, 0 or +1 by the sign of each element (same dtype). Gradient: 0 everywhere."""
+        """−1, 0 or +1 by the sign of each element (same dtype; a bool is its own sign). Gradient: 0 everywhere."""
         return U.Sign.apply(self)
 
     def floor(self):
-        """The largest integer <= x, elementwise (integer tensors are returned unchanged). Gradient: 0."""
+        """The largest integer <= x, elementwise (integer tensors are returned unchanged; bool tensors are
+        refused, as in PyTorch). Gradient: 0."""
+        require_kind(self, "floor", "fiu")
         return U.Floor.apply(self)
 
     def ceil(self):
-        """The smallest integer >= x, elementwise. Gradient: 0."""
+        """The smallest integer >= x, elementwise (integers unchanged, bool refused). Gradient: 0."""
+        require_kind(self, "ceil", "fiu")
         return U.Ceil.apply(self)
 
-    def round(self, decimals: int = 0):
+    def round(self, decimals: int | None = None):
         """Round to the nearest integer, halves to even as in PyTorch (0.5 → 0, 2.5 → 2), or to ``decimals``
-        places. Gradient: 0.
+        places (floating point only, as PyTorch's, even ``decimals=0``). Gradient: 0.
 
         >>> import chainrule as cr
         >>> cr.tensor([0.5, 1.5, 2.5]).round()
         tensor([0., 2., 2.])
         """
+        require_kind(self, "round", "fiu" if decimals is None else "f")   # PyTorch has no bool kernel
         if decimals:
             scale = 10.0 ** decimals
             return (self * scale).round() / scale
         return U.Round.apply(self)
 
     def trunc(self):
-        """Drop the fractional part (round towards zero), elementwise. Gradient: 0."""
+        """Drop the fractional part (round towards zero), elementwise (integers unchanged, bool refused).
+        Gradient: 0."""
+        require_kind(self, "trunc", "fiu")
         return U.Trunc.apply(self)
 
     def clamp(self, min=None, max=None):
@@ -414,6 +432,11 @@ class MathMethods:
             float_value_fits(weight, self._data.dtype, "lerp")
         lerp_operands(self, end, weight, "lerp")
         return self + (end - self) * weight
+
+
+def _no_bool_negation(x) -> None:
+    """PyTorch refuses ``-`` on a bool tensor (RuntimeError): a mask is inverted with ``~``."""
+    require_kind(x, "neg", "fiu", RuntimeError, "to invert a mask (the `-` operator) use `~` or logical_not()")
 
 
 def _no_bool_subtraction(a, b) -> None:

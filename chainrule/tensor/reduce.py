@@ -21,6 +21,7 @@ from .args import (
     keepdim_arg,
     normalize_dim,
     normalize_dims,
+    require_kind,
 )
 from .sorting import return_type
 
@@ -47,9 +48,8 @@ class ReduceMethods:
         """
         keepdim = keepdim_arg(keepdim, keepdims, "sum")
         x = self.to(dtype_arg(dtype, "sum")) if dtype is not None else self
-        if x._data.dtype.kind == "b":
-            x = x.to(backend.int64.np)
-        return R.Sum.apply(x, normalize_dims(dim if axis is None else axis, x.ndim, "sum"), keepdim)
+        out = R.Sum.apply(x, normalize_dims(dim if axis is None else axis, x.ndim, "sum"), keepdim)
+        return out if dtype is None else _in_dtype(out, x)
 
     def mean(self, dim=None, keepdim=False, dtype=None, axis=None, keepdims=None):
         """The mean of all elements, or along ``dim`` (an int or a tuple); ``keepdim`` as for ``sum``.
@@ -83,7 +83,7 @@ class ReduceMethods:
         dims = normalize_dims(dim, self.ndim, "var")
         corr = _correction(unbiased, correction)
         _warn_dof(self, dims, corr, "var")
-        _float_only("var", self, "std and var only support floating point and complex dtypes")
+        require_kind(self, "var", error=RuntimeError)
         return R.Var.apply(self, dims, corr, keepdim)
 
     def std(self, dim=None, unbiased=None, keepdim=False, correction=None, keepdims=None):
@@ -92,7 +92,7 @@ class ReduceMethods:
         dims = normalize_dims(dim, self.ndim, "std")
         corr = _correction(unbiased, correction)
         _warn_dof(self, dims, corr, "std")
-        _float_only("std", self, "std and var only support floating point and complex dtypes")
+        require_kind(self, "std", error=RuntimeError)
         return R.Std.apply(self, dims, corr, keepdim)
 
     def prod(self, dim=None, keepdim=False, dtype=None, keepdims=None):
@@ -106,10 +106,9 @@ class ReduceMethods:
         """
         keepdim = keepdim_arg(keepdim, keepdims, "prod")
         x = self.to(dtype_arg(dtype, "prod")) if dtype is not None else self
-        if dim is not None:
-            dim = normalize_dim(dim, x.ndim, "prod")
-            return R.Prod.apply(x, (dim,) if x.ndim else None, keepdim)
-        return R.Prod.apply(x, None, False)
+        d = None if dim is None else normalize_dim(dim, x.ndim, "prod")
+        out = R.Prod.apply(x, (d,) if d is not None and x.ndim else None, keepdim and d is not None)
+        return out if dtype is None else _in_dtype(out, x)
 
     def _extremum(self, dim, keepdim, largest: bool):
         name = "max" if largest else "min"
@@ -173,6 +172,7 @@ class ReduceMethods:
         (tensor(1), tensor([1, 0]))
         """
         keepdim = keepdim_arg(keepdim, keepdims, "argmax")
+        require_kind(self, "argmax", "fiu", RuntimeError)
         if dim is None:
             _check_not_empty(self, None, "argmax")
             return _no_grad_result(xp.asarray(xp.argmax(self._data)))
@@ -183,6 +183,7 @@ class ReduceMethods:
     def argmin(self, dim=None, keepdim=False, keepdims=None):
         """The index of the smallest element (in the flattened tensor if ``dim`` is None); see ``argmax``."""
         keepdim = keepdim_arg(keepdim, keepdims, "argmin")
+        require_kind(self, "argmin", "fiu", RuntimeError)
         if dim is None:
             _check_not_empty(self, None, "argmin")
             return _no_grad_result(xp.asarray(xp.argmin(self._data)))
@@ -217,7 +218,8 @@ class ReduceMethods:
                   f"such as 'nuc', chainrule.linalg.matrix_norm)"
             raise RuntimeError(why)  # noqa: TRY004
         p = float(p) if p not in (math.inf, -math.inf) else p
-        return R.Norm.apply(_floatify(self), p, normalize_dims(dim, self.ndim, "norm"), keepdim)
+        require_kind(self, "norm", error=RuntimeError)
+        return R.Norm.apply(self, p, normalize_dims(dim, self.ndim, "norm"), keepdim)
 
     def cumsum(self, dim, dtype=None):
         """Running sums along ``dim``: out[i] = x[0] + … + x[i] (integers and bools as int64).
@@ -229,7 +231,8 @@ class ReduceMethods:
         tensor([1, 3, 6])
         """
         x = self.to(dtype_arg(dtype, "cumsum")) if dtype is not None else self
-        return R.Cumsum.apply(x, normalize_dim(dim, x.ndim, "cumsum"))
+        out = R.Cumsum.apply(x, normalize_dim(dim, x.ndim, "cumsum"))
+        return out if dtype is None else _in_dtype(out, x)
 
     def cumprod(self, dim, dtype=None):
         """Running products along ``dim`` (integers and bools become int64, as in PyTorch).
@@ -239,9 +242,9 @@ class ReduceMethods:
         tensor([1, 2, 6])
         """
         x = self.to(dtype_arg(dtype, "cumprod")) if dtype is not None else self
-        if x._data.dtype.kind in "biu":
-            x = x.to(backend.int64.np)
-        return SX.Cumprod.apply(x, normalize_dim(dim, x.ndim, "cumprod"))
+        out = SX.Cumprod.apply(x if x._data.dtype.kind == "f" else x.to(backend.int64.np),
+                               normalize_dim(dim, x.ndim, "cumprod"))
+        return out if dtype is None else _in_dtype(out, x)
 
     def softmax(self, dim, dtype=None):
         """softmax(x)ᵢ = exp(xᵢ)/Σⱼ exp(xⱼ) along ``dim``: positive, summing to 1 (the max is subtracted
@@ -252,7 +255,7 @@ class ReduceMethods:
         tensor([0.0900, 0.2447, 0.6652])
         """
         x = self.to(dtype_arg(dtype, "softmax")) if dtype is not None else self
-        _float_only("softmax", x)
+        require_kind(x, "softmax")
         return R.Softmax.apply(x, normalize_dim(dim, x.ndim, "softmax"))
 
     def log_softmax(self, dim, dtype=None):
@@ -263,7 +266,7 @@ class ReduceMethods:
         tensor([-1000.,     0.])
         """
         x = self.to(dtype_arg(dtype, "log_softmax")) if dtype is not None else self
-        _float_only("log_softmax", x)
+        require_kind(x, "log_softmax")
         return R.LogSoftmax.apply(x, normalize_dim(dim, x.ndim, "log_softmax"))
 
     # --- linear algebra --------------------------------------------------------------------
@@ -365,11 +368,9 @@ class ReduceMethods:
     ger = outer
 
 
-def _float_only(op: str, x, why: str = "") -> None:
-    """Refuse integer/bool input where PyTorch has no integer kernel (it raises; it does not convert)."""
-    if x._data.dtype.kind not in "fc":
-        why = why or f'"{op}" is not implemented for integer tensors'
-        raise RuntimeError(f"{op}: {why}, got {x.dtype}; convert with .float() first")
+def _in_dtype(out, x):
+    """An integer sum or product runs in int64: with ``dtype=`` it ends in x's (the asked) dtype, as PyTorch's."""
+    return out if out._data.dtype == x._data.dtype else out.to(x._data.dtype)
 
 
 def _empty_batched_cast(a, b):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ..backend import xp
 from ..ops.sorting_extra import Kthvalue
-from .args import _no_grad_result, normalize_dim
+from .args import _no_grad_result, normalize_dim, require_kind
 from .core import Tensor
-from .sorting import _check_real, argsort_array, return_type
+from .sorting import argsort_array, return_type
 
 _KTHVALUE = return_type("kthvalue")
 
@@ -25,7 +25,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"kthvalue(): argument 'input' must be a Tensor, not {type(input).__name__}")
-    _check_real(input, "kthvalue")
+    require_kind(input, "kthvalue", "fiu")   # PyTorch has no bool kernel
     d = normalize_dim(dim, input.ndim, "kthvalue")
     a = input._data
     n = a.shape[d] if input.ndim else 1

@@ -13,7 +13,7 @@ from collections import namedtuple
 
 from ..backend import xp
 from ..ops import sorting as O
-from .args import _no_grad_result, int_arg, keepdim_arg, normalize_dim
+from .args import _no_grad_result, int_arg, keepdim_arg, normalize_dim, require_kind
 
 
 def argsort_array(a, axis: int, descending: bool):
@@ -103,7 +103,7 @@ class SortingMethods:
         >>> cr.tensor([1.0, 5.0, 3.0, 4.0]).topk(2).indices
         tensor([1, 3])
         """
-        _check_real(self, "topk")
+        require_kind(self, "topk", "fiu", RuntimeError)   # PyTorch's CPU topk has no bool kernel
         int_arg(k, "topk", "k")
         d = normalize_dim(dim, self.ndim, "topk")
         n = self._data.shape[d] if self.ndim else 1
@@ -127,7 +127,7 @@ class SortingMethods:
         >>> cr.tensor([1.0, 4.0, 2.0, 3.0]).median()
         tensor(2.)
         """
-        _check_real(self, "median")
+        require_kind(self, "median", "fiu")   # PyTorch has no bool kernel
         if dim is None:
             return O.Median.apply(self)
         keepdim = keepdim_arg(keepdim, keepdims, "median")
