@@ -298,3 +298,28 @@ def test_in_place_change_after_a_method_raises_where_torch_does(torch, name):
     for which in ("input", "output"):
         want = _after_inplace(torch, _SAVES_METHODS[name], which, False)
         assert _after_inplace(cr, _SAVES_METHODS[name], which, False) == want, (which, want)
+
+
+@pytest.mark.parametrize("value", [0.84, 0.1, 1e10 + 0.3, -7.3])
+@pytest.mark.parametrize("n", [2, 5, 7])
+def test_std_of_equal_values_is_exactly_0_with_a_masked_gradient(value, n):
+    """Seed 833269: std over a conv's padding (all equal to the bias) was rounding noise (Σx/n ≠ x: 1e-17), so
+    its gradient (x − mean)/(n·std) was O(1/n), where torch's kernel gave exactly 0 and masked it (std_backward's
+    result == 0 rule). The mean is now taken of x shifted by one of its values: equal values give exactly 0."""
+    import chainrule as cr
+    x = cr.full((n, 3), value, dtype=cr.float64, requires_grad=True)
+    s = x.std(0)
+    s.sum().backward()
+    assert s.tolist() == [0.0] * 3 and x.grad.abs().max().item() == 0.0
+    assert x.var(0, correction=0).tolist() == [0.0] * 3
+
+
+def test_std_over_a_convolutions_padding_as_torch(torch):
+    """The campaign's program: the bias's gradient through std over padded rows is 0 (a shift of every value)."""
+    src = ("x = m.tensor([[[-0.34, 0.15, -1.2]]], dtype=DT, requires_grad=True)\n"
+           "w = m.tensor([[[[-0.93, 1.76]]], [[[-0.78, 0.04]]]], dtype=DT, requires_grad=True)\n"
+           "b = m.tensor([0.54, 0.84], dtype=DT, requires_grad=True)\n"
+           "y = F.conv2d(x, w, b, padding=2)\n"
+           "out = m.stack([y, y, y], 2).std(1, correction=0)")
+    got = same_as_torch(torch, src)
+    assert abs(got["grads"]["b"][1]).max() < 1e-12

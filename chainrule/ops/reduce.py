@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Op
-from ..backend import xp
+from ..backend import array_math, xp
 from .elementwise import _array
 
 
@@ -48,12 +48,23 @@ def _mean(x, axis, keepdim):
     return _divide(total, _count(x.shape, axis)).astype(x.dtype, copy=False)
 
 
+def _centred(m, x, axis, n: int):
+    """x − mean(x) along ``axis``, the mean taken of x shifted by its first element there (a constant, which
+    cancels): equal values give exactly 0, as PyTorch's Welford mean does (Σx/n does not: 0.84·5/5 ≠ 0.84),
+    so std's 0/0 guard sees std = 0 there rather than rounding noise that divides to O(1)."""
+    axes = range(x.ndim) if axis is None else axis
+    first = tuple(slice(0, 1) if d in axes else slice(None) for d in range(x.ndim))
+    shifted = x - m.constant(x[first])
+    return shifted - m.sum(shifted, axis=axis, keepdims=True) / n
+
+
 def _var(x, axis, correction, keepdim):
     """``sum((x - mean)²) / max(n - correction, 0)``: inf or nan when ``n <= correction``, as in PyTorch."""
     if x.dtype.kind != "f":
         return xp.var(x, axis=axis, ddof=correction, keepdims=keepdim)
     n = _count(x.shape, axis)
-    d = x - _divide(xp.add.reduce(x, axis=axis, keepdims=True), n)
+    with xp.errstate(invalid="ignore"):      # n = 0: an empty mean
+        d = _centred(array_math, x, axis, n) if n else x
     return _divide(xp.add.reduce(d * d, axis=axis, keepdims=keepdim), max(n - correction, 0))
 
 
@@ -109,7 +120,7 @@ class Var(Op):
         (x,) = ctx.saved_tensors
         if 0 in ctx.shape and ctx.axis is None:  # PyTorch: an empty full reduction's gradient reads g, not x
             return _keep(g, ctx.shape, ctx.axis, ctx.keepdim) * ctx.xp.zeros(ctx.shape, ctx.dtype), None, None, None
-        centred = x - ctx.xp.sum(x, axis=ctx.axis, keepdims=True) / _count(ctx.shape, ctx.axis)
+        centred = _centred(ctx.xp, x, ctx.axis, _count(ctx.shape, ctx.axis))
         if ctx.dof <= 0 and (ctx.axis is None or not ctx.shape):
             # PyTorch: 2/(n - c) is inf, so g·NaN where x is its mean (inf·0) and g·inf elsewhere, a constant
             # factor (the gradient does not depend on x)
@@ -133,7 +144,7 @@ class Std(Op):
     @staticmethod
     def backward(ctx, g):
         x, z = ctx.saved_tensors
-        centred = x - ctx.xp.sum(x, axis=ctx.axis, keepdims=True) / _count(ctx.shape, ctx.axis)
+        centred = _centred(ctx.xp, x, ctx.axis, _count(ctx.shape, ctx.axis))
         z = _keep(z, ctx.shape, ctx.axis, ctx.keepdim)
         # Where every value is equal z = 0 and the slope is 0/0: PyTorch takes 0 there (std(x + c) = std(x)
         # for any shift, so 0 is the limit along the directions that keep z = 0).
