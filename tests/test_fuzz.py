@@ -141,3 +141,16 @@ def test_arbiter_rejects_torchs_nan_at_a_kink(torch):
     assert decide([np.array([1.07, 2.0])], [np.array([np.nan, 2.0])], [kink]).startswith("chainrule")
     assert decide([np.array([3.0, 2.0])], [np.array([np.nan, 2.0])], [kink]).startswith("undecidable")
     assert decide([np.array([1.07, 2.0])], [np.array([0.5, 2.0])], [kink]).startswith("undecidable")
+
+
+def test_arbiter_takes_a_nan_where_the_loss_is_undefined_as_agreeing(torch):
+    """Seed 833046: torch cannot differentiate embedding_bag twice; chainrule's second-order gradient is NaN
+    where the loss itself is NaN beside the point (rsqrt of a negative): that NaN agrees with the differences;
+    a finite value there, or a NaN where the loss is defined, does not."""
+    from fuzz.arbiter import decide
+
+    undefined = {k: np.array([np.nan]) for k in ("left", "right", "central", "richardson")}
+    defined = {k: np.array([2.0]) for k in ("left", "right", "central", "richardson")}
+    assert decide([np.array([np.nan])], None, [undefined]) == "chainrule"
+    assert decide([np.array([1.0])], None, [undefined]).startswith("undecidable")
+    assert decide([np.array([np.nan])], None, [defined]) == "neither"

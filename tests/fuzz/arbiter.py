@@ -213,8 +213,8 @@ def decide(got, want, numeric) -> str:
 
     got = pad(got)
     best = [n["richardson"] for n in numeric]
-    if want is None:
-        differ = [~_agree(g, b) for g, b in zip(got, best)]
+    if want is None:       # (a NaN where the loss is not defined beside the point either is no difference)
+        differ = [~_agree(g, b) & ~(np.isnan(g) & ~np.isfinite(b)) for g, b in zip(got, best)]
     else:
         want = pad(want)
         differ = [~(_agree(g, w) | (np.isnan(g) & np.isnan(w))) for g, w in zip(got, want)]
