@@ -61,7 +61,9 @@ def test_gelu_float32_saturates_without_nan(torch):
     y.sum().backward()
     yt = torch.nn.functional.gelu(xt)
     yt.sum().backward()
-    _close(y, yt, what="gelu forward at the extremes")
+    # torch's vectorised float32 erf gives NaN at +inf on AVX-512 CPUs (its scalar path and float64 give inf,
+    # as on AVX2): the float64 result is the reference there
+    _close(y, torch.nn.functional.gelu(xt.detach().double()).float(), what="gelu forward at the extremes")
     _close(x.grad[:4], xt.grad[:4], what="gelu backward at the extremes")
 
 
@@ -271,7 +273,11 @@ def test_numba_gelu_agrees_with_numpy_and_torch(numba_nn, torch, approximate):
     xt = torch.tensor(a, requires_grad=True)
     yt = torch.nn.functional.gelu(xt, approximate=approximate)
     yt.backward(torch.tensor(g))
-    np.testing.assert_allclose(y1, yt.detach().numpy(), rtol=2e-6, atol=atol, equal_nan=True)
+    want = yt.detach().numpy()
+    vector_nan = np.isnan(want) & (a == np.inf)   # torch's vectorised float32 erf on AVX-512 (see above)
+    want = np.where(vector_nan, torch.nn.functional.gelu(torch.tensor(a, dtype=torch.float64),
+                                                         approximate=approximate).float().numpy(), want)
+    np.testing.assert_allclose(y1, want, rtol=2e-6, atol=atol, equal_nan=True)
     fin = np.abs(a) < 1e20          # tanh form at ±1e30: x³ overflows, NaN or 0 in either library
     np.testing.assert_allclose(g1[fin], xt.grad.numpy()[fin], rtol=1e-5, atol=atol)
     x64 = torch.tensor(a[fin].astype(np.float64))

@@ -34,12 +34,13 @@ its normals in half precision); ARM builds of PyTorch have not been compared.
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 
 import numpy as np
 
-from .random_math import affine32, affine64, box_muller_fill32, box_muller_fill64
+from .random_math import affine32, affine64, box_muller_fill32, box_muller_fill64, libm
 
 _N = 624  # words of Mersenne Twister state
 _DEFAULT_SEED = 67280421310721  # PyTorch's default_rng_seed_val
@@ -242,9 +243,9 @@ def _normal_scalar(n: int, mean: float, std: float, gen: Generator) -> np.ndarra
         values[0], gen._normal, start = gen._normal, None, 1
     pairs = (n - start + 1) // 2
     u = gen.uniform_double(2 * pairs).reshape(-1, 2)  # per pair: u1 (angle), then u2 (radius)
-    radius = np.sqrt(-2.0 * np.log1p(-u[:, 1]))
+    radius = np.sqrt(-2.0 * libm(math.log1p, -u[:, 1]))
     theta = (2.0 * np.pi) * u[:, 0]
-    pair_values = np.stack([radius * np.cos(theta), radius * np.sin(theta)], axis=1).reshape(-1)
+    pair_values = np.stack([radius * libm(math.cos, theta), radius * libm(math.sin, theta)], axis=1).reshape(-1)
     if (n - start) % 2:  # the last sine waits in the generator for the next call
         gen._normal = float(pair_values[-1])
     values[start:] = pair_values[:n - start]
@@ -322,7 +323,7 @@ def exponential_(out: np.ndarray, lambd: float, gen: Generator) -> np.ndarray:
     _check_float(out, "exponential_")
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-    return _write(out, ((-1.0 / lambd) * np.log1p(-gen.uniform_double(out.size))).astype(out.dtype))
+    return _write(out, ((-1.0 / lambd) * libm(math.log1p, -gen.uniform_double(out.size))).astype(out.dtype))
 
 
 def randperm(n: int, gen: Generator) -> np.ndarray:

@@ -17,6 +17,7 @@ Two things make a torch random number differ from the textbook formula in its la
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 
@@ -223,8 +224,16 @@ def box_muller_fill32(u: np.ndarray, mean: float, std: float) -> np.ndarray:
     return affine32(np.concatenate([radius * cos, radius * sin], axis=1), std, mean, fused=True)
 
 
+def libm(fn, a: np.ndarray) -> np.ndarray:
+    """``fn`` (a function of Python's ``math``: the C library's, as PyTorch's scalar kernels call) on each
+    element of the float64 array ``a``. NumPy's own log/cos/sin differ from it in the last bit on some CPUs
+    (its AVX-512 versions), which PyTorch's float64 streams would then not match."""
+    return np.fromiter(map(fn, a.ravel().tolist()), np.float64, a.size).reshape(a.shape)
+
+
 def box_muller_fill64(u: np.ndarray, mean: float, std: float) -> np.ndarray:
-    """PyTorch's scalar ``normal_fill_16`` for float64 rows of 16 uniforms (libm log/cos/sin, as NumPy's)."""
-    radius = np.sqrt(-2.0 * np.log(1.0 - u[:, :8]))
+    """PyTorch's scalar ``normal_fill_16`` for float64 rows of 16 uniforms (the C library's log/cos/sin)."""
+    radius = np.sqrt(-2.0 * libm(math.log, 1.0 - u[:, :8]))
     theta = (2.0 * np.pi) * u[:, 8:]
-    return affine64(np.concatenate([radius * np.cos(theta), radius * np.sin(theta)], axis=1), std, mean, fused=True)
+    return affine64(np.concatenate([radius * libm(math.cos, theta), radius * libm(math.sin, theta)], axis=1), std,
+                    mean, fused=True)
