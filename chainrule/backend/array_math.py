@@ -19,6 +19,7 @@ from numpy import (  # noqa: F401  (re-exported vocabulary)
     expand_dims,
     flip,
     floor,
+    isfinite,
     log,
     matmul,
     maximum,

@@ -49,13 +49,12 @@ def _mean(x, axis, keepdim):
 
 
 def _centred(m, x, axis, n: int):
-    """x − mean(x) along ``axis``, the mean taken of x shifted by its first element there (a constant, which
-    cancels): equal values give exactly 0, as PyTorch's Welford mean does (Σx/n does not: 0.84·5/5 ≠ 0.84),
-    so std's 0/0 guard sees std = 0 there rather than rounding noise that divides to O(1)."""
-    axes = range(x.ndim) if axis is None else axis
-    first = tuple(slice(0, 1) if d in axes else slice(None) for d in range(x.ndim))
-    shifted = x - m.constant(x[first])
-    return shifted - m.sum(shifted, axis=axis, keepdims=True) / n
+    """x − mean(x) along ``axis``, corrected by the mean of that difference (a constant: it is 0 as a function
+    of x): equal values give exactly 0, as PyTorch's Welford mean does (Σx/n does not: 0.84·5/5 ≠ 0.84), so
+    std's 0/0 guard sees std = 0 there rather than rounding noise that divides to O(1)."""
+    c = x - m.sum(x, axis=axis, keepdims=True) / n
+    k = m.constant(m.sum(c, axis=axis, keepdims=True) / n)
+    return c - m.where(m.isfinite(k), k, 0)      # (an infinite mean, as of 3e38 + 3e38 in float32, stays)
 
 
 def _var(x, axis, correction, keepdim):
@@ -63,7 +62,7 @@ def _var(x, axis, correction, keepdim):
     if x.dtype.kind != "f":
         return xp.var(x, axis=axis, ddof=correction, keepdims=keepdim)
     n = _count(x.shape, axis)
-    with xp.errstate(invalid="ignore"):      # n = 0: an empty mean
+    with xp.errstate(invalid="ignore", over="ignore"):    # an empty mean (n = 0); a sum past float32, inf as torch
         d = _centred(array_math, x, axis, n) if n else x
     return _divide(xp.add.reduce(d * d, axis=axis, keepdims=keepdim), max(n - correction, 0))
 

@@ -156,6 +156,10 @@ def constant(x):
     return core.Tensor._make(_t(x)._data)
 
 
+def isfinite(x):
+    return _t(x).isfinite()
+
+
 def attach(g, *inputs, zeros: bool = True):
     deps = [t for t in inputs if isinstance(t, core.Tensor) and t.requires_grad]
     g = _t(g)
