@@ -323,3 +323,40 @@ def test_std_over_a_convolutions_padding_as_torch(torch):
            "out = m.stack([y, y, y], 2).std(1, correction=0)")
     got = same_as_torch(torch, src)
     assert abs(got["grads"]["b"][1]).max() < 1e-12
+
+
+@pytest.mark.parametrize("change", ["y.pow_(2)", "y.mul_(5)", "y[:1].mul_(5)", "y.add_(y)", "y.copy_(y * 3)",
+                                    "y.sigmoid_()", "y[0] = 7.0"])
+def test_retain_grad_moves_with_an_in_place_change_as_torch(torch, change):
+    """Seed 834221: after ``y.retain_grad()`` and an in-place op on y, torch's y.grad is the gradient with
+    respect to y's new value (retain_grad moves to the new node; hooks registered before stay with the old
+    value). chainrule kept the gradient of the old value."""
+    import chainrule as cr
+
+    def run(m):
+        x = m.tensor([2.0, 3.0], dtype=m.float64, requires_grad=True)
+        y = x * 1
+        seen = []
+        y.register_hook(lambda g: seen.append(g.tolist()))
+        y.retain_grad()
+        exec(change, {"y": y})  # noqa: S102 - the changes written above
+        (y * m.tensor([1.0, 10.0], dtype=m.float64)).sum().backward()
+        return y.grad.tolist(), y.retains_grad, x.grad.tolist(), seen
+    got, want = run(cr), run(torch)
+    assert got[:2] == want[:2]
+    np.testing.assert_allclose(got[2], want[2], rtol=1e-12)
+    np.testing.assert_allclose(np.array(got[3]), np.array(want[3]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("index", ["x[::-1]", "x[:, ::-2]", "x[::0]", "x[::2]", "x[1:0:1]", "x[..., ::-1]"])
+def test_negative_slice_steps_are_refused_as_torch(torch, index):
+    """Found by a probe: NumPy reverses with a negative step, torch refuses it (ValueError; flip() reverses)."""
+    import chainrule as cr
+
+    def run(m):
+        x = m.arange(6.0).reshape(2, 3)
+        try:
+            return eval(index, {"x": x}).tolist()     # the indexing written above
+        except ValueError:
+            return "ValueError"
+    assert run(cr) == run(torch)

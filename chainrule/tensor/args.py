@@ -360,6 +360,11 @@ def _normalize_index(index, ndim: int) -> tuple:
             elif i.dtype.kind == "f":
                 raise IndexError(f"index: tensors used as indices must be long, int, byte or bool tensors, got "
                                  f"{i.dtype} (convert with .long())")
+        elif isinstance(i, slice):
+            if i.step is not None and i.step <= 0:    # NumPy would reverse; PyTorch refuses (flip() reverses)
+                raise ValueError(f"index: step must be greater than zero, got {i.step} in "
+                                 f"[{'' if i.start is None else i.start}:{'' if i.stop is None else i.stop}:{i.step}]"
+                                 f"; to reverse, use .flip()" if i.step else "slice step cannot be zero")
         elif isinstance(i, list):
             i = xp.asarray(i)
             if i.dtype.kind == "f":

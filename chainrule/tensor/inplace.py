@@ -52,8 +52,11 @@ class InplaceMethods:
                                    f"{self.dtype.name}")
             new = new.to(self.dtype)    # recorded: the gradient reaching self's history is in self's dtype
         self._data[...] = new._data
+        retained = views.unretain(self)
         self.grad_fn, self._output_nr = new.grad_fn, new._output_nr
         self._requires_grad = new._requires_grad
+        if retained:
+            self.retain_grad()
         self._version_box[0] += 1
         views.refresh(self)                 # its views now read from the new self
         if new.grad_fn is not None and new.grad_fn._saved_versions:
@@ -334,3 +337,4 @@ def _track_saved(node, new, old, box, before: int) -> None:
             entry = (box, before, entry[2])
         tracked.append(entry)
     node._saved_versions = tracked
+

@@ -122,7 +122,10 @@ def inplace_through_view(view, compute, op: str, reads_self: bool = False):
         view._data[...] = new._data
     else:     # an expand()ed view (read-only in NumPy) that repeats nothing, or is empty: write through the base
         base._data[...] = new_base._data
+    retained = unretain(base)
     base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, new_base._output_nr, new_base._requires_grad
+    if retained:
+        base.retain_grad()
     view._version_box[0] += 1
     if new.grad_fn is not None and new.grad_fn._saved_versions:    # what the op saved of its result is the
         box = view._version_box                                     # view after the update (v.sigmoid_())
@@ -132,3 +135,21 @@ def inplace_through_view(view, compute, op: str, reads_self: bool = False):
     view.grad_fn, view._output_nr, view._requires_grad = history.grad_fn, history._output_nr, history._requires_grad
     refresh(base, view)
     return view
+
+def unretain(t) -> bool:
+    """Whether ``t`` retains its gradient (``retain_grad()``); if so, its current node stops retaining it. An
+    in-place op then retains it on the new node, as PyTorch moves retain_grad: ``.grad`` is the gradient with
+    respect to the tensor's value after the change (hooks registered before stay with the old value)."""
+    fn = t.grad_fn
+    if fn is None or fn._retained is None:
+        return False
+    if fn._num_outputs > 1:
+        ref = fn._retained.get(t._output_nr)
+        if ref is None or ref() is not t:
+            return False
+        del fn._retained[t._output_nr]
+    else:
+        if fn._retained() is not t:
+            return False
+        fn._retained = None
+    return True
