@@ -455,8 +455,7 @@ NN = [
     Spec("to_float32", lambda m, x: x.to(m.float32), numeric=False),   # float32 values: too coarse for differences
     Spec("clone", lambda m, x: x.clone()),
     Spec("trunc", lambda m, x: x.trunc(), domain="distinct"),
-    Spec("diag_from_vector", lambda m, x: m.diag(x, 1), (((4,),),),
-         name_differs="chainrule builds the matrix with IndexAdd (IndexAddBackward0); PyTorch has DiagEmbedBackward0"),
+    Spec("diag_from_vector", lambda m, x: m.diag(x, 1), (((4,),),)),   # DiagEmbedBackward0 in both (shape_more)
 ]
 
 # Issue 10's tensor functions: more elementwise math, sorting/selection, moving elements, contractions.
@@ -669,8 +668,108 @@ ONE_NODE = [
          (((1, 2, 3, 4), (1, 2, 2, 2)),)),
 ]
 
+# Elementwise math with special points (ops/binary_math.py) and its compositions (tensor/math_more.py). The
+# "_at_" rows pin PyTorch's conventions where the plain formula breaks down (0/0, log 0, ±inf, clamp ends).
+INF, NAN = float("inf"), float("nan")
+COMPOSED = "chainrule composes {} from existing ops ({}); torch records one {} node"
+THREE = (((2, 3), (2, 3), (2, 3)), ((2, 1), (3,), (4, 1, 1)), ((), (2, 3), (3,)), ((0, 3), (1, 3), (3,)))
+NORM_AT_0 = "torch's second derivative of the norm at 0 is NaN; chainrule's guarded formula gives 0 (norm_at_0)"
+MATH_MORE = [
+    Spec("logaddexp", lambda m, x, y: m.logaddexp(x, y), BINARY, family="binary"),
+    Spec("logaddexp_at_inf", lambda m, x, y: x.logaddexp(y), domain="fixed", numeric=False,
+         values=([INF, -INF, INF, 1000.0, -1000.0, 0.0, NAN], [INF, -INF, -INF, 0.0, -999.0, 0.0, 1.0])),
+    Spec("hypot", lambda m, x, y: m.hypot(x, y), BINARY, family="binary"),
+    Spec("hypot_at_0", lambda m, x, y: x.hypot(y), domain="fixed", numeric=False,
+         values=([0.0, -0.0, 3.0, 1e300, 3e-300, INF], [0.0, 0.0, -4.0, 1e300, 4e-300, 1.0])),
+    Spec("copysign", lambda m, x, y: m.copysign(x, y), BINARY, "distinct", family="binary"),
+    Spec("copysign_scalar", lambda m, x: x.copysign(-0.0), family="unary"),
+    Spec("copysign_at_0", lambda m, x, y: m.copysign(x, y), domain="fixed", numeric=False,
+         values=([0.0, -0.0, 0.0, 2.0, -2.0, INF, NAN], [-1.0, 1.0, -0.0, -0.0, 0.0, -1.0, 1.0])),
+    Spec("xlogy", lambda m, x, y: m.xlogy(x, y), BINARY, "positive", family="binary"),
+    Spec("xlogy_scalar_other", lambda m, x: x.xlogy(2.5), family="unary"),
+    Spec("xlogy_scalar_self", lambda m, x: m.xlogy(1.5, x), domain="positive", family="unary"),
+    Spec("xlogy_at_0", lambda m, x, y: m.xlogy(x, y), domain="fixed", numeric=False,
+         values=([0.0, 0.0, 0.0, 0.0, 0.0, 1.0, -2.0, 0.0, 1.0], [0.0, INF, 2.0, -1.0, -INF, 0.0, -1.0, NAN, INF])),
+    Spec("xlogy_scalar_self_at_0", lambda m, y: m.xlogy(0.0, y), domain="fixed", numeric=False,
+         values=([0.0, 1.5, INF, NAN],)),
+    Spec("xlogy_scalar_other_at_0", lambda m, x: m.xlogy(x, 0.0), domain="fixed", numeric=False,
+         values=([0.0, 1.5, -2.0],)),
+    Spec("logit", lambda m, x: m.logit(x.sigmoid()), family="unary"),
+    Spec("logit_eps", lambda m, x: (x * 0.4).logit(eps=0.1), domain="positive", family="unary"),
+    Spec("logit_at_bounds", lambda m, x: x.logit(), domain="fixed", numeric=False,
+         values=([0.0, 1.0, 0.5, -0.1, 1.1, NAN],)),
+    Spec("logit_eps_at_bounds", lambda m, x: m.logit(x, 0.25), domain="fixed", numeric=False,
+         values=([0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0, -2.0],)),
+    # heaviside has no derivative (its backward raises, as torch's): used as a detached mask
+    Spec("heaviside_mask", lambda m, x, v: x * m.heaviside(x, v).detach(), BINARY, "distinct"),
+    Spec("heaviside_mask_at_0", lambda m, x, v: x * m.heaviside(x, v).detach(), domain="fixed", numeric=False,
+         values=([-1.0, 0.0, -0.0, 2.0, NAN], [0.25])),
+    Spec("addcmul", lambda m, x, a, b: m.addcmul(x, a, b, value=0.5), THREE,
+         name_differs=COMPOSED.format("addcmul", "AddBackward0", "AddcmulBackward0")),
+    Spec("addcmul_method", lambda m, x, a, b: x.addcmul(a, b), THREE[:2],
+         name_differs=COMPOSED.format("addcmul", "AddBackward0", "AddcmulBackward0")),
+    Spec("addcdiv", lambda m, x, a, b: m.addcdiv(x, a, b, value=-2), THREE, "positive",
+         name_differs=COMPOSED.format("addcdiv", "AddBackward0", "AddcdivBackward0")),
+    Spec("addcdiv_method", lambda m, x, a, b: x.addcdiv(a, b), THREE[:2], "positive",
+         name_differs=COMPOSED.format("addcdiv", "AddBackward0", "AddcdivBackward0")),
+    Spec("nansum", lambda m, x: m.nansum(x), ND + UNARY,
+         name_differs=COMPOSED.format("nansum", "where and sum", "NansumBackward0")),
+    Spec("nansum_dim_keepdim", lambda m, x: x.nansum((0, -1), keepdim=True), ND,
+         name_differs=COMPOSED.format("nansum", "where and sum", "NansumBackward0")),
+    Spec("nansum_with_nan", lambda m, x: x.nansum(1), domain="fixed",
+         values=([[1.0, NAN, 2.0], [NAN, NAN, NAN], [3.0, -1.5, 0.5]],),
+         name_differs=COMPOSED.format("nansum", "where and sum", "NansumBackward0")),
+]
+DIST = COMPOSED.format("dist", "a difference and a norm", "DistBackward0")
+MATH_MORE += [
+    Spec("dist", lambda m, x, y: m.dist(x, y), BINARY, name_differs=DIST),
+    Spec("dist_p1", lambda m, x, y: x.dist(y, 1), BINARY[:4], "distinct", name_differs=DIST),
+    Spec("dist_p3", lambda m, x, y: m.dist(x, y, p=3), BINARY[:4], "distinct", name_differs=DIST),
+    Spec("dist_inf", lambda m, x, y: m.dist(x, y, INF), BINARY[:4], "distinct", name_differs=DIST),
+    # broadcasting the distinct values repeats differences: the min would tie, where differences cannot tell
+    Spec("dist_minus_inf", lambda m, x, y: m.dist(x, y, -INF), BINARY[:1] + BINARY[3:4], "distinct",
+         name_differs=DIST),
+    Spec("dist_p0", lambda m, x, y: m.dist(x, y, 0), BINARY[:3], "distinct", name_differs=DIST,
+         torch_raises="torch 2.13's DistBackward0 for p=0 negates an undefined gradient when other requires "
+                      "grad and raises ('Expected a proper Tensor but got None'); chainrule's gradients are None, "
+                      "as the norm's for p=0"),
+    Spec("dist_at_equal", lambda m, x, y: m.dist(x, y), domain="fixed", numeric=False, name_differs=DIST,
+         values=([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]), double=NORM_AT_0),
+    Spec("dist_p1_at_equal", lambda m, x, y: m.dist(x, y, 1), domain="fixed", numeric=False, name_differs=DIST,
+         values=([1.0, 2.0, 3.0], [1.0, 0.0, 3.0])),
+    Spec("dist_inf_ties", lambda m, x, y: m.dist(x, y, INF), domain="fixed", numeric=False, name_differs=DIST,
+         values=([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]], [1.0, 0.0, 5.0])),
+    Spec("dist_inf_at_equal", lambda m, x, y: m.dist(x, y, INF), domain="fixed", numeric=False,
+         name_differs=DIST, values=([1.0, 2.0], [1.0, 2.0])),
+]
+
 ALL = (ELEMENTWISE + COMPARISONS + MATMUL + REDUCE + SHAPE + INDEXING + TIES + STABILITY + NN + EXTRA + LOSSES
-       + LINALG + BORDER_PAD + ONE_NODE)
+       + LINALG + BORDER_PAD + ONE_NODE + MATH_MORE)
+
+# shape_more (ops/shape_more.py, tensor/shape_more.py): sliding windows, diagonals built and copied out, running
+# extremes (ties go to the later index; a NaN is the extreme from there on), and the views built from slices.
+SHAPE_MORE = [
+    Spec("unfold", lambda m, x: x.unfold(-1, 2, 1), ND),
+    Spec("unfold_gaps", lambda m, x: x.unfold(0, 2, 3), (((7,),), ((5, 3),), ((2, 0),))),
+    Spec("unfold_whole_and_empty", lambda m, x: (x.unfold(1, 3, 2), x.unfold(0, 0, 1)), (((2, 3),), ((0, 3),))),
+    Spec("unfold_scalar", lambda m, x: (x.unfold(0, 1, 1), x.unfold(-1, 0, 2)), UNARY[:1]),
+    Spec("unfold_twice", lambda m, x: x.unfold(0, 2, 1).unfold(1, 2, 1) * 1.5, (((4, 3),), ((3, 5, 2),))),
+    Spec("diag_vector", lambda m, x: (m.diag(x, 1), x.diag(-2), x.diag()), (((3,),), ((1,),), ((0,),))),
+    Spec("diag_matrix", lambda m, x: (m.diag(x), x.diag(2), x.diag(-5)), (((3, 4),), ((4, 2),), ((0, 3),))),
+    Spec("diag_embed", lambda m, x: m.diag_embed(x), (((2, 3),), ((3,),), ((0, 2),), ((2, 3, 1),))),
+    Spec("diag_embed_dims", lambda m, x: (x.diag_embed(-1, 0, 2), m.diag_embed(x, 2, -1, 1)), (((2, 3),), ((3, 0),))),
+    Spec("cummax", lambda m, x: m.cummax(x, 1), ND, "distinct"),
+    Spec("cummin", lambda m, x: x.cummin(-1), ND + UNARY[:3], "distinct"),
+    Spec("cummax_ties_nan", lambda m, x: m.cummax(x, 1) + x.cummin(0), domain="fixed", numeric=False,
+         values=([[1.0, 3.0, 3.0, 2.0, 3.0, -1.0], [2.0, float("nan"), 1.0, float("nan"), 5.0, 2.0],
+                  [-0.0, 0.0, -0.0, 0.0, 1.0, 1.0]],)),
+    Spec("ravel", lambda m, x: (m.ravel(x), x.transpose(0, -1).ravel()), ND + UNARY),
+    Spec("select", lambda m, x: (m.select(x, 1, -1), x.select(0, 1)), ND[:2]),
+    Spec("tensor_split", lambda m, x: m.tensor_split(x, 3, dim=-1) + x.tensor_split([1, -1, 1], 0), ND),
+    Spec("hsplit_vsplit_dsplit", lambda m, x: m.hsplit(x, [2]) + x.vsplit(2) + m.dsplit(x, 2), ND[:2]),
+    Spec("atleast_3d", lambda m, x: m.atleast_3d(x, x * 2.0) + (m.atleast_2d(x),), UNARY),
+]
+ALL += SHAPE_MORE
 
 
 # Reductions over a hypothesis-drawn shape, dim and keepdim: fn(m, x, dim, keepdim).

@@ -11,6 +11,8 @@ combine tensors.
 - ``indexing``     ``t[i]``, ``t[i] = v``, gather, scatter, masked_fill (a mixin)
 - ``inplace``      ``add_``, ``mul_``, ``zero_``, ``copy_`` … (a mixin)
 - ``math_extra``   erf/erfinv, log10, sinh/cosh, asin/acos/atan, atan2, remainder/fmod, nan_to_num (a mixin)
+- ``math_more``    logaddexp, hypot, copysign, xlogy, heaviside, addcmul/addcdiv, logit, nansum, dist (a mixin)
+- ``shape_more``   ravel, diag, unfold, tensor_split/hsplit/vsplit/dsplit, select, cummax/cummin, conj … (a mixin)
 - ``sorting``      sort, argsort, topk, median, unique, histc/histogram (a mixin)
 - ``indexing_extra`` take, index_add(_), index_fill(_) (a mixin)
 - ``factory``      ``new_zeros``/``new_ones``/``new_full``/``new_empty``/``new_tensor`` and ``stride()`` (a mixin)

@@ -25,9 +25,11 @@ from .indexing import IndexingMethods
 from .indexing_extra import IndexingMoreMethods
 from .inplace import InplaceMethods
 from .math_extra import MoreMathMethods
+from .math_more import BinaryMathMethods
 from .rearrange import RearrangeMethods
 from .reduce import ReduceMethods
 from .shape import ShapeMethods
+from .shape_more import ShapeMoreMethods
 from .sorting import SortingMethods
 
 _ndarray = xp.ndarray
@@ -48,7 +50,7 @@ _CPU = device()
 
 
 class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods, ReduceMethods, ShapeMethods, IndexingMethods, InplaceMethods, SortingMethods,
-             FactoryMethods, MoreMathMethods, IndexingMoreMethods):
+             FactoryMethods, MoreMathMethods, IndexingMoreMethods, BinaryMathMethods, ShapeMoreMethods):
     """A multi-dimensional array that can record the operations applied to it.
 
     >>> import chainrule as cr

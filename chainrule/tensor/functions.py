@@ -8,7 +8,6 @@ import builtins
 from .. import backend
 from ..backend import xp
 from ..ops import shape as S
-from ..ops.indexing import IndexAdd
 from ..ops.shape import Pad
 from . import functions_methods as _methods
 from .args import as_tensor_like, keepdim_arg, normalize_dim, promote, where
@@ -188,7 +187,6 @@ __all__ = [
     "clip",
     "concat",
     "concatenate",
-    "diag",
     "einsum",
     "equal",
     "hstack",
@@ -225,19 +223,12 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, correction=None, *, 
     return input.std(dim, unbiased, keepdim, correction), input.mean(dim, keepdim=keepdim)
 
 
-def diag(input, diagonal: int = 0):
-    if input.ndim == 1:
-        n = input.shape[0] + builtins.abs(diagonal)
-        idx = xp.arange(input.shape[0])
-        rows, cols = (idx, idx + diagonal) if diagonal >= 0 else (idx - diagonal, idx)
-        return IndexAdd.apply(input, (n, n), (rows, cols))
-    rows = xp.arange(builtins.min(input.shape[0], input.shape[1] - diagonal) if diagonal >= 0
-                     else builtins.min(input.shape[0] + diagonal, input.shape[1]))
-    return input[(rows, rows + diagonal)] if diagonal >= 0 else input[(rows - diagonal, rows)]
-
-
 def trace(input):
-    return diag(input).sum()
+    """The sum of the main diagonal of a matrix."""
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got a tensor with {input.ndim} dims (shape "
+                           f"{tuple(input.shape)})")
+    return input.diagonal().sum()
 
 
 def is_floating_point(t) -> bool:

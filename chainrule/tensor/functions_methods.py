@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .args import as_tensor_like, py_scalar
 from .core import Tensor
+from .math_more import xlogy  # either argument may be a number: not exactly the method
 
 # The functions PyTorch also gives a Python number as ``input``: ``torch.add(2, 3)``, ``torch.pow(2, x)``
 # (pow and remainder only with a Tensor second argument)
@@ -193,6 +194,17 @@ diff = _method("diff")
 take = _method("take")
 index_add = _method("index_add")
 index_fill = _method("index_fill")
+logaddexp = _method("logaddexp")
+hypot = _method("hypot")
+copysign = _method("copysign")
+xlogy_ = _method("xlogy_")
+heaviside = _method("heaviside")
+addcmul = _method("addcmul")
+addcdiv = _method("addcdiv")
+logit = _method("logit")
+logit_ = _method("logit_")
+nansum = _method("nansum")
+dist = _method("dist")
 
 
 __all__ = [
@@ -200,6 +212,8 @@ __all__ = [
     "absolute",
     "acos",
     "add",
+    "addcdiv",
+    "addcmul",
     "all",
     "amax",
     "amin",
@@ -221,6 +235,7 @@ __all__ = [
     "clamp_max",
     "clamp_min",
     "clone",
+    "copysign",
     "cos",
     "cosh",
     "count_nonzero",
@@ -229,6 +244,7 @@ __all__ = [
     "detach",
     "diagonal",
     "diff",
+    "dist",
     "div",
     "divide",
     "dot",
@@ -249,8 +265,10 @@ __all__ = [
     "greater",
     "greater_equal",
     "gt",
+    "heaviside",
     "histc",
     "histogram",
+    "hypot",
     "index_add",
     "index_fill",
     "index_select",
@@ -268,10 +286,13 @@ __all__ = [
     "log2",
     "log10",
     "log_softmax",
+    "logaddexp",
     "logical_and",
     "logical_not",
     "logical_or",
     "logical_xor",
+    "logit",
+    "logit_",
     "logsumexp",
     "lt",
     "masked_fill",
@@ -288,6 +309,7 @@ __all__ = [
     "multiply",
     "mv",
     "nan_to_num",
+    "nansum",
     "narrow",
     "ne",
     "neg",
@@ -341,4 +363,19 @@ __all__ = [
     "unique",
     "unsqueeze",
     "var",
+    "xlogy",
+    "xlogy_",
 ]
+
+# shape_more: the methods of chainrule/tensor/shape_more.py as functions (atleast_1d/2d/3d and real are defined
+# there: they are not exactly a method)
+from .shape_more import atleast_1d, atleast_2d, atleast_3d, real
+
+ravel, diag, diag_embed, select = _method("ravel"), _method("diag"), _method("diag_embed"), _method("select")
+tensor_split, hsplit, vsplit, dsplit = _method("tensor_split"), _method("hsplit"), _method("vsplit"), _method("dsplit")
+cummax, cummin, positive, conj = _method("cummax"), _method("cummin"), _method("positive"), _method("conj")
+resolve_conj, resolve_neg = _method("resolve_conj"), _method("resolve_neg")
+is_conj, is_neg = _method("is_conj"), _method("is_neg")
+__all__ += ["atleast_1d", "atleast_2d", "atleast_3d", "conj", "cummax", "cummin", "diag", "diag_embed", "dsplit",
+            "hsplit", "is_conj", "is_neg", "positive", "ravel", "real", "resolve_conj", "resolve_neg", "select",
+            "tensor_split", "vsplit"]
