@@ -360,3 +360,33 @@ def test_negative_slice_steps_are_refused_as_torch(torch, index):
         except ValueError:
             return "ValueError"
     assert run(cr) == run(torch)
+
+
+@pytest.mark.parametrize("shape", [(2, 0, 2, 1), (0, 1, 2, 2), (1, 1, 2, 2), (2, 1, 0, 2)])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_grid_sample_of_an_empty_input_checks_no_dtype_as_torch(torch, shape, mode):
+    """Seed 853051: grid_sample of an input with no channels (or no batch) and a grid of another dtype runs in
+    torch (output in the input's dtype, each gradient in its operand's); empty spatial dims raise first."""
+    for xd, gd in itertools.product(["float32", "float64"], repeat=2):
+        same_as_torch(torch, f"x = m.zeros({shape}, dtype=m.{xd}, requires_grad=True)\n"
+                             f"g = m.zeros(({shape[0]}, 2, 2, 2), dtype=m.{gd}, requires_grad=True)\n"
+                             f"out = F.grid_sample(x, g, mode={mode!r}, align_corners=True)")
+
+
+@pytest.mark.parametrize("op", ["*", "+", "/", "-", "m.maximum", "m.atan2"])
+def test_promoted_operand_changed_in_place_makes_backward_raise_as_torch(torch, op):
+    """Seed 852550: ``x64 * y32`` saves y32 itself in torch (promotion happens inside its kernel), so changing
+    y32 in place afterwards makes backward raise; chainrule saved the promoted copy and did not notice."""
+    import chainrule as cr
+
+    def run(m):
+        x = m.tensor([0.67, 0.93], dtype=m.float64, requires_grad=True)
+        y = m.tensor([1.5, 2.5], dtype=m.float32)
+        z = eval(f"{op}(x, y)" if op.startswith("m.") else f"x {op} y", {"m": m, "x": x, "y": y})
+        y.zero_()
+        try:
+            z.sum().backward()
+        except RuntimeError:
+            return "raises"
+        return "runs"
+    assert run(cr) == run(torch)

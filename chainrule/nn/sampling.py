@@ -123,6 +123,11 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
         raise RuntimeError(f"grid_sample: expected input (N, C, H, W) and grid (N, H_out, W_out, 2) with the same "
                            f"N, got input {tuple(input.shape)} and grid {tuple(grid.shape)}")
+    if 0 in tuple(input.shape[2:]):
+        raise RuntimeError(f"grid_sample: grid_sampler(): expected input to have non-empty spatial dimensions, but "
+                           f"input has sizes {list(input.shape)} with dimension 2 or 3 being empty")
+    if input.dtype != grid.dtype and not input.numel():   # PyTorch computes nothing and checks no dtype:
+        grid = grid.to(input.dtype)                      # the output has the input's
     if input.dtype != grid.dtype:
         raise RuntimeError(f"grid_sample: expected input and grid to have the same dtype, but input has "
                            f"{input.dtype} and grid has {grid.dtype}")

@@ -212,8 +212,15 @@ def promote(a, b):
         return a, b
     target = backend.result_dtype(backend.from_np_dtype(da), a._data.ndim,
                                   backend.from_np_dtype(db), b._data.ndim).np
-    return (a if da == target else E.Cast.apply(a, target, True)), \
-        (b if db == target else E.Cast.apply(b, target, True))
+    return (a if da == target else _promoted(a, target)), (b if db == target else _promoted(b, target))
+
+
+def _promoted(t, target):
+    """``t`` cast for an op that promotes it. PyTorch's kernels promote internally and save the tensor itself,
+    so the cast copy shares ``t``'s version counter: changing ``t`` in place afterwards makes backward raise."""
+    out = E.Cast.apply(t, target, True)
+    out._version_box = t._version_box
+    return out
 
 
 def binary(op, a, b):
