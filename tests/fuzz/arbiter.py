@@ -206,7 +206,8 @@ def decide(got, want, numeric) -> str:
     chainrule differs from the differences) the derivative must exist for a side to be taken: the loss
     finite beside the point and the one-sided differences equal. Otherwise the case is undecidable by
     differences (a kink: each library takes a convention there), and the verdict says so; except that
-    torch's NaN at a kink, where chainrule gives one of the finite one-sided derivatives, is torch's error."""
+    torch's NaN at a kink, where chainrule gives one of the finite one-sided derivatives (or their mean, as
+    abs' slope 0 at 0), is torch's error."""
     def pad(grads):
         return [np.zeros(n["central"].shape) if g is None else np.asarray(g, np.float64)
                 for g, n in zip(grads, numeric)]
@@ -221,7 +222,8 @@ def decide(got, want, numeric) -> str:
     nan_at_kink = False
     for k, (d, n) in enumerate(zip(differ, numeric)):
         if want is not None:    # at a kink, a one-sided derivative is a convention; torch's NaN is none
-            one_sided = (_agree(got[k], n["left"]) | _agree(got[k], n["right"])) & np.isfinite(got[k])
+            one_sided = (_agree(got[k], n["left"]) | _agree(got[k], n["right"])
+                         | _agree(got[k], (n["left"] + n["right"]) / 2)) & np.isfinite(got[k])   # or |x|'s 0
             nan = d & ~_agree(n["left"], n["right"]) & np.isnan(want[k]) & one_sided \
                 & np.isfinite(n["left"]) & np.isfinite(n["right"])
             if nan.any():
