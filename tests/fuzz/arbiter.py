@@ -233,12 +233,12 @@ def decide(got, want, numeric) -> str:
             return "undecidable: the loss is not finite (or not defined) beside the point"
         kink = d & ~_agree(n["left"], n["right"])
         if kink.any():
-            idx = tuple(int(i) for i in next(zip(*np.nonzero(kink))))
+            idx = tuple(int(i) for i in np.argwhere(kink)[0])      # (a 0-d leaf: ())
             return (f"undecidable: a kink (one-sided differences {n['left'][idx]:.6g} and {n['right'][idx]:.6g} "
                     f"at input {k}{list(idx)}): the derivative does not exist there; each library takes a convention")
         unsettled = d & ~_agree(n["central"], n["richardson"])
         if unsettled.any():
-            idx = tuple(int(i) for i in next(zip(*np.nonzero(unsettled))))
+            idx = tuple(int(i) for i in np.argwhere(unsettled)[0])
             return (f"undecidable: the estimates disagree at input {k}{list(idx)} (central {n['central'][idx]:.6g}, "
                     f"Richardson {n['richardson'][idx]:.6g}): the function changes too fast there for differences")
     # only where they differ: what both libraries compute alike decides nothing

@@ -376,9 +376,26 @@ def distance(g) -> bool:
     b = g.partner(shape if g.coin(0.7) else g.broadcast_shape(shape))
     if kind == "cosine_similarity":
         extra = g.choice(["", f", dim={g.dim(len(shape))}", ", eps=0.1", ", dim=-1"])
+        if _near_clamped_norm(g, (a, b), int(extra.split("dim=")[1]) if "dim=" in extra else 1,
+                              0.1 if "eps" in extra else 0.0):
+            g.drop_pending()
+            return False    # a (nearly) zero vector, or a norm at eps: |x|'s kink, whose second derivative
+                            # neither library can justify (torch: NaN)
         return g.propose(kind, f"F.cosine_similarity({a}, {b}{extra})", (a, b))
     extra = g.choice(["", ", p=1.0", ", p=3.0", ", keepdim=True", ", eps=0.0"])
     return g.propose(kind, f"F.pairwise_distance({a}, {b}{extra})", (a, b))
+
+
+def _near_clamped_norm(g, names, dim: int, eps: float) -> bool:
+    for name in names:
+        x = g.env[name].detach()
+        try:
+            n = x.norm(dim=dim) if x.ndim else x.abs()
+        except (IndexError, RuntimeError):
+            continue            # a dim the op rejects: torch drops the proposal itself
+        if n.numel() and (float(n.min()) < 1e-3 or bool(((n - eps).abs() < 1e-3).any())):
+            return True
+    return False
 
 
 def kthvalue(g) -> bool:
