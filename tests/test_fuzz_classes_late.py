@@ -390,3 +390,30 @@ def test_promoted_operand_changed_in_place_makes_backward_raise_as_torch(torch, 
             return "raises"
         return "runs"
     assert run(cr) == run(torch)
+
+
+@pytest.mark.parametrize(("fn", "xs", "ws", "dilation"), [
+    ("conv2d", (1, 2, 3, 4), (3, 2, 2, 2), 1), ("conv2d", (1, 2, 3, 4), (3, 2, 2, 3), 1), ("conv1d", (1, 2, 5), (3, 2, 2), 1),
+    ("conv1d", (1, 2, 5), (3, 2, 4), 1), ("conv2d", (2, 3, 4), (1, 2, 2, 2), 1), ("conv1d", (1, 2, 5), (3, 2, 3), 2)])
+def test_conv_same_padding_saves_a_padded_copy_as_torch(torch, fn, xs, ws, dilation):
+    """Campaign seed 872642: with padding='same' and an even kernel, torch pads a copy of the input for the
+    extra element and convolves that copy, so changing the input in place afterwards does not make backward
+    raise (with an odd kernel it does, in both)."""
+    import chainrule as cr
+
+    def run(m):
+        x0 = m.arange(float(np.prod(xs)), dtype=m.float64).reshape(xs).requires_grad_()
+        x = x0 * 1
+        w = m.linspace(-1, 1, int(np.prod(ws)), dtype=m.float64).reshape(ws).requires_grad_()
+        y = getattr(m.nn.functional, fn)(x, w, padding="same", dilation=dilation)
+        x.mul_(2)
+        try:
+            (y * y).sum().backward()
+        except RuntimeError:
+            return "raises"
+        return x0.grad.numpy(), w.grad.numpy()
+    got, want = run(cr), run(torch)
+    assert (got == "raises") == (want == "raises")
+    if want != "raises":
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-12)

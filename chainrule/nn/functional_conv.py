@@ -13,6 +13,7 @@ from ..ops import conv as C
 from ..ops import pool as P
 from ..tensor import Tensor
 from ..tensor.core import _warn_once
+from .padding import pad as pad_input
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "max_pool2d"]
 
@@ -90,6 +91,12 @@ def _conv(fn: str, nd: int, input, weight, bias, stride, padding, dilation, grou
             if any(pads[i] != pads[i + 1] for i in range(0, len(pads), 2)):
                 _warn_once("conv same", "Using padding='same' with even kernel lengths and odd dilation may "
                            "require a zero-padded copy of the input be created", stacklevel=4)
+                # as PyTorch: the extra element at the end is a padded copy of the input, which the convolution
+                # then saves (so changing the input in place afterwards does not make backward raise)
+                extra = tuple(v for a in reversed(range(nd)) for v in (0, pads[2 * a + 1] - pads[2 * a]))
+                input = pad_input(input, extra)
+                x = input._data
+                pads = tuple(pads[2 * a] for a in range(nd) for _ in (0, 1))
         else:
             raise ValueError(f"{fn}: invalid padding string {padding!r}, expected 'same' or 'valid'")
     else:
