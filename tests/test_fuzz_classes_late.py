@@ -417,3 +417,21 @@ def test_conv_same_padding_saves_a_padded_copy_as_torch(torch, fn, xs, ws, dilat
     if want != "raises":
         for g, w in zip(got, want):
             np.testing.assert_allclose(g, w, rtol=1e-12)
+
+
+@pytest.mark.parametrize("view", ["x[..., :1]", "x[0]", "x.transpose(0, 1)", "m.nn.functional.avg_pool1d(x, 1, stride=2)"])
+@pytest.mark.parametrize("other", ["m.ones(1, 2, 2, 1, dtype=m.float64)", "m.ones(2, 2, 3, dtype=m.float64)"])
+def test_in_place_through_a_view_cannot_broadcast_it_larger_as_torch(torch, view, other):
+    """Campaign seed 874367: an in-place op through a view whose other operand broadcasts to a larger shape
+    raises at once in torch; chainrule wrote it and only failed at backward."""
+    import chainrule as cr
+
+    def run(m):
+        x = m.ones(2, 2, 2, dtype=m.float64, requires_grad=True) * 1
+        v = eval(view, {"m": m, "x": x})        # the views written above
+        try:
+            v.add_(eval(other, {"m": m}))
+        except (RuntimeError, ValueError):     # (shapes that do not broadcast at all: chainrule's ValueError)
+            return "raises", x.tolist()
+        return tuple(v.shape), x.tolist()
+    assert run(cr) == run(torch)

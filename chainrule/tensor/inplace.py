@@ -313,12 +313,7 @@ def _inplace_error(t, b, name: str) -> RuntimeError:
                         f"an operand of shape {other}: an in-place result must keep the tensor's shape")
 
 
-def _check_fits(self, new, op: str) -> None:
-    """An in-place result must have self's shape: PyTorch does not let another operand broadcast self
-    to a larger shape (NumPy's assignment would quietly drop the extra leading dims of size 1)."""
-    if new.shape != self._data.shape:
-        raise RuntimeError(f"{op}: output with shape {tuple(self.shape)} doesn't match the broadcast shape "
-                           f"{tuple(new.shape)} (an in-place op cannot change the tensor's shape)")
+_check_fits = views.check_fits
 
 
 def _track_saved(node, new, old, box, before: int) -> None:

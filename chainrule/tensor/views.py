@@ -105,6 +105,7 @@ def inplace_through_view(view, compute, op: str, reads_self: bool = False):
     before = view._version_box[0]
     old = V.AsStrided.apply(old_base, positions)
     new = compute(old)
+    check_fits(view, new._data, op)
     if reads_self and new.grad_fn is not None:    # PyTorch saved the view itself as the other operand
         box = view._version_box
         new.grad_fn._saved_versions = [(box, before, k) if b is old._version_box else (b, v, k)
@@ -153,3 +154,11 @@ def unretain(t) -> bool:
             return False
         fn._retained = None
     return True
+
+
+def check_fits(self, new, op: str) -> None:
+    """An in-place result must have self's shape: PyTorch does not let another operand broadcast self
+    to a larger shape (NumPy's assignment would quietly drop the extra leading dims of size 1)."""
+    if new.shape != self._data.shape:
+        raise RuntimeError(f"{op}: output with shape {tuple(self.shape)} doesn't match the broadcast shape "
+                           f"{tuple(new.shape)} (an in-place op cannot change the tensor's shape)")
