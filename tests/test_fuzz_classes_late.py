@@ -435,3 +435,24 @@ def test_in_place_through_a_view_cannot_broadcast_it_larger_as_torch(torch, view
             return "raises", x.tolist()
         return tuple(v.shape), x.tolist()
     assert run(cr) == run(torch)
+
+
+@pytest.mark.parametrize("code", ["y.transpose(-1, -1)", "y.reshape(y.shape)", "y.expand_as(y)", "y.broadcast_to(y.shape)",
+                                  "y.swapaxes(0, 0)", "y.flatten()", "y.view(y.shape)", "m.broadcast_tensors(y, y)[0]"])
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3), (0,)])
+def test_a_view_of_the_same_shape_is_a_new_tensor_or_self_as_torch(torch, code, shape):
+    """Campaign seed 874732: ``y.transpose(-1, -1)`` was y itself in chainrule (a new view in torch), so
+    retain_grad on it retained y's gradient. Which of these give a new view and which self is torch's."""
+    import chainrule as cr
+
+    def run(m):
+        x = m.ones(shape, dtype=m.float64, requires_grad=True)
+        y = x * 2
+        try:
+            v = eval(code, {"m": m, "y": y})         # the expressions written above
+        except (RuntimeError, IndexError):
+            return "raises"
+        v.retain_grad()
+        (y * 3).sum().backward()
+        return v is y, v._base is not None, v.grad is None
+    assert run(cr) == run(torch)

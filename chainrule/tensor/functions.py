@@ -85,7 +85,7 @@ def pad(input: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -
 
 def broadcast_tensors(*tensors):
     shape = _broadcast_shape("broadcast_tensors", [tuple(t.shape) for t in tensors])
-    return tuple(t.expand(shape) for t in tensors)
+    return tuple(t if tuple(t.shape) == shape else t.expand(shape) for t in tensors)   # (as PyTorch: t itself)
 
 
 def broadcast_shapes(*shapes):

@@ -34,8 +34,6 @@ class ShapeMethods:
                 [3, 4, 5]])
         """
         shape = shape_arg(shape, "reshape", "shape")
-        if shape == self._data.shape:
-            return self
         out = S.Reshape.apply(self, shape)
         # an empty tensor always reshapes as a view in PyTorch (NumPy's may_share_memory says no for it)
         return out._view_of(self) if not self._data.size or xp.may_share_memory(out._data, self._data) else out
@@ -106,6 +104,8 @@ class ShapeMethods:
         e = normalize_dim(end_dim, self.ndim, "flatten")
         if s > e:
             raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+        if s == e:      # nothing to merge: PyTorch returns self itself
+            return self
         shp = self._data.shape
         return self.reshape(shp[:s] + (math.prod(shp[s:e + 1]),) + shp[e + 1:])
 
@@ -188,8 +188,8 @@ class ShapeMethods:
                 [2],
                 [3]])
         """
-        if self.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
-            return self
+        if self.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):   # a new view, as PyTorch's (not self)
+            return S.Transpose.apply(self, tuple(range(self.ndim)))._view_of(self)
         a = normalize_dim(dim0, self.ndim, "transpose")
         b = normalize_dim(dim1, self.ndim, "transpose")
         perm = list(range(self.ndim))
@@ -230,8 +230,8 @@ class ShapeMethods:
             raise RuntimeError(f"expand: the expanded size -1 isn't allowed in a leading, non-existing "
                                f"dimension (sizes {sizes} for a tensor of shape {tuple(self.shape)})")
         shape = tuple(self._data.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
-        if shape == self._data.shape:
-            return self
+        if shape == self._data.shape:   # a new (writable) view, as PyTorch's, not self
+            return S.Reshape.apply(self, shape)._view_of(self)
         return S.Expand.apply(self, shape)._view_of(self)
 
     def expand_as(self, other):
