@@ -456,3 +456,17 @@ def test_a_view_of_the_same_shape_is_a_new_tensor_or_self_as_torch(torch, code, 
         (y * 3).sum().backward()
         return v is y, v._base is not None, v.grad is None
     assert run(cr) == run(torch)
+
+
+@pytest.mark.parametrize("code", ["x.softmax(1)", "x.log_softmax(1)", "x.sum(1)", "x.cumsum(1)", "x.logsumexp(1)",
+                                  "x.masked_fill(x > 5, 0.0)", "x.cumprod(1)", "x.mean(1)", "x.amax(1)", "x.var(1)",
+                                  "x.std(1)", "x.prod(1)", "x.norm(dim=1)", "x.max(1)[0]", "x * 2", "x.exp()"])
+def test_layout_of_results_of_a_permuted_input_as_torch(torch, code):
+    """Campaign seed 883233: torch's softmax (and its reductions, cumulative ops, masked_fill) of a permuted
+    input are contiguous, so ``.view`` works on them; elementwise ops keep the permuted layout in both."""
+    import chainrule as cr
+
+    def run(m):
+        x = m.arange(36.0).reshape(4, 3, 3).permute(1, 2, 0)
+        return eval(code, {"m": m, "x": x}).is_contiguous()     # the expressions written above
+    assert run(cr) == run(torch)

@@ -12,6 +12,12 @@ from ..autograd.function import Op
 from ..backend import xp
 
 
+def contiguous(z):
+    """``z`` C-contiguous: PyTorch's reductions, cumulative ops, softmax and masked_fill return contiguous
+    results whatever the input's layout (so ``.view`` works on them as in PyTorch); NumPy follows the input."""
+    return z if z.flags.c_contiguous else xp.ascontiguousarray(z)
+
+
 def _array(z):
     """NumPy returns a scalar, not an array, for 0-d inputs. Ops that save their output need the very
     array the output Tensor wraps, so the saved value stays connected to the graph for double backward."""

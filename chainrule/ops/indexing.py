@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..autograd.function import Op
 from ..backend import array_math, xp
+from .elementwise import contiguous
 
 
 def is_basic(index: tuple) -> bool:
@@ -228,7 +229,7 @@ class MaskedFill(Op):
     def forward(ctx, x, mask, value):
         ctx.save_for_backward(mask)
         try:
-            return xp.where(mask, xp.asarray(value, x.dtype), x)
+            return contiguous(xp.where(mask, xp.asarray(value, x.dtype), x))
         except ValueError:
             raise RuntimeError(f"masked_fill: mask of shape {mask.shape} cannot be broadcast to the "
                                f"tensor's shape {x.shape}") from None

@@ -11,7 +11,7 @@ import math
 
 from ..autograd.function import Op
 from ..backend import array_math, xp
-from .elementwise import _array
+from .elementwise import _array, contiguous
 
 
 def _keep(g, in_shape, axis, keepdim):
@@ -76,8 +76,8 @@ class Sum(Op):
         ctx.backward_name = "SumBackward0" if axis is None else "SumBackward1"
         ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
         if x.dtype.kind == "f":          # the ufunc itself: np.sum's Python wrapper costs more than a small sum
-            return xp.add.reduce(x, axis=axis, keepdims=keepdim)
-        return xp.sum(x, axis=axis, keepdims=keepdim, dtype=xp.int64)   # integers widen to int64, as PyTorch's
+            return contiguous(xp.add.reduce(x, axis=axis, keepdims=keepdim))
+        return contiguous(xp.sum(x, axis=axis, keepdims=keepdim, dtype=xp.int64))   # integers widen to int64
 
     @staticmethod
     def backward(ctx, g):
@@ -93,7 +93,7 @@ class Mean(Op):
         ctx.backward_name = "MeanBackward0" if axis is None else "MeanBackward1"
         ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
         ctx.n = max(_count(x.shape, axis), 1)  # an empty input has an empty gradient: avoid 1/0
-        return _mean(x, axis, keepdim)
+        return contiguous(_mean(x, axis, keepdim))
 
     @staticmethod
     def backward(ctx, g):
@@ -112,7 +112,7 @@ class Var(Op):
         ctx.save_for_backward(x)
         ctx.shape, ctx.axis, ctx.keepdim, ctx.dtype = x.shape, axis, keepdim, x.dtype
         ctx.dof = _count(x.shape, axis) - correction
-        return _var(x, axis, correction, keepdim)
+        return contiguous(_var(x, axis, correction, keepdim))
 
     @staticmethod
     def backward(ctx, g):
@@ -134,7 +134,7 @@ class Std(Op):
 
     @staticmethod
     def forward(ctx, x, axis, correction, keepdim):
-        z = xp.asarray(xp.sqrt(_var(x, axis, correction, keepdim)))
+        z = contiguous(xp.asarray(xp.sqrt(_var(x, axis, correction, keepdim))))
         ctx.save_for_backward(x, z)
         ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
         ctx.dof = _count(x.shape, axis) - correction
@@ -164,9 +164,9 @@ class Prod(Op):
     def forward(ctx, x, axis, keepdim):
         ctx.backward_name = "ProdBackward0" if axis is None else "ProdBackward1"
         if x.dtype.kind == "f":   # the ufunc from here: overflow to inf stays silent, as in PyTorch
-            z = xp.asarray(xp.multiply.reduce(x, axis=axis, keepdims=keepdim))
+            z = contiguous(xp.asarray(xp.multiply.reduce(x, axis=axis, keepdims=keepdim)))
         else:                     # integers widen to int64, as PyTorch's (NumPy: uint8 to uint64)
-            z = xp.asarray(xp.prod(x, axis=axis, keepdims=keepdim, dtype=xp.int64))
+            z = contiguous(xp.asarray(xp.prod(x, axis=axis, keepdims=keepdim, dtype=xp.int64)))
         ctx.save_for_backward(x, z)
         ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
         return z
@@ -227,7 +227,7 @@ class Amax(Op):
         if x.size == 0 and (axis is None or any(x.shape[a] == 0 for a in axis)):
             raise IndexError(f"{ctx.op_name}: cannot reduce an empty tensor of shape {x.shape} "
                              f"over dimension {axis}")
-        z = xp.asarray(cls._reduce(x, axis=axis, keepdims=keepdim))
+        z = contiguous(xp.asarray(cls._reduce(x, axis=axis, keepdims=keepdim)))
         ctx.save_for_backward(x, z)
         ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
         return z
@@ -301,7 +301,7 @@ class LogSumExp(Op):
         z = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
         if not keepdim:
             z = z.reshape(()) if axis is None else xp.squeeze(z, axis)
-        z = _array(z)
+        z = contiguous(_array(z))
         # Save the output itself: under create_graph it then stays connected, so the second
         # derivative sees z depend on x (d exp(x - z)/dx = softmax·(1 - softmax)).
         ctx.save_for_backward(x, z)
@@ -323,7 +323,8 @@ class Softmax(Op):
 
     @staticmethod
     def forward(ctx, x, axis):
-        z = _array(x - xp.max(x, axis=axis, keepdims=True, initial=-xp.inf))  # initial: empty dims
+        z = _array(xp.subtract(x, xp.max(x, axis=axis, keepdims=True, initial=-xp.inf), order="C"))  # (initial:
+        # empty dims; order: a new C-contiguous array whatever x's layout, as PyTorch's softmax)
         xp.exp(z, out=z)                                  # in place: z is a fresh array
         z /= xp.sum(z, axis=axis, keepdims=True)
         ctx.save_for_backward(z)
@@ -345,7 +346,7 @@ class LogSoftmax(Op):
     @staticmethod
     def forward(ctx, x, axis):
         # the ufuncs' reduce directly: np.max / np.sum add a Python wrapper per call (on the hot path)
-        z = _array(x - xp.maximum.reduce(x, axis=axis, keepdims=True, initial=-xp.inf))
+        z = _array(xp.subtract(x, xp.maximum.reduce(x, axis=axis, keepdims=True, initial=-xp.inf), order="C"))
         z -= xp.log(xp.add.reduce(xp.exp(z), axis=axis, keepdims=True))   # in place: z is a fresh array
         ctx.save_for_backward(z)
         ctx.axis = axis
@@ -381,7 +382,7 @@ class Norm(Op):
             z = xp.sum(a, axis=axis, keepdims=keepdim)
         else:
             z = xp.sum(a ** p, axis=axis, keepdims=keepdim) ** (1.0 / p)
-        z = xp.asarray(z)
+        z = contiguous(xp.asarray(z))
         ctx.save_for_backward(x, z)
         ctx.p, ctx.shape, ctx.axis, ctx.keepdim = p, x.shape, axis, keepdim
         return z
@@ -420,8 +421,8 @@ class Cumsum(Op):
         if x.ndim == 0:                   # NumPy's cumsum flattens a 0-d input to shape (1,)
             return x.copy() if x.dtype.kind == "f" else x.astype(xp.int64)
         if x.dtype.kind == "f":           # the ufunc from here: overflow to inf stays silent, as in PyTorch
-            return xp.add.accumulate(x, axis=axis)
-        return xp.cumsum(x, axis=axis, dtype=xp.int64)   # integers widen to int64, as PyTorch's
+            return contiguous(xp.add.accumulate(x, axis=axis))
+        return contiguous(xp.cumsum(x, axis=axis, dtype=xp.int64))   # integers widen to int64, as PyTorch's
 
     @staticmethod
     def backward(ctx, g):

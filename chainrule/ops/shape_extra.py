@@ -10,6 +10,7 @@ import math
 
 from ..autograd.function import Op
 from ..backend import xp
+from .elementwise import contiguous
 
 
 class Roll(Op):
@@ -121,9 +122,9 @@ class Cumprod(Op):
         if x.ndim == 0:
             z = x.copy()
         elif x.dtype.kind == "f":   # the ufunc from here: overflow to inf stays silent, as in PyTorch
-            z = xp.multiply.accumulate(x, axis=axis)
+            z = contiguous(xp.multiply.accumulate(x, axis=axis))
         else:
-            z = xp.cumprod(x, axis=axis)
+            z = contiguous(xp.cumprod(x, axis=axis))
         ctx.axis = axis
         ctx.save_for_backward(x, z)
         return z
