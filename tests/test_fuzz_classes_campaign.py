@@ -1,0 +1,187 @@
+"""Classes of differences from PyTorch found by the campaigns of session 7 (issue 8), continued from
+tests/test_fuzz_classes_late.py: std over equal values, retain_grad and in-place ops, views of the same shape,
+layouts of results, promotion and in-place changes. Each runs the same source in both libraries (``m`` is
+torch or chainrule) over the family of inputs its class covers.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from test_fuzz_classes_nn import same_as_torch
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::RuntimeWarning")
+
+
+@pytest.mark.parametrize("value", [0.84, 0.1, 1e10 + 0.3, -7.3])
+@pytest.mark.parametrize("n", [2, 5, 7])
+def test_std_of_equal_values_is_exactly_0_with_a_masked_gradient(value, n):
+    """Seed 833269: std over a conv's padding (all equal to the bias) was rounding noise (Σx/n ≠ x: 1e-17), so
+    its gradient (x − mean)/(n·std) was O(1/n), where torch's kernel gave exactly 0 and masked it (std_backward's
+    result == 0 rule). The mean is now taken of x shifted by one of its values: equal values give exactly 0."""
+    import chainrule as cr
+    x = cr.full((n, 3), value, dtype=cr.float64, requires_grad=True)
+    s = x.std(0)
+    s.sum().backward()
+    assert s.tolist() == [0.0] * 3 and x.grad.abs().max().item() == 0.0
+    assert x.var(0, correction=0).tolist() == [0.0] * 3
+
+
+def test_std_over_a_convolutions_padding_as_torch(torch):
+    """The campaign's program: the bias's gradient through std over padded rows is 0 (a shift of every value)."""
+    src = ("x = m.tensor([[[-0.34, 0.15, -1.2]]], dtype=DT, requires_grad=True)\n"
+           "w = m.tensor([[[[-0.93, 1.76]]], [[[-0.78, 0.04]]]], dtype=DT, requires_grad=True)\n"
+           "b = m.tensor([0.54, 0.84], dtype=DT, requires_grad=True)\n"
+           "y = F.conv2d(x, w, b, padding=2)\n"
+           "out = m.stack([y, y, y], 2).std(1, correction=0)")
+    got = same_as_torch(torch, src)
+    assert abs(got["grads"]["b"][1]).max() < 1e-12
+
+
+@pytest.mark.parametrize("change", ["y.pow_(2)", "y.mul_(5)", "y[:1].mul_(5)", "y.add_(y)", "y.copy_(y * 3)",
+                                    "y.sigmoid_()", "y[0] = 7.0"])
+def test_retain_grad_moves_with_an_in_place_change_as_torch(torch, change):
+    """Seed 834221: after ``y.retain_grad()`` and an in-place op on y, torch's y.grad is the gradient with
+    respect to y's new value (retain_grad moves to the new node; hooks registered before stay with the old
+    value). chainrule kept the gradient of the old value."""
+    import chainrule as cr
+
+    def run(m):
+        x = m.tensor([2.0, 3.0], dtype=m.float64, requires_grad=True)
+        y = x * 1
+        seen = []
+        y.register_hook(lambda g: seen.append(g.tolist()))
+        y.retain_grad()
+        exec(change, {"y": y})  # noqa: S102 - the changes written above
+        (y * m.tensor([1.0, 10.0], dtype=m.float64)).sum().backward()
+        return y.grad.tolist(), y.retains_grad, x.grad.tolist(), seen
+    got, want = run(cr), run(torch)
+    assert got[:2] == want[:2]
+    np.testing.assert_allclose(got[2], want[2], rtol=1e-12)
+    np.testing.assert_allclose(np.array(got[3]), np.array(want[3]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("index", ["x[::-1]", "x[:, ::-2]", "x[::0]", "x[::2]", "x[1:0:1]", "x[..., ::-1]"])
+def test_negative_slice_steps_are_refused_as_torch(torch, index):
+    """Found by a probe: NumPy reverses with a negative step, torch refuses it (ValueError; flip() reverses)."""
+    import chainrule as cr
+
+    def run(m):
+        x = m.arange(6.0).reshape(2, 3)
+        try:
+            return eval(index, {"x": x}).tolist()     # the indexing written above
+        except ValueError:
+            return "ValueError"
+    assert run(cr) == run(torch)
+
+
+@pytest.mark.parametrize("shape", [(2, 0, 2, 1), (0, 1, 2, 2), (1, 1, 2, 2), (2, 1, 0, 2)])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_grid_sample_of_an_empty_input_checks_no_dtype_as_torch(torch, shape, mode):
+    """Seed 853051: grid_sample of an input with no channels (or no batch) and a grid of another dtype runs in
+    torch (output in the input's dtype, each gradient in its operand's); empty spatial dims raise first."""
+    for xd, gd in itertools.product(["float32", "float64"], repeat=2):
+        same_as_torch(torch, f"x = m.zeros({shape}, dtype=m.{xd}, requires_grad=True)\n"
+                             f"g = m.zeros(({shape[0]}, 2, 2, 2), dtype=m.{gd}, requires_grad=True)\n"
+                             f"out = F.grid_sample(x, g, mode={mode!r}, align_corners=True)")
+
+
+@pytest.mark.parametrize("op", ["*", "+", "/", "-", "m.maximum", "m.atan2"])
+def test_promoted_operand_changed_in_place_makes_backward_raise_as_torch(torch, op):
+    """Seed 852550: ``x64 * y32`` saves y32 itself in torch (promotion happens inside its kernel), so changing
+    y32 in place afterwards makes backward raise; chainrule saved the promoted copy and did not notice."""
+    import chainrule as cr
+
+    def run(m):
+        x = m.tensor([0.67, 0.93], dtype=m.float64, requires_grad=True)
+        y = m.tensor([1.5, 2.5], dtype=m.float32)
+        z = eval(f"{op}(x, y)" if op.startswith("m.") else f"x {op} y", {"m": m, "x": x, "y": y})
+        y.zero_()
+        try:
+            z.sum().backward()
+        except RuntimeError:
+            return "raises"
+        return "runs"
+    assert run(cr) == run(torch)
+
+
+@pytest.mark.parametrize(("fn", "xs", "ws", "dilation"), [
+    ("conv2d", (1, 2, 3, 4), (3, 2, 2, 2), 1), ("conv2d", (1, 2, 3, 4), (3, 2, 2, 3), 1), ("conv1d", (1, 2, 5), (3, 2, 2), 1),
+    ("conv1d", (1, 2, 5), (3, 2, 4), 1), ("conv2d", (2, 3, 4), (1, 2, 2, 2), 1), ("conv1d", (1, 2, 5), (3, 2, 3), 2)])
+def test_conv_same_padding_saves_a_padded_copy_as_torch(torch, fn, xs, ws, dilation):
+    """Campaign seed 872642: with padding='same' and an even kernel, torch pads a copy of the input for the
+    extra element and convolves that copy, so changing the input in place afterwards does not make backward
+    raise (with an odd kernel it does, in both)."""
+    import chainrule as cr
+
+    def run(m):
+        x0 = m.arange(float(np.prod(xs)), dtype=m.float64).reshape(xs).requires_grad_()
+        x = x0 * 1
+        w = m.linspace(-1, 1, int(np.prod(ws)), dtype=m.float64).reshape(ws).requires_grad_()
+        y = getattr(m.nn.functional, fn)(x, w, padding="same", dilation=dilation)
+        x.mul_(2)
+        try:
+            (y * y).sum().backward()
+        except RuntimeError:
+            return "raises"
+        return x0.grad.numpy(), w.grad.numpy()
+    got, want = run(cr), run(torch)
+    assert (got == "raises") == (want == "raises")
+    if want != "raises":
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-12)
+
+
+@pytest.mark.parametrize("view", ["x[..., :1]", "x[0]", "x.transpose(0, 1)", "m.nn.functional.avg_pool1d(x, 1, stride=2)"])
+@pytest.mark.parametrize("other", ["m.ones(1, 2, 2, 1, dtype=m.float64)", "m.ones(2, 2, 3, dtype=m.float64)"])
+def test_in_place_through_a_view_cannot_broadcast_it_larger_as_torch(torch, view, other):
+    """Campaign seed 874367: an in-place op through a view whose other operand broadcasts to a larger shape
+    raises at once in torch; chainrule wrote it and only failed at backward."""
+    import chainrule as cr
+
+    def run(m):
+        x = m.ones(2, 2, 2, dtype=m.float64, requires_grad=True) * 1
+        v = eval(view, {"m": m, "x": x})        # the views written above
+        try:
+            v.add_(eval(other, {"m": m}))
+        except (RuntimeError, ValueError):     # (shapes that do not broadcast at all: chainrule's ValueError)
+            return "raises", x.tolist()
+        return tuple(v.shape), x.tolist()
+    assert run(cr) == run(torch)
+
+
+@pytest.mark.parametrize("code", ["y.transpose(-1, -1)", "y.reshape(y.shape)", "y.expand_as(y)", "y.broadcast_to(y.shape)",
+                                  "y.swapaxes(0, 0)", "y.flatten()", "y.view(y.shape)", "m.broadcast_tensors(y, y)[0]"])
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3), (0,)])
+def test_a_view_of_the_same_shape_is_a_new_tensor_or_self_as_torch(torch, code, shape):
+    """Campaign seed 874732: ``y.transpose(-1, -1)`` was y itself in chainrule (a new view in torch), so
+    retain_grad on it retained y's gradient. Which of these give a new view and which self is torch's."""
+    import chainrule as cr
+
+    def run(m):
+        x = m.ones(shape, dtype=m.float64, requires_grad=True)
+        y = x * 2
+        try:
+            v = eval(code, {"m": m, "y": y})         # the expressions written above
+        except (RuntimeError, IndexError):
+            return "raises"
+        v.retain_grad()
+        (y * 3).sum().backward()
+        return v is y, v._base is not None, v.grad is None
+    assert run(cr) == run(torch)
+
+
+@pytest.mark.parametrize("code", ["x.softmax(1)", "x.log_softmax(1)", "x.sum(1)", "x.cumsum(1)", "x.logsumexp(1)",
+                                  "x.masked_fill(x > 5, 0.0)", "x.cumprod(1)", "x.mean(1)", "x.amax(1)", "x.var(1)",
+                                  "x.std(1)", "x.prod(1)", "x.norm(dim=1)", "x.max(1)[0]", "x * 2", "x.exp()"])
+def test_layout_of_results_of_a_permuted_input_as_torch(torch, code):
+    """Campaign seed 883233: torch's softmax (and its reductions, cumulative ops, masked_fill) of a permuted
+    input are contiguous, so ``.view`` works on them; elementwise ops keep the permuted layout in both."""
+    import chainrule as cr
+
+    def run(m):
+        x = m.arange(36.0).reshape(4, 3, 3).permute(1, 2, 0)
+        return eval(code, {"m": m, "x": x}).is_contiguous()     # the expressions written above
+    assert run(cr) == run(torch)
