@@ -22,16 +22,6 @@ from .scalars import operand
 _NUMBERS = (numbers.Number, xp.ndarray, xp.generic)
 
 
-def _operator(compare):
-    """``compare`` as a Python operator: NotImplemented for an operand that is not a tensor or a number."""
-    def operator(self, other):
-        if isinstance(other, (core.Tensor, *_NUMBERS)):
-            return compare(self, other)
-        return NotImplemented
-    operator.__name__, operator.__doc__ = compare.__name__, compare.__doc__
-    return operator
-
-
 def _method(operator, name: str):
     """The named form (``x.eq(other)``): a TypeError naming it for an operand that is not a tensor or a number."""
     def method(self, other):
@@ -79,9 +69,8 @@ class ComparisonMethods:
         """self >= other, elementwise: a bool tensor (``ge``, ``greater_equal``). No gradient."""
         return _compare(xp.greater_equal, self, other, "ge")
 
-    # a str, None, list …: NotImplemented, so Python answers as for torch (== is False, < a TypeError)
-    __eq__, __ne__, __lt__, __le__, __gt__, __ge__ = (_operator(f) for f in (__eq__, __ne__, __lt__, __le__,
-                                                                             __gt__, __ge__))
+    # (a str, None, list …: _compare gives NotImplemented, so Python answers as for torch: == is False, < a
+    # TypeError; the named forms raise TypeError)
     eq, ne, lt, le, gt, ge = (_method(f, name) for f, name in ((__eq__, "eq"), (__ne__, "ne"), (__lt__, "lt"),
                                                                (__le__, "le"), (__gt__, "gt"), (__ge__, "ge")))
     greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
@@ -215,9 +204,13 @@ def _bitwise(ufunc, symbol: str, x, other):
 def _compare(ufunc, x, other, op: str):
     """``x op other`` as a bool tensor. Two tensors of different dtypes are compared in PyTorch's result
     dtype, where a dimensioned float32 tensor outranks a 0-d float64 one (NumPy would compare in float64:
-    ``float32_tensor == float64_scalar_tensor`` could then differ from PyTorch's answer)."""
+    ``float32_tensor == float64_scalar_tensor`` could then differ from PyTorch's answer). NotImplemented for
+    an operand that is not a tensor or a number."""
     a = x._data
-    if isinstance(other, core.Tensor) and other._data.dtype != a.dtype:
+    if not isinstance(other, core.Tensor):
+        if not isinstance(other, _NUMBERS):
+            return NotImplemented     # not a tensor or a number: Python's fallback, as for torch
+    elif other._data.dtype != a.dtype:
         b = other._data
         target = backend.result_dtype(backend.from_np_dtype(a.dtype), a.ndim, backend.from_np_dtype(b.dtype),
                                       b.ndim).np
