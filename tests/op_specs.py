@@ -451,6 +451,10 @@ NN = [
     Spec("batch_norm_training", lambda m, x, w, b: m.nn.functional.batch_norm(x, None, None, w, b, training=True),
          (((4, 3), (3,), (3,)), ((2, 3, 5), (3,), (3,)))),
     Spec("embedding", lambda m, w, i: m.nn.functional.embedding(i, w), (((5, 3),),), aux=_index(5, (2, 4))),
+    Spec("embedding_bag_weighted", lambda m, w, p, i: m.nn.functional.embedding_bag(i, w, mode="sum", per_sample_weights=p),
+         (((5, 3), (2, 4)),), aux=_index(5, (2, 4)), name_differs="one node for the weighted lookup "
+         "(WeightedEmbeddingBackward0), then the sum per bag; PyTorch's whole embedding_bag is one node",
+         double="PyTorch 2.13 has no double backward for embedding_bag's per_sample_weights"),
     Spec("binary_cross_entropy", _bce, BINARY[:1]),
     Spec("to_float32", lambda m, x: x.to(m.float32), numeric=False),   # float32 values: too coarse for differences
     Spec("clone", lambda m, x: x.clone()),

@@ -185,3 +185,33 @@ def test_layout_of_results_of_a_permuted_input_as_torch(torch, code):
         x = m.arange(36.0).reshape(4, 3, 3).permute(1, 2, 0)
         return eval(code, {"m": m, "x": x}).is_contiguous()     # the expressions written above
     assert run(cr) == run(torch)
+
+
+@pytest.mark.parametrize("ids", ["m.zeros((0, 1), dtype=m.int64)", "m.tensor([[0, 3], [2, 2]])",
+                                 "m.tensor([1, 0, 3])"])
+@pytest.mark.parametrize("w_grad", [False, True])
+@pytest.mark.parametrize("change", ["", "w.mul_(2)", "p.mul_(2)"])
+def test_embedding_bag_per_sample_weights_saves_weight_as_torch(torch, ids, w_grad, change):
+    """Seed 890349: with per_sample_weights that require grad, torch's embedding_bag saves the weight (p's
+    gradient reads the looked-up rows), so changing it in place afterwards makes backward raise, empty input
+    included. chainrule multiplied a copy of the rows and did not raise."""
+    offsets = ", m.tensor([0, 2])" if ids.endswith("3])") else ""
+    shape = "(3,)" if offsets else "(0, 1)" if "zeros" in ids else "(2, 2)"
+    src = (f"w = m.tensor(np.arange(12.0).reshape(4, 3) - 5, dtype=DT, requires_grad={w_grad})\n"
+           f"p = (m.arange(1.0, 1 + np.prod({shape}), dtype=DT).reshape({shape}) / 4).requires_grad_()\n"
+           f"out = F.embedding_bag({ids}, w{offsets}, mode='sum', per_sample_weights=p * 1)\n"
+           f"with m.no_grad():\n    {change or 'pass'}\n")
+    same_as_torch(torch, src.replace("np.", "__import__('numpy')."))
+
+
+def test_embedding_bag_per_sample_weights_dtype_and_second_order(torch):
+    """per_sample_weights of another dtype than the weight raise in both; the second order (which torch 2.13
+    does not implement) matches central differences."""
+    import chainrule as cr
+    same_as_torch(torch, "out = F.embedding_bag(m.tensor([[0, 1]]), m.ones(3, 2, dtype=DT), mode='sum', "
+                         "per_sample_weights=m.ones(1, 2))", op="embedding_bag")
+    w = cr.tensor(np.arange(8.0).reshape(4, 2) / 3, dtype=cr.float64, requires_grad=True)
+    p = cr.tensor([[0.5, -1.5, 2.0]], dtype=cr.float64, requires_grad=True)
+    ids = cr.tensor([[0, 3, 0]])
+    assert cr.autograd.gradgradcheck(
+        lambda w, p: cr.nn.functional.embedding_bag(ids, w, mode="sum", per_sample_weights=p) ** 2, (w, p))

@@ -189,6 +189,13 @@ def _check_norm_args(fn: str, input: Tensor, shape: tuple, dtypes: bool, **param
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Look up rows of ``weight`` (num_embeddings, dim) by integer indices ``input``."""
+    idx, padding_idx = lookup_ids(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
+    return Embedding.apply(weight, idx, padding_idx)
+
+
+def lookup_ids(input: Tensor, weight: Tensor, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse):
+    """embedding's checks (and its max_norm renorm of the looked-up rows): the ids as an array and
+    padding_idx made non-negative. Shared with embedding_bag."""
     if not isinstance(input, Tensor):
         raise TypeError(f"embedding(): argument 'indices' (position 1) must be Tensor, not {type(input).__name__}; "
                         f"make it a tensor first: chainrule.tensor(indices)")
@@ -211,7 +218,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         padding_idx += num
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
-    return Embedding.apply(weight, idx, padding_idx)
+    return idx, padding_idx
 
 
 def _renorm_rows(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:

@@ -16,6 +16,7 @@ import itertools
 from .. import backend
 from ..autograd.grad_mode import no_grad
 from ..backend import xp
+from ..ops.nn_extra import WeightedEmbedding
 from ..tensor import Tensor
 from ..tensor.creation import tensor, zeros
 from ..tensor.device import require_cpu
@@ -80,9 +81,14 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     ids, bounds = _bags(input, offsets, include_last_offset)
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
-    rows = F.embedding(ids, weight, None, max_norm, norm_type, scale_grad_by_freq, sparse)
-    if per_sample_weights is not None:
-        rows = rows * per_sample_weights.reshape(-1, 1)
+    if per_sample_weights is None:
+        rows = F.embedding(ids, weight, None, max_norm, norm_type, scale_grad_by_freq, sparse)
+    else:
+        if per_sample_weights.dtype != weight.dtype:
+            raise RuntimeError(f"embedding_bag: per_sample_weights ({per_sample_weights.dtype}) must have the "
+                               f"dtype of weight ({weight.dtype})")
+        idx, _ = F.lookup_ids(ids, weight, None, max_norm, norm_type, scale_grad_by_freq, sparse)
+        rows = WeightedEmbedding.apply(weight, idx, per_sample_weights.reshape(-1))
     keep = xp.ones(ids.shape[0], bool) if padding_idx is None else ids._data != padding_idx
     bag_of = xp.repeat(xp.arange(len(bounds) - 1), xp.diff(bounds))
     counts = xp.bincount(bag_of[keep], minlength=len(bounds) - 1)

@@ -40,3 +40,26 @@ class Prelu(Op):
         x, w = ctx.saved_tensors
         positive = x > 0
         return xp.where(positive, g, w * g), xp.where(positive, 0, x * g)
+
+
+class WeightedEmbedding(Op):
+    """embedding_bag's lookup with per_sample_weights: row idx[i] of W scaled by p[i]. One node, as in
+    PyTorch, saving W for p's gradient, so changing W in place afterwards makes that backward raise."""
+
+    formula = "z[i] = W[idx[i]] · p[i]"
+    local = ("p[i] at the looked-up rows", "W[idx[i]]")
+
+    @staticmethod
+    def forward(ctx, w, idx, p):
+        ctx.save_for_backward(w if ctx.needs(2) else None, idx, p if ctx.needs(0) else None)
+        ctx.shape = w.shape
+        return xp.take(w, idx, axis=0) * p[:, None]
+
+    @staticmethod
+    def backward(ctx, g):
+        w, idx, p = ctx.saved_tensors
+        m = ctx.xp
+        idx = getattr(idx, "_data", idx)      # under create_graph saved arrays come back as Tensors
+        gw = m.index_add(ctx.shape, (idx,), g * m.expand_dims(p, -1)) if ctx.needs(0) else None
+        gp = m.sum(g * w[idx], -1) if ctx.needs(2) else None
+        return gw, None, gp
