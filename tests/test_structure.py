@@ -108,6 +108,9 @@ NOT_IN_REGISTRY = {
     # base classes whose subclasses carry the rows
     "ZeroGrad": "abstract: Sign, Floor, Ceil, Round and Trunc have rows",
     "MatMul": "abstract: Dot, Mm, Mv and Bmm have rows",
+    # no formula to check: its backward raises, as PyTorch's does (compared with torch, forward and the raise, in
+    # tests/test_fuzz_classes_campaign.py::test_fill_through_an_expanded_view_as_torch)
+    "OverlapCopySlices": "a fill through an expand()ed view: backward raises by design",
     # TODO(issue 8): max_pool2d's first-order gradient under create_graph does not require grad yet, so the
     # max_pool2d row cannot reach its third-order op; remove this entry with that fix.
     "PoolGather": "third-order op of max_pool2d, blocked by the create_graph bug of issue 8",

@@ -273,7 +273,7 @@ class Function(Node):
                     fn = a.grad_fn
                     if fn is None:
                         fn = a._acc if a._acc is not None else a._accumulator()
-                    elif fn._num_outputs > 1:
+                    elif fn._num_outputs > 1 or a._multi_view is not None:
                         _remember_output(ctx, len(edges), a)
                     edges.append(fn)
                     needs_graph = True
@@ -317,10 +317,13 @@ _new = object.__new__
 
 def _remember_output(ctx, index: int, tensor) -> None:
     """An edge into a multi-output node must remember which of its outputs the tensor is. A piece of
-    split/unbind whose memory changed since that node made it may not be used (PyTorch raises too)."""
+    split/unbind, or a view of one, whose memory changed since that node made it may not be used
+    (PyTorch raises too, even when the change was not recorded: through ``detach()`` or under no_grad)."""
     multi = tensor._multi_view
     if multi is not None and tensor._version_box[0] != multi[2]:
-        raise RuntimeError(stale_message(tensor, multi[0]))
+        raise RuntimeError(stale_message(tensor))
+    if tensor.grad_fn._num_outputs == 1:     # a view of a piece: its own node has one output
+        return
     if ctx._edge_outputs is None:
         ctx._edge_outputs = {}
     ctx._edge_outputs[index] = tensor._output_nr

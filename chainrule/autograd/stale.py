@@ -11,11 +11,13 @@ from __future__ import annotations
 def stale_message(view, name: str | None = None) -> str:
     """PyTorch's words for using a piece of split/chunk/unbind (or a view of one) after its base or a
     sibling changed in place."""
+    nr = view._multi_view[1] if view._multi_view is not None else view._output_nr
     if name is None:
         fn = view.grad_fn
-        name = view._multi_view[0] if fn is None or isinstance(fn, Invalid) or fn._num_outputs > 1 \
-            else fn.name().removesuffix("Backward0")
-    nr = view._multi_view[1] if view._multi_view is not None else view._output_nr
+        if fn is None or isinstance(fn, Invalid) or fn._num_outputs > 1:
+            name = view._multi_view[0]
+        else:         # a view of a piece: PyTorch names the view's own op, whose only output it is
+            name, nr = fn.name().removesuffix("Backward0"), 0
     return (f"Output {nr} of {name} is a view and its base or another view of its base has been "
             f"modified inplace. This view is the output of a function that returns multiple views. Such "
             f"functions do not allow the output views to be modified inplace. You should replace the inplace "

@@ -82,3 +82,22 @@ class CopySlices(IndexPut):
     direct = False
     formula = "z = x; z.flatten()[positions] = v"
     local = ("1 where not written", "1 at the written positions")
+
+
+OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                   "location. Please clone() the tensor before performing the operation.")
+
+
+class OverlapCopySlices(CopySlices):
+    """The base after ``fill_``/``zero_`` through a view that repeats elements (``expand()``): as in PyTorch the
+    values are written (one value for every element is well defined), but the change cannot be
+    differentiated, so a backward pass that reaches it raises."""
+
+    backward_name = "CopySlices"
+    formula = "z = x; z.flatten()[positions] = v (through a view that repeats elements)"
+    local = ("not defined (raises)", "not defined (raises)")
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError(f"{ctx.op}: {OVERLAP_MESSAGE} (the {ctx.op} went through a view of shape "
+                           f"{ctx.view_shape} that repeats elements, as expand() does)")

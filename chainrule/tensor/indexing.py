@@ -7,7 +7,7 @@ from ..backend import xp
 from ..ops import elementwise as E
 from ..ops import indexing as I
 from ..ops import shape as S
-from . import core
+from . import core, views
 from .args import (
     _changed,
     _normalize_index,
@@ -66,6 +66,17 @@ class IndexingMethods:
             raise RuntimeError(f"setitem: Index put requires the source and destination dtypes match, got "
                                f"{self.dtype.name} for the destination and {value.dtype.name} for the source "
                                f"(convert the value with .to({self.dtype.name}))")
+        overlapping = None if self._data.flags.writeable else views.overlapping_positions(self)
+        if overlapping is not None and any(getattr(i, "dtype", None) is not None for i in index):
+            # an index put (integer or mask keys) into an expand()ed view: PyTorch writes there
+            new, written = self._data.copy(), xp.zeros(self._data.shape, bool)
+            try:
+                new[index] = I.fit_value(new, index, _raw(value))
+            except (ValueError, IndexError) as e:
+                raise _setitem_error(self, index, _raw(value), e) from None
+            written[index] = True
+            views.fill_overlapping(self, overlapping, written, new, "setitem")
+            return
         if state.enabled and (self.requires_grad or (isinstance(value, T) and value.requires_grad)):
             v = value if isinstance(value, T) else T._make(xp.asarray(value, self._data.dtype))
             try:

@@ -8,7 +8,7 @@ from ..backend import xp
 from ..ops import elementwise as E
 from ..ops import indexing as I
 from ..ops import shape_extra as SX
-from . import core
+from . import core, views
 from .args import _raw, normalize_dim
 
 
@@ -107,6 +107,11 @@ class IndexingMoreMethods:
         tensor([0., 0., 1.])
         """
         method = lambda t: t.index_fill(dim, index, value)
+        overlapping = views.overlapping_positions(self)
+        if overlapping is not None:       # an expand()ed view: PyTorch writes there
+            written = core.Tensor._make(xp.zeros(self._data.shape, bool)).index_fill(dim, index, True)._data
+            return views.fill_overlapping(self, overlapping, written, method(core.Tensor._make(self._data))._data,
+                                          "index_fill_")
         if state.enabled and isinstance(value, core.Tensor) and value.requires_grad:
             return self._inplace(method, "index_fill_")
         return self._inplace_unary(method, "index_fill_")

@@ -3,6 +3,8 @@
 Each bumps the tensor's version counter so a saved tensor changed in place is caught in backward."""
 from __future__ import annotations
 
+import warnings
+
 from .. import backend
 from ..autograd.function import notify_inplace
 from ..autograd.grad_mode import state
@@ -143,6 +145,11 @@ class InplaceMethods:
 
     def _fill(self, value, name: str):
         number_arg(value, name, "value")
+        overlapping = views.overlapping_positions(self)
+        if overlapping is not None:      # an expand()ed view repeating elements: a number fills them, as in PyTorch
+            if isinstance(value, core.Tensor):
+                raise _inplace_error(self, None, name)      # a tensor's value there PyTorch refuses
+            return views.fill_overlapping(self, overlapping, True, xp.asarray(value, self._data.dtype), name)
         if state.enabled and self.requires_grad:
             if isinstance(value, core.Tensor):
                 # the old value's gradient is a constant zero, value's the sum (old * 0 would be NaN at ±inf)
@@ -150,18 +157,10 @@ class InplaceMethods:
             # the old value's gradient is a constant zero (FillBackward2/ZeroBackward0), as PyTorch's
             return self._inplace(lambda old: P.Zero.apply(old) if name == "zero_" else P.Fill.apply(old, value),
                                  name)
-        positions = None if self._data.flags.writeable or self._base is None else \
-            V.view_positions(self._base._data, self._data)
-        if positions is None:
+        if self._data.flags.writeable:
             self._data[...] = _raw(value)
-        else:      # an expand()ed view (read-only in NumPy): one value for every element is well defined, as in
-            unique = xp.unique(positions)     # PyTorch; it fills the base's elements (not a tensor's value)
-            if isinstance(value, core.Tensor) and unique.size != positions.size:
-                raise RuntimeError(f"{name}: unsupported operation: more than one element of the written-to tensor "
-                                   f"refers to a single memory location (the view of shape {tuple(self.shape)} "
-                                   f"repeats elements, as expand() does). Please clone() the tensor before "
-                                   f"performing the operation.")
-            self._base._data.flat[unique] = _raw(value)
+        else:      # an expand()ed view (read-only in NumPy) that repeats nothing: written through its base
+            self._base._data.flat[V.view_positions(self._base._data, self._data)] = _raw(value)
         return _changed(self, name)
 
     def copy_(self, src):
@@ -220,6 +219,12 @@ class InplaceMethods:
 
     def masked_fill_(self, mask, value):
         """In place: ``masked_fill(mask, value)``, writing ``value`` where mask is True; returns self."""
+        overlapping = views.overlapping_positions(self)
+        if overlapping is not None:     # an expand()ed view: PyTorch writes (deprecated, with a warning)
+            filled = core.Tensor._make(self._data).masked_fill(mask, value)       # checks mask and value
+            warnings.warn("masked_fill_: Use of masked_fill_ on expanded tensors is deprecated. Please clone() the "
+                          "tensor before performing this operation.", UserWarning, stacklevel=2)
+            return views.fill_overlapping(self, overlapping, _raw(mask), filled._data, "masked_fill_")
         return self._inplace_unary(lambda t: t.masked_fill(mask, value), "masked_fill_")
 
     def scatter_(self, dim, index, src=None, value=None):
@@ -288,7 +293,16 @@ class InplaceMethods:
         if state.enabled and self.requires_grad and self.grad_fn is None:
             raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place "
                                f"operation; wrap it in `with chainrule.no_grad():`")
-        draw(self._data, generator or backend.default_generator)
+        if self._data.flags.writeable:
+            draw(self._data, generator or backend.default_generator)
+            return _changed(self, name)
+        # an expand()ed view (read-only in NumPy): drawn only if it repeats no element, written through the base
+        positions = None if self._base is None else V.view_positions(self._base._data, self._data)
+        if positions is None or xp.unique(positions).size != positions.size:
+            raise _inplace_error(self, None, name)
+        values = xp.empty(self._data.shape, self._data.dtype)
+        draw(values, generator or backend.default_generator)
+        self._base._data.flat[positions] = values
         return _changed(self, name)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import weakref
 
+from ..autograd.grad_mode import state
 from ..autograd.stale import Invalid, stale_message
 from ..backend import xp
 from ..ops import views as V
@@ -136,6 +137,48 @@ def inplace_through_view(view, compute, op: str, reads_self: bool = False):
     view.grad_fn, view._output_nr, view._requires_grad = history.grad_fn, history._output_nr, history._requires_grad
     refresh(base, view)
     return view
+
+def overlapping_positions(t):
+    """For an expand()ed view that repeats elements (read-only in NumPy), each element's flat position in its
+    base; None for any other tensor."""
+    if t._data.flags.writeable or t._base is None:
+        return None
+    positions = V.view_positions(t._base._data, t._data)
+    return None if positions is None or xp.unique(positions).size == positions.size else positions
+
+
+def fill_overlapping(view, positions, written, new, op: str):
+    """``new`` (an array of the view's shape) written through ``view``, whose elements repeat (``positions``:
+    their flat positions in the base), where the boolean array ``written`` is True: fill_, masked_fill_,
+    index_fill_ and index puts, which PyTorch allows there (where two written elements share memory, the
+    last one wins). While the graph is recorded it records a CopySlices that raises if a backward pass
+    reaches it, as PyTorch's does."""
+    T = core.Tensor
+    base = view._base
+    written = xp.broadcast_to(written, positions.shape)
+    flat = base._data.reshape(-1).copy()
+    flat[positions[written]] = xp.broadcast_to(new, positions.shape)[written]
+    if not (state.enabled and view.requires_grad):
+        base._data[...] = flat.reshape(base._data.shape)
+        base._version_box[0] += 1
+        return view
+    targets = xp.unique(positions[written])
+    values = flat[targets]
+    old_base = T._make(base._data, base.grad_fn, base._output_nr)
+    where = xp.unravel_index(targets, base._data.shape) if base._data.ndim else ()
+    new_base = V.OverlapCopySlices.apply(old_base, where, T._make(values))
+    new_base.grad_fn.op, new_base.grad_fn.view_shape = op, tuple(view.shape)
+    base._data[...] = new_base._data
+    retained = unretain(base)
+    base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, new_base._output_nr, True
+    if retained:
+        base.retain_grad()
+    view._version_box[0] += 1
+    history = V.AsStrided.apply(base, positions, True)
+    view.grad_fn, view._output_nr, view._requires_grad = history.grad_fn, history._output_nr, True
+    refresh(base, view)
+    return view
+
 
 def unretain(t) -> bool:
     """Whether ``t`` retains its gradient (``retain_grad()``); if so, its current node stops retaining it. An
