@@ -261,3 +261,40 @@ def test_fills_of_an_expanded_view_as_torch(torch, fill, expand):
     error escaped); one that repeats nothing is written through its base (the same values as torch's)."""
     src = f"m.manual_seed(3)\na = m.zeros(2, 1, dtype=DT)\nv = a.expand{expand}\nv.{fill}\nout = a * 1"
     same_as_torch(torch, src)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_conv_string_padding_checks_the_bias_dtype_where_torch_does(torch, threads):
+    """Seed 891828: with string padding, torch's native convolution adds a bias of any dtype, but its oneDNN path
+    (chosen for float32 by ``use_mkldnn``: batch > 1, groups > 1, kernels above 3×3, large inputs, and not for
+    1×1 kernels on one thread) refuses one of another dtype. chainrule accepted any bias with string padding."""
+    import chainrule as cr
+    before = (torch.get_num_threads(), cr.backend.intra_op_threads())
+    torch.set_num_threads(threads)
+    cr.set_num_threads(threads)
+    try:
+        for nd, k, groups, n, stride, dilation, dt in itertools.product(
+                [1, 2], [1, 2, 4], [1, 2], [0, 1, 2], [1, 2], [1, 2], ["float32", "float64"]):
+            padding = "'same'" if stride == 1 else "'valid'"
+            src = (f"x = m.ones((n, 2) + (7,) * {nd}, dtype=m.{dt})\nw = m.ones((2, 2 // {groups}) + ({k},) * {nd}, "
+                   f"dtype=m.{dt})\nb = m.ones(2, dtype=m.{'float32' if dt == 'float64' else 'float64'})\n"
+                   f"out = F.conv{nd}d(x, w, b, padding={padding}, groups={groups}, stride={stride}, "
+                   f"dilation={dilation})").replace("(n,", f"({n},")
+            same_as_torch(torch, src)
+    finally:
+        torch.set_num_threads(before[0])
+        cr.set_num_threads(before[1])
+
+
+@pytest.mark.parametrize("code", ["F.avg_pool2d(x, 2)", "F.avg_pool2d(x, 1)", "F.avg_pool2d(x, 2, padding=1)",
+                                  "F.avg_pool1d(x[0], 2)", "F.max_pool2d(x, 2)", "F.lp_pool2d(x, 2, 2)"])
+def test_pooling_of_a_broadcast_input_is_contiguous_as_torch(torch, code):
+    """Discovery seed 900438: avg_pool2d of a broadcast_to()ed input kept NumPy's order of the broadcast strides,
+    so ``.view`` of the result failed where torch's (contiguous) result views."""
+    import chainrule as cr
+
+    def run(m):
+        x = m.broadcast_to(m.tensor([[[-1.31, 1.25, 1.85, -0.08]]], dtype=m.float64), (1, 2, 2, 4))
+        y = eval(code, {"m": m, "x": x, "F": m.nn.functional})      # the expressions written above
+        return tuple(y.stride()), y.is_contiguous()
+    assert run(cr) == run(torch)

@@ -9,6 +9,7 @@ rules differ (NumPy turns ``int64 + float32`` into float64; PyTorch keeps float3
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as xp
@@ -269,10 +270,24 @@ def set_num_threads(n: int) -> None:
 
     Small models run fastest on one thread; on a busy machine extra BLAS threads mostly wait.
     """
-    global _thread_limit
+    global _thread_limit, _threads_set
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
     _thread_limit = threadpool_limits(limits=n, user_api="blas")
+    _threads_set = n
+
+
+_threads_set = None   # the last set_num_threads(n)
+
+
+def intra_op_threads() -> int:
+    """How many threads PyTorch's CPU kernels would use here: the last ``set_num_threads``, else
+    OMP_NUM_THREADS, else the CPUs this process may run on (where PyTorch's choice of kernel depends
+    on it, chainrule follows the same rule)."""
+    if _threads_set is not None:
+        return _threads_set
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    return int(env) if env.isdigit() and int(env) > 0 else len(os.sched_getaffinity(0))
 
 
 def get_num_threads() -> int:

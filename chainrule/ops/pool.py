@@ -115,7 +115,7 @@ class AvgPool2d(Op):
         for i, j in _offsets(k):
             v = offset(xpad, i, j, oh, ow, geom)
             if out is None:
-                out = xp.array(v)
+                out = xp.array(v, order="C")     # a copy, contiguous whatever the input's layout (as PyTorch)
             else:
                 out += v
         out /= divisor
