@@ -154,3 +154,17 @@ def test_arbiter_takes_a_nan_where_the_loss_is_undefined_as_agreeing(torch):
     assert decide([np.array([np.nan])], None, [undefined]) == "chainrule"
     assert decide([np.array([1.0])], None, [undefined]).startswith("undecidable")
     assert decide([np.array([np.nan])], None, [defined]) == "neither"
+
+
+def test_a_degenerate_shrunk_program_is_decided_on_the_original(torch, monkeypatch):
+    """Seed 883686: shrinking kept torch's failure (no double backward of embedding_bag) but left a loss that is
+    NaN at the point itself, which differences cannot decide; the program before shrinking was decidable, and
+    its verdict now counts. A verdict that the original cannot settle either stays undecidable."""
+    import sys
+
+    fc = sys.modules[campaign.__module__]
+    result = campaign(883686, 1)
+    assert not result.failures and sum(map(len, result.torch_wrong.values())) == 1
+    assert "decided on the program before shrinking" in next(iter(result.torch_wrong.values()))[0]
+    monkeypatch.setattr(fc, "arbitrate", lambda program, failure: "undecidable: planted")
+    assert sum(map(len, campaign(883686, 1).failures.values())) == 1

@@ -54,6 +54,12 @@ def campaign(seed: int, cases: int, shrink_failures: bool = True, progress=None,
         if failure:
             small, small_failure = shrink(program, failure) if shrink_failures else (program, failure)
             verdict = arbitrate(small, small_failure)
+            if verdict and verdict.startswith("undecidable") and small is not program:
+                # shrinking can leave a degenerate program (a loss NaN at the point itself, 883686) that the
+                # original was not: the original's verdict, when it is one, decides
+                whole = arbitrate(program, failure)
+                if whole and not whole.startswith("undecidable"):
+                    verdict = f"{whole} (decided on the program before shrinking; the shrunk one: {verdict})"
             table = result.torch_wrong if verdict and verdict.startswith("chainrule") else result.failures
             text = report(small, small_failure)
             if verdict and verdict.startswith("chainrule ("):
