@@ -298,3 +298,21 @@ def test_pooling_of_a_broadcast_input_is_contiguous_as_torch(torch, code):
         y = eval(code, {"m": m, "x": x, "F": m.nn.functional})      # the expressions written above
         return tuple(y.stride()), y.is_contiguous()
     assert run(cr) == run(torch)
+
+
+@pytest.mark.parametrize("make", ["w", "w * 2"])
+@pytest.mark.parametrize("use", ["out = v * 3", "out = v.view(-1) ** 2", "v.mul_(2)\nout = v", "v.fill_(1.0)\nout = v",
+                                 "v.normal_()\nout = v", "out = v.detach() + w",
+                                 "v.register_hook(lambda g: g * 0)\nout = (v * w[:2]).sum()"])
+def test_a_view_made_under_no_grad_as_torch(torch, make, use):
+    """A view of a tensor that requires grad, made under no_grad: in torch it requires grad and is a leaf, but ops
+    on it record an edge to nothing (its gradient goes nowhere) and changing it in place with grad enabled raises.
+    chainrule's did not require grad, so ``backward`` raised where torch's ran."""
+    src = (f"w = m.tensor([1.0, 2.0, 3.0], dtype=DT, requires_grad=True)\nb = {make}\n"
+           f"with m.no_grad():\n    v = b[:2]\n{use}")
+    got = same_as_torch(torch, src)
+    import chainrule as cr
+    env = {"m": cr, "F": cr.nn.functional, "DT": cr.float64}
+    exec(src.split("\n", 1)[0] + f"\nb = {make}\nwith m.no_grad():\n    v = b[:2]", env)  # noqa: S102
+    assert (env["v"].requires_grad, env["v"].is_leaf, env["v"].grad_fn) == (True, True, None)
+    assert "error" in got or got["requires_grad"] or "detach" in use

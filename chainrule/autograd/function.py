@@ -272,7 +272,7 @@ class Function(Node):
                 if recording and a._requires_grad:
                     fn = a.grad_fn
                     if fn is None:
-                        fn = a._acc if a._acc is not None else a._accumulator()
+                        fn = a._acc or a._accumulator()     # None for a view made under no_grad
                     elif fn._num_outputs > 1 or a._multi_view is not None:
                         _remember_output(ctx, len(edges), a)
                     edges.append(fn)

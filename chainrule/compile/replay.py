@@ -125,7 +125,7 @@ def _guards(prog: _Program, w: _Writer) -> dict:
         w.emit(1, f"if {t} is None: return _R_gone")
         w.emit(1, f"if {t}._data.shape != {w.bind('S', shape)} or {t}._data.dtype != {w.bind('D', dtype)} "
                   f"or {t}.requires_grad != {requires_grad}: return _R_changed")
-        w.emit(1, f"if {t}._acc is not None and {t}._acc._tensor_hooks: return _R_hook")
+        w.emit(1, f"if {t}._acc and {t}._acc._tensor_hooks: return _R_hook")
     for ref, training, contents in prog.module_guards:
         w.emit(1, f"m = {w.bind('M', ref)}()")
         w.emit(1, f"if m is None or m.training != {training}: return _R_mode")

@@ -13,6 +13,7 @@ import weakref
 
 from .. import autograd, backend
 from ..autograd.function import AccumulateGrad, hooks
+from ..autograd.grad_mode import state
 from ..backend import DType, xp
 from . import views
 from .args import bool_arg, normalize_dim
@@ -113,12 +114,23 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
         if root.grad_fn is not None or not root._requires_grad:    # its history may change in place (or
             views.register(root, self)      # begin, b.sub_(w) on a b without one): views.refresh follows it
         self._multi_view = base._multi_view     # a view of a split piece is one too (always set: no getattr)
+        if base._requires_grad and not self._requires_grad and not state.enabled:
+            # made under no_grad: as in PyTorch it requires grad and is a leaf, but its gradient goes nowhere
+            # (ops on it record an edge to nothing) and changing it in place with grad enabled is refused
+            self._requires_grad = True
+            self._acc = False
         return self
 
-    def _accumulator(self) -> AccumulateGrad:
+    @property
+    def _made_under_no_grad(self) -> bool:
+        return self._acc is False
+
+    def _accumulator(self) -> AccumulateGrad | None:
         acc = self._acc
         if acc is None:
             acc = self._acc = AccumulateGrad(self)
+        elif acc is False:      # a view made under no_grad (_view_of): no node, its gradient goes nowhere
+            return None
         return acc
 
     # --- attributes ------------------------------------------------------------------------
@@ -368,6 +380,8 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         node = self.grad_fn if self.grad_fn is not None else self._accumulator()
+        if node is None:        # a view made under no_grad: no gradient ever reaches it (PyTorch accepts the hook)
+            return _HookHandle([hook], hook)
         if node._num_outputs > 1:
             raise NotImplementedError("register_hook on an output of a multi-output Function is not supported")
         if node._tensor_hooks is None:

@@ -37,6 +37,8 @@ class InplaceMethods:
         T = core.Tensor
         if state.observed:
             notify_inplace(self, op)
+        if self._acc is False and state.enabled:
+            raise _nograd_view_error(op)
         if self.grad_fn is None and self.requires_grad and state.enabled:
             raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place "
                                f"operation. Wrap the update in `with chainrule.no_grad():` (as for "
@@ -290,6 +292,8 @@ class InplaceMethods:
         return self._fill_random(lambda out, gen: random.random_(out, low, high, gen), generator, "random_")
 
     def _fill_random(self, draw, generator, name: str):
+        if state.enabled and self._acc is False:
+            raise _nograd_view_error(name)
         if state.enabled and self.requires_grad and self.grad_fn is None:
             raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place "
                                f"operation; wrap it in `with chainrule.no_grad():`")
@@ -304,6 +308,14 @@ class InplaceMethods:
         draw(values, generator or backend.default_generator)
         self._base._data.flat[positions] = values
         return _changed(self, name)
+
+
+def _nograd_view_error(op: str) -> RuntimeError:
+    return RuntimeError(f"{op}: A view was created in no_grad mode and is being modified inplace with grad mode "
+                        f"enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+                        f"clarify your code by moving both the view and the inplace either both inside the no_grad "
+                        f"block (if you don't want the inplace to be tracked) or both outside (if you want the "
+                        f"inplace to be tracked).")
 
 
 _KIND_NAMES = {"f": "Float", "c": "ComplexFloat", "i": "Long", "u": "Byte", "b": "Bool"}
