@@ -199,7 +199,7 @@ def max_pool(x, k: tuple, geom: Geometry, oh: int, ow: int):
     for idx in range(k[0] * k[1]):
         v = offset(xpad, idx // k[1], idx % k[1], oh, ow, geom)
         if out is None:
-            out = xp.array(v)
+            out = xp.array(v, order="C")     # contiguous whatever the input's layout, as PyTorch's
             arg.fill(0)
             better = xp.empty(out.shape, bool)
             continue

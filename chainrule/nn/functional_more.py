@@ -115,7 +115,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
 def _new(y: Tensor) -> Tensor:
     """The shuffles return a new tensor, never a view of the input (as PyTorch's: an in-place change of the
     result then leaves the input alone, and works on the result of a leaf)."""
-    return y if y._base is None else y.clone()
+    return y if y._base is None else y.clone(memory_format="contiguous_format")    # a copy in row-major order
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..autograd.function import Op
 from ..backend import xp
+from ..backend.layout import copy_preserve
 
 
 def contiguous(z):
@@ -138,7 +139,7 @@ class Cast(Op):
     @staticmethod
     def forward(ctx, x, dtype, implicit=False):
         ctx.implicit = implicit  # True for type promotion the user did not write (the lint tells)
-        return x.astype(dtype)
+        return copy_preserve(x, dtype)   # PyTorch's layout (NumPy's astype orders broadcast dims oddly)
 
     @staticmethod
     def backward(ctx, g):
@@ -191,9 +192,10 @@ class Clone(Op):
     local = ("1",)
 
     @staticmethod
-    def forward(ctx, x):
-        return x.copy()
+    def forward(ctx, x, contiguous=False):
+        # PyTorch's preserve_format (a permuted x keeps its strides); contiguous() asks for C order
+        return x.copy() if contiguous else copy_preserve(x)
 
     @staticmethod
     def backward(ctx, g):
-        return (g,)
+        return g, None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..autograd.function import Op
 from ..backend import xp
+from ..backend.layout import relayout
 from .elementwise import _array, _broadcast_error
 
 
@@ -118,7 +119,7 @@ class NanToNum(Op):
     def forward(ctx, x, nan, posinf, neginf):
         finite = xp.isfinite(x)
         ctx.save_for_backward(finite, x)    # x as PyTorch saves it: changing it in place afterwards raises
-        return xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+        return relayout(xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf), x)    # PyTorch's layout
 
     @staticmethod
     def backward(ctx, g):

@@ -10,6 +10,7 @@ import itertools
 
 from ..autograd.function import Op
 from ..backend import xp
+from ..backend.layout import c_order, empty_suggested, relayout, stack_layout
 
 
 def _check_size(ctx, x, shape) -> None:
@@ -141,7 +142,8 @@ class Flip(Op):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        return xp.flip(x, axes).copy()     # PyTorch's flip copies: writing into z must not change x
+        # PyTorch's flip copies (writing into z must not change x), in x's preserve_format layout
+        return relayout(xp.flip(x, axes), x)
 
     @staticmethod
     def backward(ctx, g):
@@ -165,7 +167,12 @@ class Cat(Op):
         ctx.sizes = [None if is_legacy_empty(x) else x.shape[axis] for x in xs]
         ctx.dtype = joined[0].dtype
         try:
-            return xp.concatenate(joined, axis=axis)
+            if all(x.flags.c_contiguous for x in joined):
+                return xp.concatenate(joined, axis=axis)
+            shape = list(joined[0].shape)   # PyTorch's layout: the format all inputs suggest
+            shape[axis] = sum(x.shape[axis] for x in joined)
+            out = empty_suggested(joined, tuple(shape), xp.result_type(*joined))
+            return xp.concatenate(joined, axis=axis, out=out)
         except ValueError:
             shapes = ", ".join(str(tuple(x.shape)) for x in xs)
             raise RuntimeError(f"cat: tensors must have the same shape except in dimension {axis}; "
@@ -194,7 +201,9 @@ class Stack(Op):
         ctx.axis = axis
         ctx.n = len(xs)
         try:
-            return xp.stack(xs, axis=axis)
+            if all(x.flags.c_contiguous for x in xs) or any(x.shape != xs[0].shape for x in xs):
+                return xp.stack(xs, axis=axis)
+            return xp.stack(xs, axis=axis, out=stack_layout(xs, axis, xp.result_type(*xs)))
         except ValueError:
             shapes = ", ".join(str(tuple(x.shape)) for x in xs)
             raise RuntimeError(f"stack: expects each tensor to be equal size, but got {shapes}") from None
@@ -213,7 +222,7 @@ class Repeat(Op):
     def forward(ctx, x, reps):
         ctx.in_shape = (1,) * (len(reps) - x.ndim) + x.shape
         ctx.reps, ctx.dtype = reps, x.dtype
-        return xp.tile(x.reshape(ctx.in_shape), reps)
+        return c_order(xp.tile(x.reshape(ctx.in_shape), reps))   # (NumPy's tile by 1s keeps x's order)
 
     @staticmethod
     def backward(ctx, g):
@@ -251,6 +260,7 @@ class Tri(Op):
         rows, cols = x.shape[-2:]
         keep = xp.tri(rows, cols, k, dtype=bool)
         ctx.keep = keep if lower else ~xp.tri(rows, cols, k - 1, dtype=bool)
+        x = c_order(x)     # PyTorch's result is contiguous whatever x's layout
         return xp.where(ctx.keep, x, xp.zeros((), x.dtype))
 
     @staticmethod

@@ -10,6 +10,7 @@ import math
 
 from ..autograd.function import Op
 from ..backend import xp
+from ..backend.layout import roll_layout
 from .elementwise import contiguous
 
 
@@ -20,7 +21,12 @@ class Roll(Op):
     @staticmethod
     def forward(ctx, x, shifts, axes):
         ctx.shifts, ctx.axes = shifts, axes
-        return xp.roll(x, shifts, axes)
+        z = xp.roll(x, shifts, axes)
+        if x.flags.c_contiguous or axes is None:
+            return z
+        out = roll_layout(x, shifts, axes)     # PyTorch's layout (a cat of two pieces per dim)
+        out[...] = z
+        return out
 
     @staticmethod
     def backward(ctx, g):

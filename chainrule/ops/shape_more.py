@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..autograd.function import Op
 from ..backend import xp
+from ..backend.layout import c_order
 from .shape_extra import Diagonal, _diagonal_index
 from .sorting import Sort
 
@@ -94,14 +95,15 @@ class Cummax(Sort):
     formula = "z = take_along_axis(x, cummax_index(x), axis)"
     local = ("1 at the position where the running maximum was reached",)
     empty = False
+    preserve = False     # PyTorch's running values are contiguous whatever x's layout
 
-    @staticmethod
-    def forward(ctx, x, axis, index):
+    @classmethod
+    def forward(cls, ctx, x, axis, index):
         if x.size == 0:
             ctx.empty = True
             ctx.save_for_backward(x)
             return x.copy()
-        return Sort.forward(ctx, x, axis, index)
+        return super().forward(ctx, x, axis, index)
 
     @staticmethod
     def backward(ctx, g):
@@ -128,4 +130,4 @@ def running_index(a, axis: int, largest: bool):
     if a.dtype.kind == "f":
         reached |= xp.isnan(a) & xp.isnan(run)
     position = xp.arange(a.shape[axis]).reshape((-1,) + (1,) * (a.ndim - 1 - axis))
-    return xp.maximum.accumulate(xp.where(reached, position, 0), axis=axis)
+    return c_order(xp.maximum.accumulate(xp.where(reached, position, 0), axis=axis))

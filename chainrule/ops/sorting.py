@@ -10,19 +10,22 @@ from __future__ import annotations
 
 from ..autograd.function import Op
 from ..backend import xp
+from ..backend.layout import c_order, relayout
 
 
 class Sort(Op):
     formula = "z = take_along_axis(x, argsort(x), axis)"
     local = ("1 at the position each output element came from",)
+    preserve = True      # the values keep x's layout (PyTorch's preserve_format); topk's are contiguous
 
-    @staticmethod
-    def forward(ctx, x, axis, index):
+    @classmethod
+    def forward(cls, ctx, x, axis, index):
         ctx.shape, ctx.axis = x.shape, axis
         if x.ndim == 0:                         # a single number is its own sort
             return x.copy()
         ctx.save_for_backward(index)
-        return xp.take_along_axis(x, index, axis=axis)
+        z = xp.take_along_axis(x, index, axis=axis)
+        return relayout(z, x) if cls.preserve else c_order(z)
 
     @staticmethod
     def backward(ctx, g):
@@ -43,6 +46,7 @@ class Topk(Sort):
     """The k largest (or smallest)."""
 
     formula = "z = take_along_axis(x, topk_indices(x), axis)"
+    preserve = False
 
 
 class MedianDim(Op):

@@ -237,12 +237,17 @@ class ConversionMethods:
     def clone(self, memory_format=None) -> Tensor:
         """A copy with its own memory that stays in the graph (the gradient passes through unchanged).
 
+        Laid out as PyTorch's default ``preserve_format``: a permuted dense tensor keeps its strides (so
+        ``x.t().clone().view(-1)`` raises, as in PyTorch); ``memory_format="contiguous_format"`` (or
+        PyTorch's object of that name) gives row-major order.
+
         >>> import chainrule as cr
         >>> x = cr.tensor([1.0, 2.0]); y = x.clone(); y[0] = 5.0
         >>> x
         tensor([1., 2.])
         """
-        return E.Clone.apply(self)
+        c_order = not self._data.flags.c_contiguous and str(memory_format).endswith("contiguous_format")
+        return E.Clone.apply(self, c_order)
 
 
 # PyTorch's scalar-type names (``FloatTensor``, ``view(dtype)`` errors), keyed by the NumPy dtype name.

@@ -237,7 +237,7 @@ class Tensor(ConversionMethods, MathMethods, ComparisonMethods, RearrangeMethods
         >>> x.is_contiguous(), x.contiguous().is_contiguous()
         (False, True)
         """
-        return self if self._data.flags.c_contiguous else self.clone()
+        return self if self._data.flags.c_contiguous else self.clone(memory_format="contiguous_format")
 
     @property
     def is_leaf(self) -> bool:

@@ -12,6 +12,7 @@ import math
 from collections import namedtuple
 
 from ..backend import xp
+from ..backend.layout import relayout
 from ..ops import sorting as O
 from .args import _no_grad_result, int_arg, keepdim_arg, normalize_dim, require_kind
 
@@ -67,7 +68,7 @@ class SortingMethods:
         """
         _check_real(self, "sort")
         d = normalize_dim(dim, self.ndim, "sort")
-        idx = argsort_array(self._data, d, bool(descending))
+        idx = relayout(argsort_array(self._data, d, bool(descending)), self._data)   # PyTorch's layout
         node = O.Sort if stable is None else O.SortStable
         values = node.apply(self, d, idx)
         return _SORT(values, _no_grad_result(idx))
@@ -81,7 +82,7 @@ class SortingMethods:
         """
         _check_real(self, "argsort")
         d = normalize_dim(dim, self.ndim, "argsort")
-        return _no_grad_result(argsort_array(self._data, d, bool(descending)))
+        return _no_grad_result(relayout(argsort_array(self._data, d, bool(descending)), self._data))
 
     def msort(self):
         """``sort(dim=0)`` values only."""
