@@ -33,11 +33,11 @@ def test_matmul_inner_dimension_mismatch():
     ("div", lambda a, b: a / b), ("maximum", lambda a, b: a.maximum(b)),
 ])
 def test_broadcasting_failure_names_op_and_shapes(op, fn):
-    _raises(ValueError, lambda: fn(cr.ones(2, 3), cr.ones(4)), f"{op}:", "(2, 3)", "(4,)", "broadcast")
+    _raises(RuntimeError, lambda: fn(cr.ones(2, 3), cr.ones(4)), f"{op}:", "(2, 3)", "(4,)", "broadcast")
 
 
 def test_where_and_masked_fill_shapes():
-    _raises(ValueError, lambda: cr.where(cr.tensor([True, False, True]), cr.ones(2), cr.ones(2)),
+    _raises(RuntimeError, lambda: cr.where(cr.tensor([True, False, True]), cr.ones(2), cr.ones(2)),
             "where", "(3,)", "(2,)")
     _raises(RuntimeError, lambda: cr.ones(2, 3).masked_fill(cr.tensor([True, False]), 0.0),
             "masked_fill", "(2,)", "(2, 3)")
@@ -154,3 +154,24 @@ def test_same_error_class_as_torch(torch, code, exc, words):
             exec(compile(code, "<row>", "exec"), {"m": m})   # noqa: S102 (this file's own rows)
     message = str(info.value)   # chainrule's
     assert all(w in message for w in words), message
+
+
+@pytest.mark.parametrize("code", ["m.ones(2, 3) + m.ones(4)", "m.ones(2, 3) * m.ones(2)", "m.ones(2) ** m.ones(3)",
+                                  "m.ones(2) / m.ones(3)", "m.ones(2) - m.ones(3)", "m.where(m.ones(2) > 0, m.ones(3), 0.0)",
+                                  "m.maximum(m.ones(2), m.ones(3))", "m.ones(2) < m.ones(3)",
+                                  "m.ones(2, dtype=m.float64) == m.ones(3)", "m.atan2(m.ones(2), m.ones(3))",
+                                  "m.lerp(m.ones(2), m.ones(3), 0.5)", "m.addcmul(m.ones(2), m.ones(3), m.ones(2))",
+                                  "m.ones(2).clamp(m.ones(3))", "m.hypot(m.ones(4, 2, 2), m.ones(3, 2))"])
+def test_shapes_that_do_not_broadcast_raise_torchs_error_naming_the_op(torch, code):
+    """Shapes that do not broadcast: a RuntimeError as in PyTorch (chainrule raised ValueError, and a
+    comparison let NumPy's own error escape), with PyTorch's words, the op as written and every shape."""
+    with pytest.raises(RuntimeError) as want:
+        eval(code, {"m": torch})
+    with pytest.raises(RuntimeError) as got:
+        eval(code, {"m": cr})
+    op = re.match(r"m\.(\w+)\(", code)
+    message = str(got.value)
+    sizes = re.search(r"size of tensor a \(\d+\) must match the size of tensor b \(\d+\)", str(want.value))
+    assert sizes and sizes.group(0) in message, (message, str(want.value))
+    assert op is None or message.startswith(op.group(1) if op.group(1) != "ones" else ""), message
+    assert "cannot be broadcast together" in message

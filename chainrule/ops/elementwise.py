@@ -25,12 +25,30 @@ def _array(z):
     return z if type(z) is xp.ndarray else xp.asarray(z)
 
 
+def broadcast_error(op: str, names: str, *shapes) -> RuntimeError:
+    """PyTorch's error (a RuntimeError) for shapes that do not broadcast, naming the op, the first dimension
+    (from the right, in the result's numbering) where two sizes differ and neither is 1, and all shapes."""
+    shapes = [tuple(s) for s in shapes]
+    n = max(map(len, shapes))
+    padded = [(1,) * (n - len(s)) + s for s in shapes]
+    where = ""
+    for d in range(n - 1, -1, -1):
+        sizes = [p[d] for p in padded if p[d] != 1]
+        if len(set(sizes)) > 1:
+            a, b = sizes[0], next(x for x in sizes if x != sizes[0])
+            where = (f"The size of tensor a ({a}) must match the size of tensor b ({b}) at non-singleton "
+                     f"dimension {d}: ")
+            break
+    listed = ", ".join(str(s) for s in shapes)
+    return RuntimeError(f"{op}: {where}{names} of shapes {listed} cannot be broadcast together (trailing "
+                        f"dimensions must match or be 1)")
+
+
 def _broadcast_error(op: str, x, y, err: ValueError):
     ys = getattr(y, "shape", None)
     if ys is None:
         raise err
-    raise ValueError(f"{op}: shapes {tuple(x.shape)} and {tuple(ys)} cannot be broadcast together "
-                     f"(trailing dimensions must match or be 1)") from None
+    raise broadcast_error(op, "operands", x.shape, ys) from None
 
 
 class Maximum(Op):
@@ -79,9 +97,8 @@ class Where(Op):
         try:
             return xp.where(cond, x, y)
         except ValueError:
-            shapes = ", ".join(str(tuple(getattr(a, "shape", ()))) for a in (cond, x, y))
-            raise ValueError(f"where: condition, input and other of shapes {shapes} cannot be broadcast "
-                             f"together (trailing dimensions must match or be 1)") from None
+            raise broadcast_error("where", "condition, input and other",
+                                  *(getattr(a, "shape", ()) for a in (cond, x, y))) from None
 
     @staticmethod
     def backward(ctx, g):

@@ -10,6 +10,7 @@ from .. import backend
 from ..autograd.function import notify
 from ..autograd.grad_mode import state
 from ..backend import xp
+from ..ops.elementwise import broadcast_error
 from . import core
 from .args import (
     _no_grad_result,
@@ -214,6 +215,13 @@ def _compare(ufunc, x, other, op: str):
         b = other._data
         target = backend.result_dtype(backend.from_np_dtype(a.dtype), a.ndim, backend.from_np_dtype(b.dtype),
                                       b.ndim).np
-        with xp.errstate(over="ignore"):      # a float64 beyond float32's range is ±inf there, as in PyTorch
-            return _no_grad_result(ufunc(a.astype(target, copy=False), b.astype(target, copy=False)))
-    return _no_grad_result(ufunc(a, operand(other, x, op)))
+        try:
+            with xp.errstate(over="ignore"):      # a float64 beyond float32's range is ±inf there, as in PyTorch
+                return _no_grad_result(ufunc(a.astype(target, copy=False), b.astype(target, copy=False)))
+        except ValueError:
+            raise broadcast_error(op, "operands", a.shape, b.shape) from None
+    b = operand(other, x, op)
+    try:
+        return _no_grad_result(ufunc(a, b))
+    except ValueError:
+        raise broadcast_error(op, "operands", a.shape, xp.shape(b)) from None

@@ -14,6 +14,7 @@ import math
 from .. import backend
 from ..backend import xp
 from ..ops import binary_math as BM
+from ..ops.elementwise import broadcast_error
 from . import core
 from .args import _floatify, _scalar_promoted, dtype_arg, promote, py_scalar, where
 from .scalars import float_value_fits, int_value, operand
@@ -87,9 +88,7 @@ def _broadcast_shape(op: str, names: str, *ts) -> tuple:
     try:
         return xp.broadcast_shapes(*(t.shape for t in ts))
     except ValueError:
-        shapes = ", ".join(str(tuple(t.shape)) for t in ts)
-        raise ValueError(f"{op}: {names} of shapes {shapes} cannot be broadcast together (trailing dimensions "
-                         f"must match or be 1)") from None
+        raise broadcast_error(op, names, *(t.shape for t in ts)) from None
 
 
 def _three(op: str, x, t1, t2):
