@@ -316,3 +316,19 @@ def test_a_view_made_under_no_grad_as_torch(torch, make, use):
     exec(src.split("\n", 1)[0] + f"\nb = {make}\nwith m.no_grad():\n    v = b[:2]", env)  # noqa: S102
     assert (env["v"].requires_grad, env["v"].is_leaf, env["v"].grad_fn) == (True, True, None)
     assert "error" in got or got["requires_grad"] or "detach" in use
+
+
+@pytest.mark.parametrize("p", [1, 2, float("inf"), -float("inf")])
+@pytest.mark.parametrize("fn, x", [("lp_pool2d", [[[[1.0, -2.0, 0.5], [3.0, -4.0, 0.1]]]]),
+                                   ("lp_pool1d", [[1.0, -2.0, 0.75, -0.5]])])
+def test_lp_pool_as_torch_and_linear_for_p_1(torch, p, fn, x):
+    """Discovery seed 903351: for p = 1, lp_pool is k·(window mean), linear, but PyTorch's formula
+    sign(out)·relu(|out|) has a zero derivative where a window sums to exactly 0. torch's vectorised sinh
+    rounded such a sum to -1e-17 (gradient k), chainrule's was exactly 0 (gradient 0); chainrule now takes the
+    linear function's derivative everywhere. p = ±inf is the max (min) of |x|, as in torch (it raised)."""
+    src = f"x = m.tensor({x!r}, dtype=DT, requires_grad=True)\nout = F.{fn}(x, {p!r}, 2, stride=1)"
+    same_as_torch(torch, src.replace("inf", "float('inf')"))
+    import chainrule as cr
+    t = cr.tensor([[0.5, -0.5, 2.0]], dtype=cr.float64, requires_grad=True)     # a window summing to exactly 0
+    (g,) = cr.autograd.grad(cr.nn.functional.lp_pool1d(t, 1, 2, stride=1).sum(), t)
+    assert g.tolist() == [[1.0, 2.0, 1.0]]      # d/dx of Σ windows of x (torch 2.13: [[1.0, 1.0, 1.0]])

@@ -163,8 +163,24 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mo
     tensor([[[[4.]]]])
     """
     kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
+    if norm_type in (float("inf"), -float("inf")):     # PyTorch: the max (or min) of |x| over each window
+        return _lp_extreme(max_pool2d, input, norm_type, (kh, kw), stride, ceil_mode)
     out = avg_pool2d(input.pow(norm_type), (kh, kw), stride, 0, ceil_mode)
-    return (out.sign() * out.abs().relu()).mul(kh * kw).pow(1.0 / norm_type)
+    return _lp_root(out, kh * kw, norm_type)
+
+
+def _lp_root(out: Tensor, k: int, p: float) -> Tensor:
+    """(k·out)^(1/p), where out is the window mean of x^p. PyTorch writes out as sign(out)·relu(|out|), the same
+    value, whose derivative at out = 0 its autograd takes as 0 (at |x|'s kink). For p = 1 the function is linear,
+    k·out, with derivative k everywhere; there the formula is left out, so a window summing to exactly 0 gets
+    the right gradient (torch's own rounding of such a sum to ±1e-17 gives it too, by luck)."""
+    if p == 1:
+        return out.mul(k)
+    return (out.sign() * out.abs().relu()).mul(k).pow(1.0 / p)
+
+
+def _lp_extreme(pool, input: Tensor, p: float, k, stride, ceil_mode) -> Tensor:
+    return pool(input.abs(), k, stride, 0, 1, ceil_mode) if p > 0 else -pool(-input.abs(), k, stride, 0, 1, ceil_mode)
 
 
 def lp_pool1d(input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
@@ -175,8 +191,10 @@ def lp_pool1d(input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mo
     tensor([[5.]])
     """
     k = _one(kernel_size, "kernel_size", "lp_pool1d")
+    if norm_type in (float("inf"), -float("inf")):
+        return _lp_extreme(max_pool1d, input, norm_type, k, stride, ceil_mode)
     out = avg_pool1d(input.pow(norm_type), k, stride, 0, ceil_mode)
-    return (out.sign() * out.abs().relu()).mul(k).pow(1.0 / norm_type)
+    return _lp_root(out, k, norm_type)
 
 
 def _unpool_size(fn: str, input: Tensor, k: tuple, s: tuple, p: tuple, output_size) -> list[int]:
