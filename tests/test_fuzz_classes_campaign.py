@@ -332,3 +332,22 @@ def test_lp_pool_as_torch_and_linear_for_p_1(torch, p, fn, x):
     t = cr.tensor([[0.5, -0.5, 2.0]], dtype=cr.float64, requires_grad=True)     # a window summing to exactly 0
     (g,) = cr.autograd.grad(cr.nn.functional.lp_pool1d(t, 1, 2, stride=1).sum(), t)
     assert g.tolist() == [[1.0, 2.0, 1.0]]      # d/dx of Σ windows of x (torch 2.13: [[1.0, 1.0, 1.0]])
+
+
+@pytest.mark.parametrize("use", [False, True])
+@pytest.mark.parametrize("dtypes", [("float32", "float64"), ("float64", "float32")])
+@pytest.mark.parametrize("affine", [False, True])
+def test_instance_norm_takes_running_stats_of_another_dtype_as_torch(torch, use, dtypes, affine):
+    """Campaign seed 911754: torch's instance_norm takes running statistics of any float dtype (it works on
+    repeated copies and casts back when it updates them); chainrule's batch_norm refused them. A weight of
+    another dtype is still refused, as in torch."""
+    x, stats = dtypes
+    w = f", weight=m.ones(2, dtype=m.{x}), bias=m.zeros(2, dtype=m.{x})" if affine else ""
+    src = (f"x = m.tensor([[[0.3, 1.0, -2.0], [1.5, 0.5, 0.0]], [[0.5, 0.25, 4.0], [2.0, -1.0, 1.0]]], dtype=m.{x})\n"
+           f"rm = m.tensor([0.8774, -0.5], dtype=m.{stats})\nrv = m.tensor([1.9532, 0.5], dtype=m.{stats})\n"
+           f"y = F.instance_norm(x, rm, rv, use_input_stats={use}{w})\nout = m.cat([y.flatten(), rm.to(y.dtype), "
+           f"rv.to(y.dtype)])")
+    same_as_torch(torch, src)
+    bad = src.replace(f"weight=m.ones(2, dtype=m.{x})", f"weight=m.ones(2, dtype=m.{stats})")
+    if affine:
+        same_as_torch(torch, bad)

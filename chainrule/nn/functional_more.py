@@ -139,6 +139,9 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         raise ValueError(f"instance_norm: Expected more than 1 spatial element when training, got input size "
                          f"{tuple(input.shape)}")
     repeat = [None if t is None else t.repeat(n) for t in (running_mean, running_var, weight, bias)]
+    # PyTorch's instance_norm takes running statistics of any float dtype (they are copies, cast back on update)
+    repeat[:2] = [t if t is None or t.dtype == input.dtype or not t.is_floating_point() else t.to(input.dtype)
+                  for t in repeat[:2]]
     y = F.batch_norm(input.reshape(1, n * c, *input.shape[2:]), repeat[0], repeat[1], repeat[2], repeat[3],
                      use_input_stats, momentum, eps)
     if use_input_stats:
