@@ -168,3 +168,17 @@ def test_a_degenerate_shrunk_program_is_decided_on_the_original(torch, monkeypat
     assert "decided on the program before shrinking" in next(iter(result.torch_wrong.values()))[0]
     monkeypatch.setattr(fc, "arbitrate", lambda program, failure: "undecidable: planted")
     assert sum(map(len, campaign(883686, 1).failures.values())) == 1
+
+
+def test_losses_are_steered_off_their_kinks(torch):
+    """Seed 912307: a layer_norm output equal to its bias met a literal target of the same value, so l1_loss sat
+    on its kink and the libraries' last bits picked the slope. The generator now drops a computed input within
+    rounding of its target (or of beta/delta away, for smooth_l1/huber) and draws another op."""
+    from types import SimpleNamespace
+
+    from fuzz.ops import _at_gap
+
+    t64 = lambda v: torch.tensor(v, dtype=torch.float64)
+    g = SimpleNamespace(env={"a": t64([0.1 + 0.2, 0.7]), "t": t64([0.3 + 1e-12, 0.0]), "u": t64([0.5, 2.0])})
+    assert _at_gap(g, "a", "t", 0.0) and _at_gap(g, "a", "t", 0.7) and not _at_gap(g, "a", "u", 0.0)
+    assert not campaign(912307, 1).failures

@@ -134,6 +134,16 @@ def _close(g, a: str, b: str, gap: float = 0.01) -> bool:
     return bool(d.numel()) and float(d.min()) < gap
 
 
+def _at_gap(g, a: str, b: str, gap: float, within: float = 1e-9) -> bool:
+    """Whether |a - b| comes within ``within`` of ``gap`` somewhere (a loss's kink: l1 at 0, huber at delta)."""
+    x, y = g.env[a].detach(), g.env[b].detach()
+    try:
+        d = ((x - y).abs() - gap).abs()
+    except RuntimeError:      # shapes that do not broadcast: torch rejects the proposal itself
+        return False
+    return bool(d.numel()) and float(d.min()) < within
+
+
 def compare(g) -> bool:
     a = g.pick("f")
     if a is None:
