@@ -239,12 +239,13 @@ def test_a_view_of_a_piece_of_unbind_after_its_base_changed_as_torch(torch, view
                                     "v.masked_fill_(m.tensor([True, False, False, True]), m.tensor(2.0, dtype=DT))",
                                     "v.index_fill_(1, m.tensor([2]), -1.0)", "v[v > 0] = 7.0",
                                     "v[m.tensor([0, 2])] = m.ones(2, 4, dtype=DT)", "v[:, m.tensor([1])] = 3.0",
-                                    "v[0] = 1.0", "v.fill_(m.tensor(1.0, dtype=DT))", "v.mul_(2)"])
+                                    "v[0] = 1.0", "v.fill_(m.tensor(1.0, dtype=DT))", "v.mul_(2)", "v.copy_(v)",
+                                    "v.copy_(v.clone())", "v.copy_(y)"])
 @pytest.mark.parametrize("loss", ["y", "y * v.sum()", "l * 2", "v"])
 @pytest.mark.parametrize("record", [True, False])
 def test_fill_through_an_expanded_view_as_torch(torch, change, loss, record):
     """Seeds 892225 and 900271: fill_/zero_/masked_fill_/index_fill_ and index puts through an expand()ed view
-    (its elements repeat) are written, as in torch; while the graph is recorded, a backward pass that reaches
+    (its elements repeat) are written, as in torch (and copy_ of the view into itself, seed 920746); while the graph is recorded, a backward pass that reaches
     that change raises (torch's CopySlices cannot differentiate it) and one that does not reach it runs.
     chainrule refused the change itself. A basic-index setitem, a tensor's value in fill_ and arithmetic
     raise in both at once."""
@@ -351,3 +352,10 @@ def test_instance_norm_takes_running_stats_of_another_dtype_as_torch(torch, use,
     bad = src.replace(f"weight=m.ones(2, dtype=m.{x})", f"weight=m.ones(2, dtype=m.{stats})")
     if affine:
         same_as_torch(torch, bad)
+
+
+def test_copy_into_an_expanded_view_that_repeats_nothing_as_torch(torch):
+    """copy_ into an expand()ed view of the same size (read-only in NumPy, but no element repeats) writes through
+    its base, as in torch; chainrule said the source could not be broadcast."""
+    same_as_torch(torch, "a = m.zeros(2, 3, dtype=DT)\nv = a[:, :1].expand(2, 1)\nv.copy_(m.tensor([[5.0], [6.0]], "
+                         "dtype=DT))\nout = a * 1")

@@ -176,8 +176,18 @@ class InplaceMethods:
                 [1., 2.]])
         """
         T = core.Tensor
+        overlapping = views.overlapping_positions(self)
+        if overlapping is not None:     # an expand()ed view repeating elements: PyTorch copies it into itself
+            if src is self:             # (a no-op, still recorded: a backward pass that reaches it raises)
+                return views.fill_overlapping(self, overlapping, True, self._data.copy(), "copy_")
+            raise _inplace_error(self, None, "copy_")
         if state.enabled and (self.requires_grad or (isinstance(src, T) and src.requires_grad)):
             return self._inplace(lambda old: P.Copy.apply(old, src), "copy_")
+        if not self._data.flags.writeable and self._base is not None:    # an expand()ed view repeating nothing
+            positions = V.view_positions(self._base._data, self._data)
+            if positions is not None:
+                self._base._data.flat[positions] = xp.broadcast_to(_raw(src), self._data.shape)
+                return _changed(self, "copy_")
         try:
             self._data[...] = xp.broadcast_to(_raw(src), self._data.shape)   # (1, n) into (n,) is refused
         except ValueError:
