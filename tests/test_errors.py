@@ -175,3 +175,15 @@ def test_shapes_that_do_not_broadcast_raise_torchs_error_naming_the_op(torch, co
     assert sizes and sizes.group(0) in message, (message, str(want.value))
     assert op is None or message.startswith(op.group(1) if op.group(1) != "ones" else ""), message
     assert "cannot be broadcast together" in message
+
+
+@pytest.mark.parametrize("code", ["m.broadcast_shapes((2, 3), (4,))", "m.broadcast_tensors(m.ones(2), m.ones(3))",
+                                  "m.dist(m.ones(2, 3), m.ones(2))"])
+def test_functions_that_broadcast_shapes_raise_torchs_error_type(torch, code):
+    """The functions that only compute a common shape raise PyTorch's RuntimeError too, naming themselves."""
+    with pytest.raises(RuntimeError):
+        eval(code, {"m": torch})
+    with pytest.raises(RuntimeError) as got:
+        eval(code, {"m": cr})
+    assert str(got.value).startswith(re.match(r"m\.(\w+)\(", code).group(1) + ":"), str(got.value)
+    assert "cannot be broadcast together" in str(got.value)

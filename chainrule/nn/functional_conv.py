@@ -49,19 +49,16 @@ def _empty_dtypes(input, weight, bias):
     return cast(input), cast(weight), cast(bias)
 
 
-def _mkldnn_path(x, w, stride, dilation, groups, nd: int) -> bool:
+def _mkldnn_path(fn: str, x, w, stride, dilation, groups, nd: int) -> bool:
     """Whether PyTorch 2.13 runs this convolution with oneDNN (its ``use_mkldnn`` rule): that path checks
     the bias's dtype even with string padding, where the native one adds a bias of any dtype."""
     if x.dtype != xp.float32 or x.size == 0 or x.ndim != w.ndim:
         return False
     xs, ws = (x.shape[:2] + (1,) + x.shape[2:], w.shape[:2] + (1,) + w.shape[2:]) if nd == 1 else (x.shape, w.shape)
-    spread = any(s != 1 for s in _tuple(stride)) or any(d != 1 for d in _tuple(dilation))
+    spread = any(s != 1 for s in _pair(stride, "stride", fn, nd)) or \
+        any(d != 1 for d in _pair(dilation, "dilation", fn, nd))
     worth = spread or xs[0] >= 16 or ws[-1] != 1 or ws[-2] != 1 or backend.intra_op_threads() > 1
     return worth and (groups > 1 or (ws[-1] > 3 and ws[-2] > 3) or xs[0] > 1 or xs[0] * xs[1] * xs[2] * xs[3] > 20480)
-
-
-def _tuple(v) -> tuple:
-    return tuple(v) if isinstance(v, (tuple, list)) else (v,)
 
 
 def _conv(fn: str, nd: int, input, weight, bias, stride, padding, dilation, groups):
@@ -78,7 +75,7 @@ def _conv(fn: str, nd: int, input, weight, bias, stride, padding, dilation, grou
                            f"{nd + 2}-D weight, got input of shape {tuple(x.shape)} and weight of shape "
                            f"{tuple(w.shape)}")
     if bias is not None and bias._data.dtype != x.dtype and isinstance(padding, str) and \
-            not _mkldnn_path(x, w, stride, dilation, groups, nd):
+            not _mkldnn_path(fn, x, w, stride, dilation, groups, nd):
         bias = bias.to(input.dtype)    # PyTorch's path for string padding adds a bias of any dtype
     if x.size == 0 and x.dtype != w.dtype and (bias is None or bias._data.dtype == x.dtype):
         input, weight, bias = _empty_dtypes(input, weight, bias)

@@ -44,6 +44,14 @@ def broadcast_error(op: str, names: str, *shapes) -> RuntimeError:
                         f"dimensions must match or be 1)")
 
 
+def broadcast_shape(op: str, names: str, *shapes) -> tuple:
+    """The shape ``shapes`` broadcast to, or PyTorch's error (``broadcast_error``) instead of NumPy's."""
+    try:
+        return tuple(xp.broadcast_shapes(*shapes))
+    except ValueError:
+        raise broadcast_error(op, names, *shapes) from None
+
+
 def _broadcast_error(op: str, x, y, err: ValueError):
     ys = getattr(y, "shape", None)
     if ys is None:

@@ -67,8 +67,5 @@ def lerp_operands(x, end, weight, op: str) -> None:
         if isinstance(t, core.Tensor) and t._data.dtype != x._data.dtype:
             raise RuntimeError(f"{op}: expected dtype {x.dtype.name} for `{name}` but got dtype {t.dtype.name} "
                                f"(PyTorch's lerp does not promote); convert it with .to()")
-    shapes = [t._data.shape for t in (x, end, weight) if isinstance(t, core.Tensor)]
-    try:
-        xp.broadcast_shapes(*shapes)
-    except ValueError:
-        raise E.broadcast_error(op, "input, end and weight", *shapes) from None
+    E.broadcast_shape(op, "input, end and weight", *(t._data.shape for t in (x, end, weight)
+                                                      if isinstance(t, core.Tensor)))

@@ -7,6 +7,7 @@ import builtins
 
 from .. import backend
 from ..backend import xp
+from ..ops import elementwise as E
 from ..ops import shape as S
 from ..ops.shape import Pad
 from . import functions_methods as _methods
@@ -93,13 +94,7 @@ def broadcast_shapes(*shapes):
 
 
 def _broadcast_shape(fn: str, shapes: list) -> tuple:
-    """The common shape, or PyTorch's error (RuntimeError) naming the shapes instead of NumPy's ValueError."""
-    try:
-        return tuple(xp.broadcast_shapes(*shapes))
-    except ValueError:
-        listed = ", ".join(str(s) for s in shapes)
-        raise RuntimeError(f"{fn}: shapes {listed} cannot be broadcast to a single shape (trailing dimensions "
-                           f"must match or be 1)") from None
+    return E.broadcast_shape(fn, "tensors", *shapes)
 
 
 def meshgrid(*tensors, indexing: str = "ij"):

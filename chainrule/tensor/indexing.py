@@ -66,8 +66,9 @@ class IndexingMethods:
             raise RuntimeError(f"setitem: Index put requires the source and destination dtypes match, got "
                                f"{self.dtype.name} for the destination and {value.dtype.name} for the source "
                                f"(convert the value with .to({self.dtype.name}))")
-        overlapping = None if self._data.flags.writeable else views.overlapping_positions(self)
-        if overlapping is not None and any(getattr(i, "dtype", None) is not None for i in index):
+        positions = views.expanded_positions(self)
+        if positions is not None and views.repeats(positions) and any(getattr(i, "dtype", None) is not None
+                                                                      for i in index):
             # an index put (integer or mask keys) into an expand()ed view: PyTorch writes there
             new, written = self._data.copy(), xp.zeros(self._data.shape, bool)
             try:
@@ -75,7 +76,7 @@ class IndexingMethods:
             except (ValueError, IndexError) as e:
                 raise _setitem_error(self, index, _raw(value), e) from None
             written[index] = True
-            views.fill_overlapping(self, overlapping, written, new, "setitem")
+            views.fill_overlapping(self, positions, written, new, "setitem")
             return
         if state.enabled and (self.requires_grad or (isinstance(value, T) and value.requires_grad)):
             v = value if isinstance(value, T) else T._make(xp.asarray(value, self._data.dtype))

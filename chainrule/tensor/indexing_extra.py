@@ -107,10 +107,10 @@ class IndexingMoreMethods:
         tensor([0., 0., 1.])
         """
         method = lambda t: t.index_fill(dim, index, value)
-        overlapping = views.overlapping_positions(self)
-        if overlapping is not None:       # an expand()ed view: PyTorch writes there
+        positions = views.expanded_positions(self)
+        if positions is not None and views.repeats(positions):       # an expand()ed view: PyTorch writes there
             written = core.Tensor._make(xp.zeros(self._data.shape, bool)).index_fill(dim, index, True)._data
-            return views.fill_overlapping(self, overlapping, written, method(core.Tensor._make(self._data))._data,
+            return views.fill_overlapping(self, positions, written, method(core.Tensor._make(self._data))._data,
                                           "index_fill_")
         if state.enabled and isinstance(value, core.Tensor) and value.requires_grad:
             return self._inplace(method, "index_fill_")

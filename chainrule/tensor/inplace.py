@@ -10,7 +10,6 @@ from ..autograd.function import notify_inplace
 from ..autograd.grad_mode import state
 from ..backend import random, xp
 from ..ops import inplace as P
-from ..ops import views as V
 from . import core, views
 from .args import (
     _changed,
@@ -56,11 +55,7 @@ class InplaceMethods:
                                    f"{self.dtype.name}")
             new = new.to(self.dtype)    # recorded: the gradient reaching self's history is in self's dtype
         self._data[...] = new._data
-        retained = views.unretain(self)
-        self.grad_fn, self._output_nr = new.grad_fn, new._output_nr
-        self._requires_grad = new._requires_grad
-        if retained:
-            self.retain_grad()
+        views.take_history(self, new)
         self._version_box[0] += 1
         views.refresh(self)                 # its views now read from the new self
         if new.grad_fn is not None and new.grad_fn._saved_versions:
@@ -147,11 +142,11 @@ class InplaceMethods:
 
     def _fill(self, value, name: str):
         number_arg(value, name, "value")
-        overlapping = views.overlapping_positions(self)
-        if overlapping is not None:      # an expand()ed view repeating elements: a number fills them, as in PyTorch
+        positions = views.expanded_positions(self)
+        if positions is not None and views.repeats(positions):   # a number fills repeated elements, as in PyTorch
             if isinstance(value, core.Tensor):
                 raise _inplace_error(self, None, name)      # a tensor's value there PyTorch refuses
-            return views.fill_overlapping(self, overlapping, True, xp.asarray(value, self._data.dtype), name)
+            return views.fill_overlapping(self, positions, True, xp.asarray(value, self._data.dtype), name)
         if state.enabled and self.requires_grad:
             if isinstance(value, core.Tensor):
                 # the old value's gradient is a constant zero, value's the sum (old * 0 would be NaN at ±inf)
@@ -159,10 +154,10 @@ class InplaceMethods:
             # the old value's gradient is a constant zero (FillBackward2/ZeroBackward0), as PyTorch's
             return self._inplace(lambda old: P.Zero.apply(old) if name == "zero_" else P.Fill.apply(old, value),
                                  name)
-        if self._data.flags.writeable:
+        if positions is None:
             self._data[...] = _raw(value)
-        else:      # an expand()ed view (read-only in NumPy) that repeats nothing: written through its base
-            self._base._data.flat[V.view_positions(self._base._data, self._data)] = _raw(value)
+            return _changed(self, name)
+        views.write_through_base(self, positions, _raw(value))     # an expand()ed view that repeats nothing
         return _changed(self, name)
 
     def copy_(self, src):
@@ -176,18 +171,16 @@ class InplaceMethods:
                 [1., 2.]])
         """
         T = core.Tensor
-        overlapping = views.overlapping_positions(self)
-        if overlapping is not None:     # an expand()ed view repeating elements: PyTorch copies it into itself
+        positions = views.expanded_positions(self)
+        if positions is not None and views.repeats(positions):    # PyTorch copies such a view only into itself
             if src is self:             # (a no-op, still recorded: a backward pass that reaches it raises)
-                return views.fill_overlapping(self, overlapping, True, self._data.copy(), "copy_")
+                return views.fill_overlapping(self, positions, True, self._data.copy(), "copy_")
             raise _inplace_error(self, None, "copy_")
         if state.enabled and (self.requires_grad or (isinstance(src, T) and src.requires_grad)):
             return self._inplace(lambda old: P.Copy.apply(old, src), "copy_")
-        if not self._data.flags.writeable and self._base is not None:    # an expand()ed view repeating nothing
-            positions = V.view_positions(self._base._data, self._data)
-            if positions is not None:
-                self._base._data.flat[positions] = xp.broadcast_to(_raw(src), self._data.shape)
-                return _changed(self, "copy_")
+        if positions is not None:       # an expand()ed view that repeats nothing: written through its base
+            views.write_through_base(self, positions, xp.broadcast_to(_raw(src), self._data.shape))
+            return _changed(self, "copy_")
         try:
             self._data[...] = xp.broadcast_to(_raw(src), self._data.shape)   # (1, n) into (n,) is refused
         except ValueError:
@@ -231,12 +224,12 @@ class InplaceMethods:
 
     def masked_fill_(self, mask, value):
         """In place: ``masked_fill(mask, value)``, writing ``value`` where mask is True; returns self."""
-        overlapping = views.overlapping_positions(self)
-        if overlapping is not None:     # an expand()ed view: PyTorch writes (deprecated, with a warning)
+        positions = views.expanded_positions(self)
+        if positions is not None and views.repeats(positions):   # PyTorch writes (deprecated, with a warning)
             filled = core.Tensor._make(self._data).masked_fill(mask, value)       # checks mask and value
             warnings.warn("masked_fill_: Use of masked_fill_ on expanded tensors is deprecated. Please clone() the "
                           "tensor before performing this operation.", UserWarning, stacklevel=2)
-            return views.fill_overlapping(self, overlapping, _raw(mask), filled._data, "masked_fill_")
+            return views.fill_overlapping(self, positions, _raw(mask), filled._data, "masked_fill_")
         return self._inplace_unary(lambda t: t.masked_fill(mask, value), "masked_fill_")
 
     def scatter_(self, dim, index, src=None, value=None):
@@ -311,12 +304,12 @@ class InplaceMethods:
             draw(self._data, generator or backend.default_generator)
             return _changed(self, name)
         # an expand()ed view (read-only in NumPy): drawn only if it repeats no element, written through the base
-        positions = None if self._base is None else V.view_positions(self._base._data, self._data)
-        if positions is None or xp.unique(positions).size != positions.size:
+        positions = views.expanded_positions(self)
+        if positions is None or views.repeats(positions):
             raise _inplace_error(self, None, name)
         values = xp.empty(self._data.shape, self._data.dtype)
         draw(values, generator or backend.default_generator)
-        self._base._data.flat[positions] = values
+        views.write_through_base(self, positions, values)
         return _changed(self, name)
 
 

@@ -14,7 +14,7 @@ import math
 from .. import backend
 from ..backend import xp
 from ..ops import binary_math as BM
-from ..ops.elementwise import broadcast_error
+from ..ops.elementwise import broadcast_shape
 from . import core
 from .args import _floatify, _scalar_promoted, dtype_arg, promote, py_scalar, where
 from .scalars import float_value_fits, int_value, operand
@@ -85,10 +85,7 @@ def xlogy(input, other):
 
 
 def _broadcast_shape(op: str, names: str, *ts) -> tuple:
-    try:
-        return xp.broadcast_shapes(*(t.shape for t in ts))
-    except ValueError:
-        raise broadcast_error(op, names, *(t.shape for t in ts)) from None
+    return broadcast_shape(op, names, *(t.shape for t in ts))
 
 
 def _three(op: str, x, t1, t2):

@@ -124,59 +124,73 @@ def inplace_through_view(view, compute, op: str, reads_self: bool = False):
         view._data[...] = new._data
     else:     # an expand()ed view (read-only in NumPy) that repeats nothing, or is empty: write through the base
         base._data[...] = new_base._data
-    retained = unretain(base)
-    base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, new_base._output_nr, new_base._requires_grad
-    if retained:
-        base.retain_grad()
+    take_history(base, new_base)
     view._version_box[0] += 1
     if new.grad_fn is not None and new.grad_fn._saved_versions:    # what the op saved of its result is the
         box = view._version_box                                     # view after the update (v.sigmoid_())
         new.grad_fn._saved_versions = [(box, box[0], k) if b is new._version_box else (b, v, k)
                                        for b, v, k in new.grad_fn._saved_versions]
-    history = V.AsStrided.apply(base, positions, True)      # the view now reads its values from the new base
-    view.grad_fn, view._output_nr, view._requires_grad = history.grad_fn, history._output_nr, history._requires_grad
-    refresh(base, view)
+    _reread(view, base, positions)
     return view
 
-def overlapping_positions(t):
-    """For an expand()ed view that repeats elements (read-only in NumPy), each element's flat position in its
-    base; None for any other tensor."""
+
+def take_history(t, new) -> None:
+    """``t`` (changed in place) takes ``new``'s history; retain_grad moves with it (see ``unretain``)."""
+    retained = unretain(t)
+    t.grad_fn, t._output_nr, t._requires_grad = new.grad_fn, new._output_nr, new._requires_grad
+    if retained:
+        t.retain_grad()
+
+
+def _reread(view, base, positions) -> None:
+    """After ``base`` took a new history: the changed view reads its values from it, and so do its other views."""
+    history = V.AsStrided.apply(base, positions, True)
+    view.grad_fn, view._output_nr, view._requires_grad = history.grad_fn, history._output_nr, history._requires_grad
+    refresh(base, view)
+
+def expanded_positions(t):
+    """For a view NumPy made read-only (``expand()``), each element's flat C-order position in its base;
+    None for any other tensor."""
     if t._data.flags.writeable or t._base is None:
         return None
-    positions = V.view_positions(t._base._data, t._data)
-    return None if positions is None or xp.unique(positions).size == positions.size else positions
+    return V.view_positions(t._base._data, t._data)
+
+
+def repeats(positions) -> bool:
+    """Whether two elements of the view share one memory location."""
+    return xp.unique(positions).size != positions.size
+
+
+def write_through_base(view, positions, new, written=True) -> None:
+    """Untracked (the caller bumps the version): ``new`` (broadcast to the view's shape) written into the base's memory at the view's
+    ``positions``, where ``written`` is True (where two written elements share memory, the last one wins)."""
+    written = xp.broadcast_to(written, positions.shape)
+    view._base._data.flat[positions[written]] = xp.broadcast_to(new, positions.shape)[written]
 
 
 def fill_overlapping(view, positions, written, new, op: str):
     """``new`` (an array of the view's shape) written through ``view``, whose elements repeat (``positions``:
     their flat positions in the base), where the boolean array ``written`` is True: fill_, masked_fill_,
-    index_fill_ and index puts, which PyTorch allows there (where two written elements share memory, the
-    last one wins). While the graph is recorded it records a CopySlices that raises if a backward pass
-    reaches it, as PyTorch's does."""
+    index_fill_, index puts and copy_ of the view into itself, which PyTorch allows there. While the graph
+    is recorded it records a CopySlices that raises if a backward pass reaches it, as PyTorch's does."""
+    if not (state.enabled and view.requires_grad):
+        write_through_base(view, positions, new, written)
+        view._version_box[0] += 1
+        return view
     T = core.Tensor
     base = view._base
     written = xp.broadcast_to(written, positions.shape)
-    flat = base._data.reshape(-1).copy()
+    flat = base._data.reshape(-1).copy()            # the base after the writes, to read each target's value
     flat[positions[written]] = xp.broadcast_to(new, positions.shape)[written]
-    if not (state.enabled and view.requires_grad):
-        base._data[...] = flat.reshape(base._data.shape)
-        base._version_box[0] += 1
-        return view
     targets = xp.unique(positions[written])
-    values = flat[targets]
-    old_base = T._make(base._data, base.grad_fn, base._output_nr)
     where = xp.unravel_index(targets, base._data.shape) if base._data.ndim else ()
-    new_base = V.OverlapCopySlices.apply(old_base, where, T._make(values))
+    new_base = V.OverlapCopySlices.apply(T._make(base._data, base.grad_fn, base._output_nr), where,
+                                         T._make(flat[targets]))
     new_base.grad_fn.op, new_base.grad_fn.view_shape = op, tuple(view.shape)
     base._data[...] = new_base._data
-    retained = unretain(base)
-    base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, new_base._output_nr, True
-    if retained:
-        base.retain_grad()
+    take_history(base, new_base)
     view._version_box[0] += 1
-    history = V.AsStrided.apply(base, positions, True)
-    view.grad_fn, view._output_nr, view._requires_grad = history.grad_fn, history._output_nr, True
-    refresh(base, view)
+    _reread(view, base, positions)
     return view
 
 
