@@ -164,6 +164,8 @@ class Cast(Op):
     @staticmethod
     def forward(ctx, x, dtype, implicit=False):
         ctx.implicit = implicit  # True for type promotion the user did not write (the lint tells)
+        if x.flags.c_contiguous:          # the common case inline: this cast is on every promotion's path
+            return x.astype(dtype)
         return copy_preserve(x, dtype)   # PyTorch's layout (NumPy's astype orders broadcast dims oddly)
 
     @staticmethod
